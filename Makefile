@@ -1,0 +1,56 @@
+# Pilotage CVU – entry points. `make help` lists them.
+PYTHON ?= python3
+VENV ?= venv
+BIN := $(VENV)/bin
+# The demo always runs on SQLite with in-process tasks, whatever the shell exports.
+DEMO_ENV := env -u DATABASE_URL -u CELERY_BROKER_URL DEBUG=True
+DEPLOY_ENV := env DEBUG=False ALLOWED_HOSTS=cvu.example.org \
+	SECRET_KEY=check-deploy-only-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ
+
+.DEFAULT_GOAL := help
+.PHONY: help demo run test test-live lint fix clean
+
+help: ## List the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $(VENV)/.runtime $@
+
+demo: $(VENV)/.runtime ## Demo on SQLite with demo data, served on http://127.0.0.1:8000
+	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput -v0
+	$(DEMO_ENV) $(BIN)/python manage.py load_territoire
+	$(DEMO_ENV) $(BIN)/python manage.py seed_demo
+	@echo "Connexion : cdp1@demo.local (chef de projet), service@demo.local, direction@demo.local, admin@demo.local – mot de passe : demo"
+	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+run: $(VENV)/.runtime ## Serve the current database without reloading data
+	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+lint: $(VENV)/.dev ## ruff, Django checks, missing migrations, deploy check, static files
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DEBUG=True $(BIN)/python -W error manage.py check
+	DEBUG=True $(BIN)/python -W error manage.py makemigrations --check --dry-run -v1
+	$(DEPLOY_ENV) $(BIN)/python -W error manage.py check --deploy --fail-level WARNING
+	$(DEPLOY_ENV) $(BIN)/python manage.py collectstatic --noinput -v0
+
+test: lint ## The whole suite (PostgreSQL, worker and browser tests need DATABASE_URL, CELERY_BROKER_URL, Chromium)
+	$(BIN)/python -m pytest -q
+
+test-live: $(VENV)/.dev ## Only the tests that need real services
+	$(BIN)/python -m pytest -q -m live
+
+fix: $(VENV)/.dev ## Reformat and apply safe lint fixes
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean: ## Remove the virtualenv, the SQLite database and collected static files
+	rm -rf $(VENV) db.sqlite3 staticfiles media-test

@@ -1,0 +1,35 @@
+from django.contrib.auth import views as auth_views
+from django.urls import reverse_lazy
+
+from .forms import LoginForm, QueuedPasswordResetForm
+
+login = auth_views.LoginView.as_view(
+    template_name="comptes/login.html",
+    authentication_form=LoginForm,
+    redirect_authenticated_user=True,
+)
+logout = auth_views.LogoutView.as_view()
+password_change = auth_views.PasswordChangeView.as_view(
+    template_name="comptes/password_change.html",
+    success_url=reverse_lazy("comptes:password_change_done"),
+)
+password_change_done = auth_views.PasswordChangeDoneView.as_view(
+    template_name="comptes/password_change_done.html"
+)
+password_reset = auth_views.PasswordResetView.as_view(
+    template_name="comptes/password_reset.html",
+    email_template_name="comptes/password_reset_email.txt",
+    subject_template_name="comptes/password_reset_subject.txt",
+    form_class=QueuedPasswordResetForm,
+    success_url=reverse_lazy("comptes:password_reset_done"),
+)
+password_reset_done = auth_views.PasswordResetDoneView.as_view(
+    template_name="comptes/password_reset_done.html"
+)
+password_reset_confirm = auth_views.PasswordResetConfirmView.as_view(
+    template_name="comptes/password_reset_confirm.html",
+    success_url=reverse_lazy("comptes:password_reset_complete"),
+)
+password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
+    template_name="comptes/password_reset_complete.html"
+)

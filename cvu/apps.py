@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CvuConfig(AppConfig):
+    name = "cvu"
+    verbose_name = "Contrat de ville"

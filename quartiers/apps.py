@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class QuartiersConfig(AppConfig):
+    name = "quartiers"
+    verbose_name = "Territoire et diagnostic"

@@ -1,0 +1,34 @@
+from django import forms
+from django.utils import timezone
+
+from .models import Observation, ValeurIndicateur
+
+
+class ObservationForm(forms.ModelForm):
+    class Meta:
+        model = Observation
+        fields = ["date", "titre", "texte"]
+        widgets = {
+            "date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "texte": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.instance.pk:
+            self.fields["date"].initial = timezone.localdate()
+
+
+class ValeurIndicateurForm(forms.ModelForm):
+    valeur = forms.DecimalField(
+        label="Valeur",
+        max_digits=14,
+        decimal_places=4,
+        localize=True,
+        error_messages={"invalid": "Saisissez un nombre, par exemple 1 234,5."},
+    )
+
+    class Meta:
+        model = ValeurIndicateur
+        fields = ["indicateur", "annee", "valeur", "source"]
+        error_messages = {"annee": {"invalid": "Saisissez une année, par exemple 2022."}}

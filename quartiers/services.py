@@ -1,0 +1,252 @@
+"""Territory workflows: loading the reference data, writing the diagnosis."""
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from .models import Commune, Indicateur, Observation, Qpv, ValeurIndicateur
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+class TerritoireFileError(Exception):
+    """A reference file is malformed; the message names the file and the line."""
+
+
+@dataclass
+class LoadReport:
+    created: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+
+    def count(self, kind: str, created: bool, changed: bool) -> None:
+        if created:
+            self.created[kind] = self.created.get(kind, 0) + 1
+        elif changed:
+            self.updated[kind] = self.updated.get(kind, 0) + 1
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
+
+
+def _read_csv(path: Path, required: list[str]) -> list[tuple[int, dict]]:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            missing = [name for name in required if name not in (reader.fieldnames or [])]
+            if missing:
+                raise TerritoireFileError(
+                    f"{path.name}, ligne 1 : colonne(s) manquante(s) : {', '.join(missing)}."
+                )
+            rows = []
+            for row in reader:
+                if None in row or any(value is None for value in row.values()):
+                    raise TerritoireFileError(
+                        f"{path.name}, ligne {reader.line_num} : nombre de colonnes incorrect."
+                    )
+                rows.append((reader.line_num, {k: v.strip() for k, v in row.items()}))
+            return rows
+    except FileNotFoundError:
+        raise TerritoireFileError(f"{path.name} : fichier introuvable ({path}).") from None
+    except UnicodeDecodeError:
+        raise TerritoireFileError(f"{path.name} : le fichier n'est pas encodé en UTF-8.") from None
+
+
+def _int_or_none(value: str, *, where: str, label: str) -> int | None:
+    if value == "":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise TerritoireFileError(
+            f"{where} : {label} « {value} » n'est pas un nombre entier."
+        ) from None
+
+
+def _validated(instance, *, where: str, exclude=None):
+    try:
+        instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        details = "; ".join(
+            f"{name} : {' '.join(messages)}" for name, messages in error.message_dict.items()
+        )
+        raise TerritoireFileError(f"{where} : {details}") from None
+    return instance
+
+
+def _apply(model, lookup: dict, values: dict, report: LoadReport, kind: str):
+    """update_or_create that writes only when something differs, so a reload changes nothing."""
+    instance = model.objects.filter(**lookup).first()
+    if instance is None:
+        instance = model.objects.create(**lookup, **values)
+        report.count(kind, created=True, changed=True)
+        return instance, True
+    changed = [name for name, value in values.items() if getattr(instance, name) != value]
+    if changed:
+        for name in changed:
+            setattr(instance, name, values[name])
+        instance.save(update_fields=changed)
+        report.count(kind, created=False, changed=True)
+    return instance, False
+
+
+def territoire_load(*, data_dir: Path = DATA_DIR) -> LoadReport:
+    """Loads communes, QPVs and indicator definitions; all or nothing, idempotent."""
+    communes_rows = _read_csv(
+        data_dir / "communes_pma.csv", ["insee_code", "name", "population", "population_year"]
+    )
+    qpv_rows = _read_csv(
+        data_dir / "qpv_pma.csv",
+        ["code", "name", "communes", "geography", "population", "population_year"],
+    )
+    indicateur_rows = _read_csv(data_dir / "indicateurs.csv", ["code", "label", "unit", "source"])
+
+    # Validate every line before writing anything.
+    communes = []
+    seen_codes = set()
+    for line, row in communes_rows:
+        where = f"communes_pma.csv, ligne {line}"
+        commune = Commune(
+            code_insee=row["insee_code"],
+            nom=row["name"],
+            population=_int_or_none(row["population"], where=where, label="la population"),
+            population_annee=_int_or_none(row["population_year"], where=where, label="l'année"),
+        )
+        _validated(commune, where=where, exclude=["secteur"])
+        if commune.code_insee in seen_codes:
+            raise TerritoireFileError(f"{where} : code INSEE {commune.code_insee} en double.")
+        seen_codes.add(commune.code_insee)
+        communes.append(commune)
+
+    qpvs = []
+    for line, row in qpv_rows:
+        where = f"qpv_pma.csv, ligne {line}"
+        qpv = Qpv(
+            geographie=row["geography"],
+            code=row["code"] or None,
+            nom=row["name"],
+            population=_int_or_none(row["population"], where=where, label="la population"),
+            population_annee=_int_or_none(row["population_year"], where=where, label="l'année"),
+            notes=row.get("notes", ""),
+        )
+        _validated(qpv, where=where, exclude=["successeur"])
+        codes = row["communes"].replace("|", " ").replace(";", " ").split()
+        if not codes:
+            raise TerritoireFileError(f"{where} : aucune commune indiquée.")
+        unknown = [code for code in codes if code not in seen_codes]
+        if unknown:
+            raise TerritoireFileError(
+                f"{where} : commune(s) inconnue(s) dans communes_pma.csv : {', '.join(unknown)}."
+            )
+        qpvs.append((where, qpv, codes, row.get("successor", "")))
+
+    indicateurs = []
+    for position, (line, row) in enumerate(indicateur_rows, start=1):
+        where = f"indicateurs.csv, ligne {line}"
+        indicateur = Indicateur(
+            code=row["code"],
+            libelle=row["label"],
+            unite=row["unit"],
+            source=row["source"],
+            description=row.get("description", ""),
+            ordre=position,
+        )
+        indicateurs.append(_validated(indicateur, where=where))
+
+    report = LoadReport()
+    with transaction.atomic():
+        by_code = {}
+        for commune in communes:
+            by_code[commune.code_insee], _ = _apply(
+                Commune,
+                {"code_insee": commune.code_insee},
+                {
+                    "nom": commune.nom,
+                    "population": commune.population,
+                    "population_annee": commune.population_annee,
+                },
+                report,
+                "communes",
+            )
+        saved_qpvs = {}
+        new_qpvs = set()
+        for _where, qpv, codes, _successor in qpvs:
+            lookup = (
+                {"code": qpv.code} if qpv.code else {"geographie": qpv.geographie, "nom": qpv.nom}
+            )
+            values = {
+                "geographie": qpv.geographie,
+                "nom": qpv.nom,
+                "code": qpv.code,
+                "population": qpv.population,
+                "population_annee": qpv.population_annee,
+                "notes": qpv.notes,
+            }
+            for key in lookup:
+                values.pop(key)
+            saved, created = _apply(Qpv, lookup, values, report, "QPV")
+            if created:
+                new_qpvs.add(saved.pk)
+            wanted = {by_code[code].pk for code in codes}
+            if set(saved.communes.values_list("pk", flat=True)) != wanted:
+                saved.communes.set(wanted)
+                report.count("QPV", created=False, changed=not created)
+            saved_qpvs[(qpv.geographie, qpv.nom)] = saved
+        for where, qpv, _codes, successor in qpvs:
+            if not successor:
+                continue
+            target = saved_qpvs.get((Qpv.Geographie.G2024, successor))
+            if target is None:
+                raise TerritoireFileError(
+                    f"{where} : successeur « {successor} » absent de la géographie 2024."
+                )
+            saved = saved_qpvs[(qpv.geographie, qpv.nom)]
+            if saved.successeur_id != target.pk:
+                saved.successeur = target
+                saved.save(update_fields=["successeur"])
+                report.count("QPV", created=False, changed=saved.pk not in new_qpvs)
+        for indicateur in indicateurs:
+            _apply(
+                Indicateur,
+                {"code": indicateur.code},
+                {
+                    "libelle": indicateur.libelle,
+                    "unite": indicateur.unite,
+                    "source": indicateur.source,
+                    "description": indicateur.description,
+                    "ordre": indicateur.ordre,
+                },
+                report,
+                "indicateurs",
+            )
+    return report
+
+
+def observation_save(*, observation: Observation, user) -> Observation:
+    """Creates or updates an observation; the author is the first writer."""
+    if observation.pk is None:
+        observation.auteur = user
+    observation.full_clean()
+    observation.save()
+    return observation
+
+
+def observation_delete(*, observation: Observation) -> None:
+    observation.delete()
+
+
+def valeur_save(*, valeur: ValeurIndicateur, user) -> ValeurIndicateur:
+    """Creates or updates an indicator value; a value typed by someone is no demo value."""
+    if valeur.pk is None:
+        valeur.created_by = user
+    valeur.est_demo = False
+    valeur.full_clean()
+    valeur.save()
+    return valeur
+
+
+def valeur_delete(*, valeur: ValeurIndicateur) -> None:
+    valeur.delete()
