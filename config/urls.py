@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from core.views import healthz
+from core.views import favicon, healthz
 
 admin.site.site_header = "Pilotage CVU – administration"
 admin.site.site_title = "Pilotage CVU"
@@ -9,6 +9,7 @@ admin.site.index_title = "Données de référence"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("comptes/", include("comptes.urls")),
     path("quartiers/", include("quartiers.urls")),
