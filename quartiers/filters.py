@@ -36,10 +36,11 @@ class CommuneFilterSet(django_filters.FilterSet):
     secteur = django_filters.ModelChoiceFilter(
         label="Secteur", queryset=Secteur.objects.all(), empty_label="Tous"
     )
-    avec_qpv = django_filters.BooleanFilter(
-        label="Avec un QPV",
+    avec_qpv = django_filters.ChoiceFilter(
+        label="Quartier prioritaire",
+        choices=[("oui", "Avec un QPV"), ("non", "Sans QPV")],
+        empty_label="Toutes",
         method="filter_avec_qpv",
-        widget=django_filters.widgets.BooleanWidget(),
     )
 
     class Meta:
@@ -50,4 +51,4 @@ class CommuneFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(nom__icontains=value) | Q(code_insee__startswith=value))
 
     def filter_avec_qpv(self, queryset, name, value):
-        return queryset.filter(qpvs__isnull=not value).distinct()
+        return queryset.filter(qpvs__isnull=value == "non").distinct()

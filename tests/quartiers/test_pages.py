@@ -258,7 +258,7 @@ def test_commune_list_filters_and_exports_csv(client, reader, commune):
     CommuneFactory(code_insee="25228", nom="Étupes")
     QpvFactory(communes=[commune])
     client.force_login(reader)
-    response = client.get("/quartiers/communes/", {"avec_qpv": "true"})
+    response = client.get("/quartiers/communes/", {"avec_qpv": "oui"})
     assert [c.nom for c in response.context["page_obj"]] == ["Montbéliard"]
     response = client.get("/quartiers/communes/", {"search": "tupes", "export": "csv"})
     lines = response.content.decode("utf-8-sig").splitlines()
