@@ -101,5 +101,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         )
 
     @property
+    def is_writer(self) -> bool:
+        """May create records (within their rights): everyone but the direction."""
+        return self.is_active and (self.is_chef_projet or self.sees_everything_as_manager)
+
+    @property
     def is_read_only(self) -> bool:
         return self.role == self.Role.DIRECTION and not self.is_superuser

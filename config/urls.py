@@ -13,5 +13,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("comptes/", include("comptes.urls")),
     path("quartiers/", include("quartiers.urls")),
+    path("", include("cvu.urls")),
     path("", include("reporting.urls")),
 ]

@@ -42,6 +42,8 @@ def _cell(value):
 
 def _csv_text(value) -> str:
     value = _cell(value)
+    if isinstance(value, Decimal) and value.as_tuple().exponent >= -2:
+        return f"{value:.2f}".replace(".", ",")  # Amounts keep their cents: 300,00.
     if isinstance(value, Decimal | float):
         return format(value, "f").replace(".", ",")
     if isinstance(value, datetime):

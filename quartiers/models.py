@@ -1,10 +1,11 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
-from django.db import connection, models
+from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Collate
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
+
+from core.querysets import SharedQuerySet, is_active_user
 
 YEAR_MIN, YEAR_MAX = 1990, 2100
 year_validators = [
@@ -20,35 +21,17 @@ qpv_code_validator = RegexValidator(
 )
 
 
-def _alphabetical(queryset, first=(), field="nom"):
-    """Orders by name in French order (É with E), after the fields in first."""
-    # The ICU collation exists only on PostgreSQL; SQLite keeps plain ordering.
-    if connection.vendor == "postgresql":
-        return queryset.order_by(*first, Collate(field, "fr-x-icu"))
-    return queryset.order_by(*first, field)
-
-
-def _is_user(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_active)
-
-
 def _sector_q(user, prefix: str) -> Q:
     """Rows whose sector (reached through prefix) has user as chef de projet or backup."""
     return Q(**{f"{prefix}secteur__chef_projet": user}) | Q(**{f"{prefix}secteur__backup": user})
 
 
-class SecteurQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return self.all() if _is_user(user) else self.none()
-
+class SecteurQuerySet(SharedQuerySet):
     def of_user(self, user):
         """The sectors a chef de projet is in charge of, as holder or backup."""
-        if not _is_user(user):
+        if not is_active_user(user):
             return self.none()
         return self.filter(Q(chef_projet=user) | Q(backup=user))
-
-    def alphabetical(self, *first):
-        return _alphabetical(self, first)
 
 
 class Secteur(models.Model):
@@ -92,21 +75,15 @@ class Secteur(models.Model):
         return self.nom
 
 
-class CommuneQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return self.all() if _is_user(user) else self.none()
-
+class CommuneQuerySet(SharedQuerySet):
     def editable_by(self, user):
-        if not _is_user(user):
+        if not is_active_user(user):
             return self.none()
         if user.sees_everything_as_manager:
             return self.all()
         if user.is_chef_projet:
             return self.filter(_sector_q(user, ""))
         return self.none()
-
-    def alphabetical(self, *first):
-        return _alphabetical(self, first)
 
 
 class Commune(models.Model):
@@ -149,21 +126,15 @@ class Commune(models.Model):
         return reverse("quartiers:commune_detail", args=[self.code_insee])
 
 
-class QpvQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return self.all() if _is_user(user) else self.none()
-
+class QpvQuerySet(SharedQuerySet):
     def editable_by(self, user):
-        if not _is_user(user):
+        if not is_active_user(user):
             return self.none()
         if user.sees_everything_as_manager:
             return self.all()
         if user.is_chef_projet:
             return self.filter(communes__in=Commune.objects.editable_by(user)).distinct()
         return self.none()
-
-    def alphabetical(self, *first):
-        return _alphabetical(self, first)
 
 
 class Qpv(models.Model):
@@ -268,14 +239,11 @@ def _territory_constraint(name: str) -> models.CheckConstraint:
     )
 
 
-class TerritoryQuerySet(models.QuerySet):
+class TerritoryQuerySet(SharedQuerySet):
     """Rights on rows attached to a QPV or a commune follow that territory's rights."""
 
-    def visible_to(self, user):
-        return self.all() if _is_user(user) else self.none()
-
     def editable_by(self, user):
-        if not _is_user(user):
+        if not is_active_user(user):
             return self.none()
         if user.sees_everything_as_manager:
             return self.all()

@@ -22,7 +22,7 @@ def test_csv_is_french_excel_friendly():
     response = export_response(ROWS, COLUMNS, filename="essai", fmt="csv")
     text = response.content.decode("utf-8")
     assert text.startswith("\ufeffNom;Montant;Date")
-    assert "Étupes;1234,5;28/11/2026" in text
+    assert "Étupes;1234,50;28/11/2026" in text
     assert 'attachment; filename="essai-' in response["Content-Disposition"]
 
 

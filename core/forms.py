@@ -1,0 +1,42 @@
+from django import forms
+from django.core.exceptions import ValidationError
+
+from .numbers import parse_decimal
+
+
+class MontantField(forms.DecimalField):
+    """An amount in euros typed the French way: '1 200,50 €', '1200.5'."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 12)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("localize", True)
+        super().__init__(**kwargs)
+        self.error_messages["min_value"] = "Un montant ne peut pas être négatif."
+        self.widget.attrs.setdefault("inputmode", "decimal")
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return parse_decimal(value, places=self.decimal_places)
+        except ValueError as error:
+            raise ValidationError(str(error), code="invalid") from None
+
+
+class CompactRowForm:
+    """Bootstrap classes on every widget, for forms rendered as table rows in a formset."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                css = "form-select form-select-sm"
+            else:
+                css = "form-control form-control-sm"
+            widget.attrs["class"] = css
+            widget.attrs.setdefault("aria-label", str(field.label))

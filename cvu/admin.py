@@ -1,0 +1,105 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import (
+    Action,
+    Contact,
+    ContratDeVille,
+    Document,
+    Financement,
+    IndicateurAction,
+    NoeudStrategie,
+    Organisation,
+    ProgrammeActions,
+    Tag,
+)
+
+
+class ContactInline(admin.TabularInline):
+    model = Contact
+    extra = 0
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["nom", "sigle", "type", "siret", "rna", "ville"]
+    list_filter = ["type"]
+    search_fields = ["nom", "sigle", "siret", "rna", "ville"]
+    inlines = [ContactInline]
+
+
+class NoeudInline(admin.TabularInline):
+    model = NoeudStrategie
+    fields = ["code", "libelle", "niveau", "parent", "ordre"]
+    extra = 0
+
+
+@admin.register(ContratDeVille)
+class ContratAdmin(admin.ModelAdmin):
+    list_display = ["nom", "annee_debut", "annee_fin", "statut", "date_signature"]
+    list_filter = ["statut"]
+    search_fields = ["nom"]
+    filter_horizontal = ["signataires"]
+    inlines = [NoeudInline]
+
+
+@admin.register(NoeudStrategie)
+class NoeudAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "niveau", "contrat", "parent", "ordre"]
+    list_filter = ["contrat", "niveau"]
+    search_fields = ["libelle", "code"]
+    list_select_related = ["contrat", "parent"]
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    search_fields = ["nom"]
+
+
+@admin.register(ProgrammeActions)
+class ProgrammeAdmin(SimpleHistoryAdmin):
+    list_display = ["nom", "contrat", "type", "annee_debut", "annee_fin", "secteur", "statut"]
+    list_filter = ["contrat", "statut", "type", "secteur"]
+    search_fields = ["nom"]
+    list_select_related = ["contrat", "secteur"]
+    filter_horizontal = ["communes"]
+
+
+class FinancementInline(admin.TabularInline):
+    model = Financement
+    extra = 0
+    autocomplete_fields = ["financeur"]
+
+
+class IndicateurInline(admin.TabularInline):
+    model = IndicateurAction
+    extra = 0
+
+
+@admin.register(Action)
+class ActionAdmin(SimpleHistoryAdmin):
+    list_display = ["titre", "annee", "porteur", "statut", "numero_dauphin", "referent"]
+    list_filter = ["contrat", "annee", "statut", "tags"]
+    search_fields = ["titre", "numero_dauphin", "porteur__nom"]
+    list_select_related = ["porteur", "referent"]
+    autocomplete_fields = ["porteur"]
+    filter_horizontal = ["qpvs", "objectifs", "tags"]
+    inlines = [FinancementInline, IndicateurInline]
+
+
+@admin.register(Financement)
+class FinancementAdmin(SimpleHistoryAdmin):
+    list_display = ["action", "financeur", "annee", "montant_demande", "montant_vote"]
+    list_filter = ["annee", "financeur__type"]
+    search_fields = ["action__titre", "financeur__nom"]
+    list_select_related = ["action", "financeur"]
+    autocomplete_fields = ["financeur"]
+    raw_id_fields = ["action"]
+
+
+@admin.register(Document)
+class DocumentAdmin(admin.ModelAdmin):
+    list_display = ["nom", "action", "content_type", "taille", "uploaded_by", "uploaded_at"]
+    search_fields = ["nom", "action__titre"]
+    list_select_related = ["action", "uploaded_by"]
+    raw_id_fields = ["action"]

@@ -1,0 +1,174 @@
+import django_filters
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+from quartiers.models import Commune, Qpv, Secteur
+
+from .models import (
+    Action,
+    ContratDeVille,
+    NoeudStrategie,
+    Organisation,
+    ProgrammeActions,
+    Tag,
+)
+
+
+def _descendants(node: NoeudStrategie) -> list[int]:
+    """The node and every node below it (the tree is small: a few dozen nodes)."""
+    children: dict[int | None, list[int]] = {}
+    for pk, parent_id in NoeudStrategie.objects.filter(contrat_id=node.contrat_id).values_list(
+        "pk", "parent_id"
+    ):
+        children.setdefault(parent_id, []).append(pk)
+    found, todo = [], [node.pk]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, []))
+    return found
+
+
+class ActionFilterSet(django_filters.FilterSet):
+    search = django_filters.CharFilter(label="Recherche", method="filter_search")
+    contrat = django_filters.ModelChoiceFilter(
+        label="Contrat", queryset=ContratDeVille.objects.all(), empty_label="Tous"
+    )
+    annee = django_filters.NumberFilter(label="Exercice", method="filter_annee")
+    commune = django_filters.ModelChoiceFilter(
+        label="Commune",
+        field_name="qpvs__communes",
+        queryset=Commune.objects.filter(qpvs__isnull=False).distinct(),
+        empty_label="Toutes",
+        distinct=True,
+    )
+    qpv = django_filters.ModelChoiceFilter(
+        label="QPV", field_name="qpvs", queryset=Qpv.objects.all(), empty_label="Tous"
+    )
+    objectif = django_filters.ModelChoiceFilter(
+        label="Axe ou objectif",
+        queryset=NoeudStrategie.objects.select_related("contrat"),
+        method="filter_objectif",
+        empty_label="Tous",
+    )
+    tag = django_filters.ModelChoiceFilter(
+        label="Thématique", field_name="tags", queryset=Tag.objects.all(), empty_label="Toutes"
+    )
+    statut = django_filters.MultipleChoiceFilter(label="Statut", choices=Action.Statut.choices)
+    porteur = django_filters.ModelChoiceFilter(
+        label="Porteur", queryset=Organisation.objects.all(), empty_label="Tous"
+    )
+    financeur = django_filters.ModelChoiceFilter(
+        label="Financeur",
+        field_name="financements__financeur",
+        queryset=Organisation.objects.filter(financements_accordes__isnull=False).distinct(),
+        empty_label="Tous",
+        distinct=True,
+    )
+    referent = django_filters.ModelChoiceFilter(
+        label="Référent",
+        queryset=get_user_model().objects.filter(role="chef_projet"),
+        empty_label="Tous",
+    )
+    secteur = django_filters.ModelChoiceFilter(
+        label="Secteur",
+        field_name="qpvs__communes__secteur",
+        queryset=Secteur.objects.all(),
+        empty_label="Tous",
+        distinct=True,
+    )
+    ordre = django_filters.OrderingFilter(
+        label="Trier par",
+        fields=[
+            ("titre", "titre"),
+            ("annee", "annee"),
+            ("porteur__nom", "porteur"),
+            ("statut", "statut"),
+            ("total_demande", "demande"),
+            ("total_vote", "vote"),
+        ],
+        field_labels={
+            "titre": "Intitulé",
+            "annee": "Exercice",
+            "porteur__nom": "Porteur",
+            "statut": "Statut",
+            "total_demande": "Montant demandé",
+            "total_vote": "Montant voté",
+        },
+    )
+
+    class Meta:
+        model = Action
+        fields = []
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(
+            Q(titre__icontains=value)
+            | Q(porteur__nom__icontains=value)
+            | Q(porteur__sigle__icontains=value)
+            | Q(numero_dauphin__icontains=value)
+        )
+
+    def filter_annee(self, queryset, name, value):
+        year = int(value)
+        # A multi-year action counts in every year of its period.
+        return queryset.filter(Q(annee=year) | Q(annee__lte=year, annee_fin__gte=year))
+
+    def filter_objectif(self, queryset, name, value):
+        return queryset.filter(
+            pk__in=Action.objectifs.through.objects.filter(
+                noeudstrategie_id__in=_descendants(value)
+            ).values("action_id")
+        )
+
+
+class OrganisationFilterSet(django_filters.FilterSet):
+    search = django_filters.CharFilter(label="Recherche", method="filter_search")
+    type = django_filters.ChoiceFilter(
+        label="Type", choices=Organisation.Type.choices, empty_label="Tous"
+    )
+    role = django_filters.ChoiceFilter(
+        label="Rôle",
+        choices=[("porteur", "Porteur de projet"), ("financeur", "Financeur")],
+        method="filter_role",
+        empty_label="Tous",
+    )
+
+    class Meta:
+        model = Organisation
+        fields = []
+
+    def filter_search(self, queryset, name, value):
+        digits = value.replace(" ", "")
+        return queryset.filter(
+            Q(nom__icontains=value)
+            | Q(sigle__icontains=value)
+            | Q(siret__startswith=digits)
+            | Q(ville__icontains=value)
+        )
+
+    def filter_role(self, queryset, name, value):
+        if value == "porteur":
+            return queryset.filter(actions_portees__isnull=False).distinct()
+        return queryset.filter(financements_accordes__isnull=False).distinct()
+
+
+class ProgrammeFilterSet(django_filters.FilterSet):
+    contrat = django_filters.ModelChoiceFilter(
+        label="Contrat", queryset=ContratDeVille.objects.all(), empty_label="Tous"
+    )
+    annee = django_filters.NumberFilter(label="Année", method="filter_annee")
+    secteur = django_filters.ModelChoiceFilter(
+        label="Secteur", queryset=Secteur.objects.all(), empty_label="Tous"
+    )
+    statut = django_filters.ChoiceFilter(
+        label="Statut", choices=ProgrammeActions.Statut.choices, empty_label="Tous"
+    )
+
+    class Meta:
+        model = ProgrammeActions
+        fields = []
+
+    def filter_annee(self, queryset, name, value):
+        year = int(value)
+        return queryset.filter(Q(annee_debut=year) | Q(annee_debut__lte=year, annee_fin__gte=year))

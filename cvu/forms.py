@@ -1,0 +1,183 @@
+from django import forms
+from django.conf import settings
+
+from core.forms import CompactRowForm, MontantField
+from quartiers.models import Qpv
+
+from .models import (
+    Action,
+    Contact,
+    Financement,
+    IndicateurAction,
+    NoeudStrategie,
+    Organisation,
+    ProgrammeActions,
+)
+
+
+class ActionForm(forms.ModelForm):
+    cout_total = MontantField(label="Coût total (€)")
+    # When the form was opened: a save from a stale page is refused (see services.action_save).
+    loaded_at = forms.DateTimeField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Action
+        fields = [
+            "titre",
+            "contrat",
+            "programme",
+            "porteur",
+            "annee",
+            "annee_fin",
+            "statut",
+            "numero_dauphin",
+            "referent",
+            "qpvs",
+            "objectifs",
+            "tags",
+            "theme",
+            "public_vise",
+            "cout_total",
+            "description",
+            "resultats_attendus",
+        ]
+        widgets = {
+            "qpvs": forms.SelectMultiple(attrs={"size": 6}),
+            "objectifs": forms.SelectMultiple(attrs={"size": 8}),
+            "tags": forms.CheckboxSelectMultiple,
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "resultats_attendus": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["qpvs"].queryset = Qpv.objects.order_by("-geographie", "nom")
+        self.fields["objectifs"].queryset = NoeudStrategie.objects.filter(
+            niveau__in=[NoeudStrategie.Niveau.OBJECTIF, NoeudStrategie.Niveau.ORIENTATION]
+        ).select_related("contrat")
+        self.fields["objectifs"].label_from_instance = lambda node: (
+            f"{node.contrat.annee_debut} · {node}"
+        )
+        self.fields["programme"].queryset = ProgrammeActions.objects.select_related("contrat")
+        self.fields["porteur"].queryset = Organisation.objects.alphabetical()
+        if self.instance.pk:
+            self.fields["loaded_at"].initial = self.instance.updated_at.isoformat()
+
+    def clean(self):
+        cleaned = super().clean()
+        contrat, programme = cleaned.get("contrat"), cleaned.get("programme")
+        if contrat and programme and programme.contrat_id != contrat.pk:
+            self.add_error("programme", "Ce programme relève d'un autre contrat.")
+        objectifs = cleaned.get("objectifs") or []
+        if contrat and any(o.contrat_id != contrat.pk for o in objectifs):
+            self.add_error("objectifs", "Choisissez des objectifs du contrat de l'action.")
+        annee = cleaned.get("annee")
+        if contrat and annee and not contrat.annee_debut <= annee <= contrat.annee_fin:
+            self.add_error(
+                "annee",
+                f"L'exercice doit être compris dans la période du contrat "
+                f"({contrat.annee_debut}–{contrat.annee_fin}).",
+            )
+        return cleaned
+
+
+class FinancementForm(CompactRowForm, forms.ModelForm):
+    montant_demande = MontantField(label="Demandé (€)")
+    montant_vote = MontantField(label="Voté (€)", required=False)
+    montant_verse = MontantField(label="Versé (€)", required=False)
+
+    class Meta:
+        model = Financement
+        fields = ["financeur", "annee", "montant_demande", "montant_vote", "montant_verse"]
+
+    def clean_montant_verse(self):
+        return self.cleaned_data.get("montant_verse") or 0
+
+    def clean(self):
+        cleaned = super().clean()
+        vote, verse = cleaned.get("montant_vote"), cleaned.get("montant_verse")
+        if verse and (vote is None or verse > vote):
+            self.add_error("montant_verse", "Le montant versé dépasse le montant voté.")
+        return cleaned
+
+
+FinancementFormSet = forms.inlineformset_factory(
+    Action,
+    Financement,
+    form=FinancementForm,
+    extra=1,
+    can_delete=True,
+)
+
+
+class IndicateurActionForm(CompactRowForm, forms.ModelForm):
+    class Meta:
+        model = IndicateurAction
+        fields = ["libelle", "cible", "realise", "unite"]
+        localized_fields = ["cible", "realise"]
+
+
+IndicateurFormSet = forms.inlineformset_factory(
+    Action, IndicateurAction, form=IndicateurActionForm, extra=1, can_delete=True
+)
+
+
+class DocumentForm(forms.Form):
+    fichier = forms.FileField(
+        label="Document",
+        help_text="PDF, Word, Excel, OpenDocument, PNG ou JPEG.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.max_size = settings.DOCUMENT_MAX_SIZE
+        self.fields["fichier"].help_text += f" {self.max_size // 1_000_000} Mo au plus."
+
+
+class OrganisationForm(forms.ModelForm):
+    class Meta:
+        model = Organisation
+        fields = [
+            "nom",
+            "sigle",
+            "type",
+            "siret",
+            "rna",
+            "adresse",
+            "code_postal",
+            "ville",
+            "email",
+            "telephone",
+            "notes",
+        ]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+
+class ContactForm(CompactRowForm, forms.ModelForm):
+    class Meta:
+        model = Contact
+        fields = ["prenom", "nom", "fonction", "email", "telephone"]
+
+
+ContactFormSet = forms.inlineformset_factory(
+    Organisation, Contact, form=ContactForm, extra=1, can_delete=True
+)
+
+
+class ProgrammeForm(forms.ModelForm):
+    class Meta:
+        model = ProgrammeActions
+        fields = [
+            "contrat",
+            "nom",
+            "type",
+            "annee_debut",
+            "annee_fin",
+            "secteur",
+            "communes",
+            "notes",
+        ]
+        widgets = {
+            "communes": forms.SelectMultiple(attrs={"size": 8}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }

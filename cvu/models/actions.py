@@ -1,0 +1,394 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+from core.querysets import SharedQuerySet, is_active_user
+from quartiers.models import Commune, Qpv, Secteur, year_validators
+
+from .contrats import ContratDeVille, NoeudStrategie, Tag
+from .organisations import Organisation
+
+ZERO = Decimal("0.00")
+no_negative = MinValueValidator(ZERO, "Un montant ne peut pas être négatif.")
+
+
+def money(verbose_name: str, **kwargs) -> models.DecimalField:
+    return models.DecimalField(
+        verbose_name, max_digits=12, decimal_places=2, validators=[no_negative], **kwargs
+    )
+
+
+class ProgrammeQuerySet(SharedQuerySet):
+    def of_sector_of(self, user):
+        """Programmes over the communes or sectors of a chef de projet (holder or backup)."""
+        return self.filter(
+            Q(secteur__in=Secteur.objects.of_user(user))
+            | Q(
+                pk__in=ProgrammeActions.communes.through.objects.filter(
+                    commune__in=Commune.objects.editable_by(user)
+                ).values("programmeactions_id")
+            )
+        )
+
+    def editable_by(self, user):
+        if not is_active_user(user):
+            return self.none()
+        if user.sees_everything_as_manager:
+            return self.all()
+        if user.is_chef_projet:
+            # Once validated by the chef de service, a programme's frame is locked.
+            return self.of_sector_of(user).filter(statut=ProgrammeActions.Statut.BROUILLON)
+        return self.none()
+
+
+class ProgrammeActions(models.Model):
+    """The actions of a commune or sector for a year (annual) or a period (multi-year)."""
+
+    class Type(models.TextChoices):
+        ANNUEL = "annuel", "Annuel"
+        PLURIANNUEL = "pluriannuel", "Pluriannuel"
+
+    class Statut(models.TextChoices):
+        BROUILLON = "brouillon", "Brouillon"
+        VALIDE = "valide", "Validé"
+
+    contrat = models.ForeignKey(
+        ContratDeVille, verbose_name="contrat", on_delete=models.PROTECT, related_name="programmes"
+    )
+    nom = models.CharField("nom", max_length=200)
+    secteur = models.ForeignKey(
+        Secteur,
+        verbose_name="secteur",
+        on_delete=models.PROTECT,
+        related_name="programmes",
+        null=True,
+        blank=True,
+    )
+    communes = models.ManyToManyField(
+        Commune, verbose_name="communes", related_name="programmes", blank=True
+    )
+    type = models.CharField("type", max_length=12, choices=Type, default=Type.ANNUEL)
+    annee_debut = models.PositiveSmallIntegerField("année", validators=year_validators)
+    annee_fin = models.PositiveSmallIntegerField(
+        "année de fin",
+        validators=year_validators,
+        null=True,
+        blank=True,
+        help_text="Pour un programme pluriannuel seulement.",
+    )
+    statut = models.CharField("statut", max_length=10, choices=Statut, default=Statut.BROUILLON)
+    valide_par = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="validé par",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    valide_le = models.DateTimeField("validé le", null=True, blank=True)
+    notes = models.TextField("notes", blank=True)
+    history = HistoricalRecords()
+
+    objects = ProgrammeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "programme d'actions"
+        verbose_name_plural = "programmes d'actions"
+        ordering = ["-annee_debut", "nom"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(type="annuel") & Q(annee_fin__isnull=True))
+                | (Q(type="pluriannuel") & Q(annee_fin__gt=F("annee_debut"))),
+                name="%(app_label)s_%(class)s_period_matches_type",
+                violation_error_message="Un programme annuel n'a pas d'année de fin ; un "
+                "programme pluriannuel finit après son année de début.",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.nom} ({self.periode})"
+
+    def get_absolute_url(self):
+        return reverse("cvu:programme_detail", args=[self.pk])
+
+    @property
+    def periode(self) -> str:
+        return f"{self.annee_debut}–{self.annee_fin}" if self.annee_fin else str(self.annee_debut)
+
+
+def _sum_of_financements(field: str, **filters):
+    return Coalesce(
+        Subquery(
+            Financement.objects.filter(action=OuterRef("pk"), **filters)
+            .order_by()
+            .values("action")
+            .annotate(total=Sum(field))
+            .values("total"),
+            output_field=DecimalField(max_digits=14, decimal_places=2),
+        ),
+        Value(ZERO),
+        output_field=DecimalField(max_digits=14, decimal_places=2),
+    )
+
+
+class ActionQuerySet(SharedQuerySet):
+    def editable_by(self, user):
+        if not is_active_user(user):
+            return self.none()
+        if user.sees_everything_as_manager:
+            return self.all()
+        if not user.is_chef_projet:
+            return self.none()
+        in_sector = Action.qpvs.through.objects.filter(
+            qpv__in=Qpv.objects.editable_by(user)
+        ).values("action_id")
+        return self.filter(
+            Q(programme__in=ProgrammeActions.objects.of_sector_of(user))
+            | Q(pk__in=in_sector)
+            | Q(referent=user)
+        )
+
+    def with_totals(self):
+        """total_demande, total_vote and total_verse per action, without multiplying rows."""
+        return self.annotate(
+            total_demande=_sum_of_financements("montant_demande"),
+            total_vote=_sum_of_financements("montant_vote"),
+            total_verse=_sum_of_financements("montant_verse"),
+        )
+
+
+class Action(models.Model):
+    """One funded project (a dossier): porteur, QPVs, objectives and a financing plan."""
+
+    class Statut(models.TextChoices):
+        DEPOSE = "depose", "Déposé"
+        EN_INSTRUCTION = "en_instruction", "En instruction"
+        INSTRUIT = "instruit", "Instruit"
+        PROGRAMME = "programme", "Programmé"
+        REFUSE = "refuse", "Refusé"
+        AJOURNE = "ajourne", "Ajourné"
+        NOTIFIE = "notifie", "Notifié"
+        CONVENTIONNE = "conventionne", "Conventionné"
+        EN_COURS = "en_cours", "En cours"
+        BILAN_ATTENDU = "bilan_attendu", "Bilan attendu"
+        BILAN_RECU = "bilan_recu", "Bilan reçu"
+        SOLDE = "solde", "Soldé"
+        RETIRE = "retire", "Retiré"
+
+    contrat = models.ForeignKey(
+        ContratDeVille, verbose_name="contrat", on_delete=models.PROTECT, related_name="actions"
+    )
+    programme = models.ForeignKey(
+        ProgrammeActions,
+        verbose_name="programme",
+        on_delete=models.PROTECT,
+        related_name="actions",
+        null=True,
+        blank=True,
+    )
+    titre = models.CharField("intitulé", max_length=300)
+    porteur = models.ForeignKey(
+        Organisation,
+        verbose_name="porteur",
+        on_delete=models.PROTECT,
+        related_name="actions_portees",
+    )
+    annee = models.PositiveSmallIntegerField("exercice", validators=year_validators)
+    annee_fin = models.PositiveSmallIntegerField(
+        "fin (pluriannuel)",
+        validators=year_validators,
+        null=True,
+        blank=True,
+        help_text="Pour une action pluriannuelle (CPO) : dernière année.",
+    )
+    qpvs = models.ManyToManyField(
+        Qpv, verbose_name="QPV ciblés", related_name="actions", blank=True
+    )
+    objectifs = models.ManyToManyField(
+        NoeudStrategie, verbose_name="objectifs", related_name="actions", blank=True
+    )
+    tags = models.ManyToManyField(
+        Tag, verbose_name="thématiques transversales", related_name="actions", blank=True
+    )
+    theme = models.CharField("thème", max_length=150, blank=True)
+    public_vise = models.CharField("public visé", max_length=300, blank=True)
+    description = models.TextField("description", blank=True)
+    resultats_attendus = models.TextField("résultats attendus", blank=True)
+    numero_dauphin = models.CharField("n° de dossier Dauphin", max_length=30, blank=True)
+    referent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="chef de projet référent",
+        on_delete=models.PROTECT,
+        related_name="actions_suivies",
+        null=True,
+        blank=True,
+        limit_choices_to={"role": "chef_projet"},
+    )
+    statut = models.CharField("statut", max_length=20, choices=Statut, default=Statut.DEPOSE)
+    cout_total = money("coût total", default=ZERO)
+    created_at = models.DateTimeField("créée le", auto_now_add=True)
+    updated_at = models.DateTimeField("modifiée le", auto_now=True)
+    history = HistoricalRecords()
+
+    objects = ActionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "action"
+        verbose_name_plural = "actions"
+        ordering = ["-annee", "titre"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["numero_dauphin", "annee"],
+                condition=~Q(numero_dauphin=""),
+                name="%(app_label)s_%(class)s_dauphin_unique_per_year",
+                violation_error_message="Une autre action de cet exercice a déjà ce numéro Dauphin.",
+            ),
+            models.CheckConstraint(
+                condition=Q(cout_total__gte=0),
+                name="%(app_label)s_%(class)s_cout_total_not_negative",
+                violation_error_message="Le coût total ne peut pas être négatif.",
+            ),
+            models.CheckConstraint(
+                condition=Q(annee_fin__isnull=True) | Q(annee_fin__gt=F("annee")),
+                name="%(app_label)s_%(class)s_period_in_order",
+                violation_error_message="La fin d'une action pluriannuelle suit son exercice de début.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.titre
+
+    def get_absolute_url(self):
+        return reverse("cvu:action_detail", args=[self.pk])
+
+    @property
+    def periode(self) -> str:
+        return f"{self.annee}–{self.annee_fin}" if self.annee_fin else str(self.annee)
+
+    def funding_balance(self, total_demande: Decimal) -> str | None:
+        """A warning when the requested funding does not match the total cost."""
+        if not self.cout_total:
+            return None
+        if total_demande > self.cout_total:
+            return "Les financements demandés dépassent le coût total de l'action."
+        if total_demande < self.cout_total:
+            return "Les financements demandés ne couvrent pas le coût total de l'action."
+        return None
+
+
+class IndicateurAction(models.Model):
+    """An evaluation indicator of an action: target and achieved."""
+
+    action = models.ForeignKey(
+        Action, verbose_name="action", on_delete=models.CASCADE, related_name="indicateurs"
+    )
+    libelle = models.CharField("indicateur", max_length=200)
+    cible = models.DecimalField("cible", max_digits=12, decimal_places=2, null=True, blank=True)
+    realise = models.DecimalField("réalisé", max_digits=12, decimal_places=2, null=True, blank=True)
+    unite = models.CharField("unité", max_length=30, blank=True)
+
+    class Meta:
+        verbose_name = "indicateur d'évaluation"
+        verbose_name_plural = "indicateurs d'évaluation"
+        ordering = ["pk"]
+
+    def __str__(self):
+        return self.libelle
+
+
+class FinancementQuerySet(SharedQuerySet):
+    def totals(self) -> dict:
+        return self.aggregate(
+            demande=Coalesce(Sum("montant_demande"), Value(ZERO)),
+            vote=Coalesce(Sum("montant_vote"), Value(ZERO)),
+            verse=Coalesce(Sum("montant_verse"), Value(ZERO)),
+        )
+
+
+class Financement(models.Model):
+    """One line of an action's financing plan: a funder, a year, requested / voted / paid."""
+
+    action = models.ForeignKey(
+        Action, verbose_name="action", on_delete=models.CASCADE, related_name="financements"
+    )
+    financeur = models.ForeignKey(
+        Organisation,
+        verbose_name="financeur",
+        on_delete=models.PROTECT,
+        related_name="financements_accordes",
+    )
+    annee = models.PositiveSmallIntegerField("année", validators=year_validators)
+    montant_demande = money("montant demandé")
+    montant_vote = money("montant voté", null=True, blank=True)
+    montant_verse = money("montant versé", default=ZERO)
+    history = HistoricalRecords()
+
+    objects = FinancementQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "financement"
+        verbose_name_plural = "financements"
+        ordering = ["annee", "financeur__nom"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["action", "financeur", "annee"],
+                name="%(app_label)s_%(class)s_one_line_per_funder_and_year",
+                violation_error_message="Ce financeur a déjà une ligne pour cette année.",
+            ),
+            models.CheckConstraint(
+                condition=Q(montant_demande__gte=0)
+                & (Q(montant_vote__isnull=True) | Q(montant_vote__gte=0))
+                & Q(montant_verse__gte=0),
+                name="%(app_label)s_%(class)s_amounts_not_negative",
+                violation_error_message="Un montant ne peut pas être négatif.",
+            ),
+            models.CheckConstraint(
+                condition=Q(montant_verse=0) | Q(montant_vote__gte=F("montant_verse")),
+                name="%(app_label)s_%(class)s_paid_within_voted",
+                violation_error_message="Le montant versé dépasse le montant voté.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.financeur} {self.annee}"
+
+
+def document_path(instance, filename: str) -> str:
+    return f"documents/actions/{instance.action_id}/{filename}"
+
+
+class Document(models.Model):
+    """A file attached to an action, stored privately and served after a permission check."""
+
+    action = models.ForeignKey(
+        Action, verbose_name="action", on_delete=models.CASCADE, related_name="documents"
+    )
+    fichier = models.FileField("fichier", upload_to=document_path, max_length=300)
+    nom = models.CharField("nom", max_length=200)
+    content_type = models.CharField("type", max_length=100)
+    taille = models.PositiveIntegerField("taille (octets)")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="déposé par",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField("déposé le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "document"
+        verbose_name_plural = "documents"
+        ordering = ["-uploaded_at"]
+
+    def __str__(self):
+        return self.nom
+
+    def get_absolute_url(self):
+        return reverse("cvu:document_download", args=[self.pk])

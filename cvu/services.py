@@ -1,0 +1,145 @@
+"""Contract workflows: saving actions with their financing plan, programmes, documents."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Action, Document, ProgrammeActions
+
+# Allowed uploads: extension -> (content type, leading bytes of such files).
+ZIP = b"PK\x03\x04"
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Legacy Word and Excel files.
+UPLOAD_TYPES = {
+    "pdf": ("application/pdf", (b"%PDF-",)),
+    "docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        (ZIP,),
+    ),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (ZIP,)),
+    "pptx": (
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        (ZIP,),
+    ),
+    "odt": ("application/vnd.oasis.opendocument.text", (ZIP,)),
+    "ods": ("application/vnd.oasis.opendocument.spreadsheet", (ZIP,)),
+    "doc": ("application/msword", (OLE,)),
+    "xls": ("application/vnd.ms-excel", (OLE,)),
+    "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    "jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+}
+
+
+def check_upload(upload, *, max_size: int) -> str:
+    """Checks an uploaded file's extension, content and size; returns its content type."""
+    extension = upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else ""
+    if extension not in UPLOAD_TYPES:
+        raise ValidationError(
+            "Ce type de fichier n'est pas accepté : déposez un PDF, un document Word, Excel ou "
+            "OpenDocument, ou une image PNG ou JPEG."
+        )
+    if upload.size > max_size:
+        raise ValidationError(
+            f"Le fichier pèse {upload.size / 1_000_000:.1f} Mo : la limite est de "
+            f"{max_size / 1_000_000:.0f} Mo."
+        )
+    content_type, signatures = UPLOAD_TYPES[extension]
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    if not any(head.startswith(signature) for signature in signatures):
+        raise ValidationError(
+            f"Le contenu du fichier ne correspond pas à son extension .{extension}."
+        )
+    return content_type
+
+
+@dataclass
+class StaleEdit(Exception):
+    """Someone else saved the action after the form was opened at loaded_at."""
+
+    loaded_at: datetime
+    saved_at: datetime
+
+
+@transaction.atomic
+def action_save(*, form, financements, indicateurs, user, loaded_at=None) -> Action:
+    """Saves an action, its financing lines and indicators, all or nothing.
+
+    Refuses a form opened before the last save (loaded_at) and an action that would end outside
+    the user's sectors.
+    """
+    action = form.instance
+    if action.pk:
+        saved_at = (
+            Action.objects.select_for_update()
+            .values_list("updated_at", flat=True)
+            .get(pk=action.pk)
+        )
+        if loaded_at is not None and loaded_at < saved_at:
+            raise StaleEdit(loaded_at=loaded_at, saved_at=saved_at)
+    action = form.save()
+    financements.instance = action
+    financements.save()
+    indicateurs.instance = action
+    indicateurs.save()
+    if not Action.objects.editable_by(user).filter(pk=action.pk).exists():
+        raise PermissionDenied(
+            "Cette action ne relèverait plus de votre secteur : choisissez un programme ou des "
+            "QPV de votre secteur."
+        )
+    return action
+
+
+def action_delete(*, action: Action) -> None:
+    with transaction.atomic():
+        for document in action.documents.all():
+            document.fichier.delete(save=False)
+        action.delete()
+
+
+@transaction.atomic
+def programme_save(*, form, user) -> ProgrammeActions:
+    programme = form.save()
+    if not ProgrammeActions.objects.editable_by(user).filter(pk=programme.pk).exists():
+        raise PermissionDenied("Ce programme ne relèverait plus de votre secteur.")
+    return programme
+
+
+def programme_validate(*, programme: ProgrammeActions, user) -> ProgrammeActions:
+    if not user.sees_everything_as_manager:
+        raise PermissionDenied("Seul le chef de service valide un programme.")
+    programme.statut = ProgrammeActions.Statut.VALIDE
+    programme.valide_par = user
+    programme.valide_le = timezone.now()
+    programme.save(update_fields=["statut", "valide_par", "valide_le"])
+    return programme
+
+
+def programme_reopen(*, programme: ProgrammeActions, user) -> ProgrammeActions:
+    if not user.sees_everything_as_manager:
+        raise PermissionDenied("Seul le chef de service rouvre un programme validé.")
+    programme.statut = ProgrammeActions.Statut.BROUILLON
+    programme.save(update_fields=["statut"])
+    return programme
+
+
+def document_add(*, action: Action, upload, user, content_type: str) -> Document:
+    document = Document(
+        action=action,
+        nom=upload.name[:200],
+        content_type=content_type,
+        taille=upload.size,
+        uploaded_by=user,
+    )
+    document.fichier.save(upload.name, upload, save=False)
+    document.save()
+    return document
+
+
+def document_delete(*, document: Document) -> None:
+    document.fichier.delete(save=False)
+    document.delete()

@@ -1,0 +1,144 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, DecimalField, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from core.exports import FORMATS, export_response
+
+from ..filters import OrganisationFilterSet
+from ..forms import ContactFormSet, OrganisationForm
+from ..models import Action, Financement, Organisation
+
+AMOUNT = DecimalField(max_digits=14, decimal_places=2)
+
+
+def _received_total():
+    """Voted amounts received for the actions an organisation carries."""
+    return Coalesce(
+        Subquery(
+            Financement.objects.filter(action__porteur=OuterRef("pk"))
+            .order_by()
+            .values("action__porteur")
+            .annotate(total=Sum("montant_vote"))
+            .values("total"),
+            output_field=AMOUNT,
+        ),
+        Value(0, output_field=AMOUNT),
+    )
+
+
+ORGANISATION_COLUMNS = [
+    ("Nom", lambda o: o.nom),
+    ("Sigle", lambda o: o.sigle),
+    ("Type", lambda o: o.get_type_display()),
+    ("SIRET / SIREN", lambda o: o.siret),
+    ("RNA", lambda o: o.rna),
+    ("Adresse", lambda o: o.adresse),
+    ("Code postal", lambda o: o.code_postal),
+    ("Ville", lambda o: o.ville),
+    ("E-mail", lambda o: o.email),
+    ("Téléphone", lambda o: o.telephone),
+    ("Actions portées", lambda o: o.nb_actions),
+    ("Montants votés reçus (€)", lambda o: o.total_recu),
+]
+
+
+def organisation_list(request: HttpRequest) -> HttpResponse:
+    queryset = (
+        Organisation.objects.visible_to(request.user)
+        .annotate(nb_actions=Count("actions_portees", distinct=True), total_recu=_received_total())
+        .alphabetical()
+    )
+    filterset = OrganisationFilterSet(request.GET, queryset=queryset)
+    rows = filterset.qs
+    if request.GET.get("export") in FORMATS:
+        return export_response(
+            rows, ORGANISATION_COLUMNS, filename="organisations", fmt=request.GET["export"]
+        )
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    can_create = request.user.is_writer
+    return render(
+        request,
+        "cvu/organisation_list.html",
+        {"filter": filterset, "page_obj": page, "can_create": can_create},
+    )
+
+
+def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    organisation = get_object_or_404(
+        Organisation.objects.visible_to(request.user).prefetch_related("contacts"), pk=pk
+    )
+    actions = (
+        Action.objects.visible_to(request.user)
+        .filter(porteur=organisation)
+        .with_totals()
+        .select_related("contrat")
+    )
+    received = (
+        Financement.objects.filter(action__porteur=organisation)
+        .values("annee")
+        .annotate(
+            demande=Sum("montant_demande"), vote=Sum("montant_vote"), verse=Sum("montant_verse")
+        )
+        .order_by("-annee")
+    )
+    funded = (
+        Financement.objects.filter(financeur=organisation)
+        .values("annee")
+        .annotate(
+            demande=Sum("montant_demande"),
+            vote=Sum("montant_vote"),
+            verse=Sum("montant_verse"),
+            nb=Count("action", distinct=True),
+        )
+        .order_by("-annee")
+    )
+    context = {
+        "organisation": organisation,
+        "actions": Paginator(actions, 25).get_page(request.GET.get("page")),
+        "received": received,
+        "funded": funded,
+        "can_edit": Organisation.objects.editable_by(request.user).filter(pk=pk).exists(),
+    }
+    return render(request, "cvu/organisation_detail.html", context)
+
+
+def _organisation_form_page(request: HttpRequest, organisation: Organisation | None):
+    instance = organisation or Organisation()
+    data = request.POST if request.method == "POST" else None
+    form = OrganisationForm(data, instance=instance)
+    contacts = ContactFormSet(data, instance=instance, prefix="contacts")
+    if request.method == "POST" and form.is_valid() and contacts.is_valid():
+        with transaction.atomic():
+            saved = form.save()
+            contacts.instance = saved
+            contacts.save()
+        messages.success(request, "Organisation enregistrée.")
+        return redirect(saved)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "cvu/organisation_form.html",
+        {"form": form, "contacts": contacts, "organisation": organisation},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def organisation_create(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_writer:
+        raise PermissionDenied("Votre rôle ne permet pas de créer d'organisation.")
+    return _organisation_form_page(request, None)
+
+
+@require_http_methods(["GET", "POST"])
+def organisation_update(request: HttpRequest, pk: int) -> HttpResponse:
+    organisation = get_object_or_404(Organisation.objects.visible_to(request.user), pk=pk)
+    if not Organisation.objects.editable_by(request.user).filter(pk=pk).exists():
+        raise PermissionDenied("Vous pouvez consulter cette organisation, pas la modifier.")
+    return _organisation_form_page(request, organisation)

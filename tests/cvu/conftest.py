@@ -1,0 +1,47 @@
+import pytest
+
+from tests.cvu.factories import (
+    ActionFactory,
+    ContratFactory,
+    FinancementFactory,
+    NoeudFactory,
+    OrganisationFactory,
+)
+
+
+@pytest.fixture
+def contrat(db):
+    return ContratFactory()
+
+
+@pytest.fixture
+def axe(contrat):
+    return NoeudFactory(contrat=contrat, code="1", libelle="Réussite éducative")
+
+
+@pytest.fixture
+def objectif(axe):
+    return NoeudFactory(
+        contrat=axe.contrat, parent=axe, niveau="objectif", code="1.1", libelle="Aide aux devoirs"
+    )
+
+
+@pytest.fixture
+def etat(db):
+    return OrganisationFactory(nom="Préfecture du Doubs – BOP 147", type="etat")
+
+
+@pytest.fixture
+def action(contrat, qpv, editor, etat, objectif):
+    """An action of the editor's sector, with one financing line."""
+    action = ActionFactory(
+        contrat=contrat,
+        titre="Atelier d'aide aux devoirs",
+        porteur=OrganisationFactory(nom="Centre social des Buis"),
+        qpvs=[qpv],
+        referent=editor,
+        numero_dauphin="00012345",
+    )
+    action.objectifs.set([objectif])
+    FinancementFactory(action=action, financeur=etat, montant_demande=6000, montant_vote=5000)
+    return action
