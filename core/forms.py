@@ -4,16 +4,12 @@ from django.core.exceptions import ValidationError
 from .numbers import parse_decimal
 
 
-class MontantField(forms.DecimalField):
-    """An amount in euros typed the French way: '1 200,50 €', '1200.5'."""
+class FrenchDecimalField(forms.DecimalField):
+    """A number typed the French way: '1 234,5' (any kind of space), '1234.5'; no exponent."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("max_digits", 12)
-        kwargs.setdefault("decimal_places", 2)
-        kwargs.setdefault("min_value", 0)
         kwargs.setdefault("localize", True)
         super().__init__(**kwargs)
-        self.error_messages["min_value"] = "Un montant ne peut pas être négatif."
         self.widget.attrs.setdefault("inputmode", "decimal")
 
     def to_python(self, value):
@@ -23,6 +19,17 @@ class MontantField(forms.DecimalField):
             return parse_decimal(value, places=self.decimal_places)
         except ValueError as error:
             raise ValidationError(str(error), code="invalid") from None
+
+
+class MontantField(FrenchDecimalField):
+    """An amount in euros: '1 200,50 €', never negative."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 12)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("min_value", 0)
+        super().__init__(**kwargs)
+        self.error_messages["min_value"] = "Un montant ne peut pas être négatif."
 
 
 class CompactRowForm:

@@ -16,6 +16,8 @@ def parse_decimal(value, *, places: int = 2) -> Decimal | None:
         text = _SPACES.sub("", str(value)).removesuffix("€").removesuffix("EUR")
         if text == "":
             return None
+        if not re.fullmatch(r"[+-]?[\d.,]+", text):
+            raise ValueError(f"« {value} » n'est pas un nombre valide (exemple : 1 200,50).")
         if text.count(",") == 1 and "." in text:
             # '1.200,50': dots are thousand separators.
             text = text.replace(".", "")
@@ -24,11 +26,15 @@ def parse_decimal(value, *, places: int = 2) -> Decimal | None:
             number = Decimal(text)
         except InvalidOperation:
             raise ValueError(
-                f"« {value} » n'est pas un montant valide (exemple : 1 200,50 €)."
+                f"« {value} » n'est pas un nombre valide (exemple : 1 200,50)."
             ) from None
         if not number.is_finite():
-            raise ValueError(f"« {value} » n'est pas un montant valide (exemple : 1 200,50 €).")
+            raise ValueError(f"« {value} » n'est pas un nombre valide (exemple : 1 200,50).")
     quantum = Decimal(1).scaleb(-places)
-    if number != number.quantize(quantum):
+    try:
+        rounded = number.quantize(quantum)
+    except InvalidOperation:
+        raise ValueError(f"« {value} » est trop grand.") from None
+    if number != rounded:
         raise ValueError(f"« {value} » a plus de {places} décimales.")
-    return number.quantize(quantum)
+    return rounded

@@ -1,7 +1,7 @@
 from django import forms
 from django.conf import settings
 
-from core.forms import CompactRowForm, MontantField
+from core.forms import CompactRowForm, FrenchDecimalField, MontantField
 from quartiers.models import Qpv
 
 from .models import (
@@ -111,10 +111,12 @@ FinancementFormSet = forms.inlineformset_factory(
 
 
 class IndicateurActionForm(CompactRowForm, forms.ModelForm):
+    cible = FrenchDecimalField(label="Cible", max_digits=12, decimal_places=2, required=False)
+    realise = FrenchDecimalField(label="Réalisé", max_digits=12, decimal_places=2, required=False)
+
     class Meta:
         model = IndicateurAction
         fields = ["libelle", "cible", "realise", "unite"]
-        localized_fields = ["cible", "realise"]
 
 
 IndicateurFormSet = forms.inlineformset_factory(

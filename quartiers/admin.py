@@ -1,29 +1,55 @@
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import FilteredSelectMultiple
+from django.db import transaction
+from django.db.models import Count
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import Commune, Indicateur, Observation, Qpv, Secteur, ValeurIndicateur
 
 
-class CommuneInline(admin.TabularInline):
-    model = Commune
-    fields = ["code_insee", "nom", "population"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = True
+class SecteurAdminForm(forms.ModelForm):
+    """Assigns communes from the sector's page (a commune belongs to one sector at most)."""
+
+    communes = forms.ModelMultipleChoiceField(
+        label="communes",
+        queryset=Commune.objects.select_related("secteur").order_by("nom"),
+        required=False,
+        widget=FilteredSelectMultiple("communes", is_stacked=False),
+        help_text="Une commune déjà affectée à un autre secteur passe dans celui-ci.",
+    )
+
+    class Meta:
+        model = Secteur
+        fields = ["nom", "chef_projet", "backup"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["communes"].initial = self.instance.communes.all()
 
 
 @admin.register(Secteur)
 class SecteurAdmin(admin.ModelAdmin):
+    form = SecteurAdminForm
     list_display = ["nom", "chef_projet", "backup", "nombre_communes"]
+    list_filter = [("chef_projet", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["nom", "chef_projet__email", "chef_projet__last_name"]
     list_select_related = ["chef_projet", "backup"]
-    autocomplete_fields = []
-    inlines = [CommuneInline]
 
-    @admin.display(description="communes")
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(nb_communes=Count("communes"))
+
+    @admin.display(description="communes", ordering="nb_communes")
     def nombre_communes(self, obj):
-        return obj.communes.count()
+        return obj.nb_communes
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        with transaction.atomic():
+            chosen = form.cleaned_data["communes"]
+            form.instance.communes.exclude(pk__in=chosen).update(secteur=None)
+            Commune.objects.filter(pk__in=chosen).update(secteur=form.instance)
 
 
 @admin.register(Commune)
@@ -32,7 +58,6 @@ class CommuneAdmin(admin.ModelAdmin):
     list_filter = ["secteur", ("qpvs", admin.EmptyFieldListFilter)]
     search_fields = ["nom", "code_insee"]
     list_select_related = ["secteur"]
-    list_editable = ["secteur"]
 
 
 @admin.register(Qpv)
@@ -54,6 +79,7 @@ class QpvAdmin(admin.ModelAdmin):
 @admin.register(Indicateur)
 class IndicateurAdmin(admin.ModelAdmin):
     list_display = ["libelle", "code", "unite", "source", "ordre"]
+    list_filter = ["unite", "source"]
     search_fields = ["libelle", "code"]
     list_editable = ["ordre"]
 

@@ -1,6 +1,8 @@
 from django import forms
 from django.utils import timezone
 
+from core.forms import FrenchDecimalField
+
 from .models import Observation, ValeurIndicateur
 
 
@@ -20,13 +22,7 @@ class ObservationForm(forms.ModelForm):
 
 
 class ValeurIndicateurForm(forms.ModelForm):
-    valeur = forms.DecimalField(
-        label="Valeur",
-        max_digits=14,
-        decimal_places=4,
-        localize=True,
-        error_messages={"invalid": "Saisissez un nombre, par exemple 1 234,5."},
-    )
+    valeur = FrenchDecimalField(label="Valeur", max_digits=14, decimal_places=4)
 
     class Meta:
         model = ValeurIndicateur

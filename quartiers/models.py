@@ -6,6 +6,7 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from core.querysets import SharedQuerySet, is_active_user
+from core.templatetags.formats import nombre
 
 YEAR_MIN, YEAR_MAX = 1990, 2100
 year_validators = [
@@ -170,6 +171,14 @@ class Qpv(models.Model):
         help_text="Pour un QPV 2015 : le QPV de la géographie 2024 qui lui succède.",
     )
     notes = models.TextField("notes", blank=True)
+    cle_referentiel = models.CharField(
+        "clé dans le référentiel",
+        max_length=200,
+        blank=True,
+        editable=False,
+        help_text="Géographie et nom du QPV dans quartiers/data/qpv_pma.csv : load_territoire "
+        "retrouve ainsi un QPV même renommé dans l'administration.",
+    )
 
     objects = QpvQuerySet.as_manager()
 
@@ -197,6 +206,10 @@ class Qpv(models.Model):
     def get_absolute_url(self):
         return reverse("quartiers:qpv_detail", args=[self.pk])
 
+    @property
+    def reference_key(self) -> str:
+        return f"{self.geographie}:{self.nom}"
+
     def clean(self):
         from django.core.exceptions import ValidationError
 
@@ -209,6 +222,13 @@ class Qpv(models.Model):
             )
         if self.successeur_id and self.successeur_id == self.pk:
             raise ValidationError({"successeur": "Un QPV ne peut pas se succéder à lui-même."})
+        if self.successeur_id and (
+            self.geographie != self.Geographie.G2015
+            or self.successeur.geographie != self.Geographie.G2024
+        ):
+            raise ValidationError(
+                {"successeur": "Un QPV de 2015 a pour successeur un QPV de la géographie 2024."}
+            )
 
 
 class Indicateur(models.Model):
@@ -330,7 +350,7 @@ class ValeurIndicateur(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.indicateur.libelle} {self.annee} : {self.valeur}"
+        return f"{self.indicateur.libelle} {self.annee} : {nombre(self.valeur)}"
 
     @property
     def territory(self):

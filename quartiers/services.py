@@ -77,14 +77,22 @@ def _validated(instance, *, where: str, exclude=None):
     return instance
 
 
-def _apply(model, lookup: dict, values: dict, report: LoadReport, kind: str):
-    """update_or_create that writes only when something differs, so a reload changes nothing."""
+def _apply(model, lookup: dict, values: dict, report: LoadReport, kind: str, *, on_create=None):
+    """update_or_create that writes only what differs, so a reload changes nothing.
+
+    An empty value in the file never erases what an administrator entered, and on_create
+    fields (a QPV's name, which administrators may correct) are only set on creation.
+    """
     instance = model.objects.filter(**lookup).first()
     if instance is None:
-        instance = model.objects.create(**lookup, **values)
+        instance = model.objects.create(**lookup, **values, **(on_create or {}))
         report.count(kind, created=True, changed=True)
         return instance, True
-    changed = [name for name, value in values.items() if getattr(instance, name) != value]
+    changed = [
+        name
+        for name, value in values.items()
+        if value not in (None, "") and getattr(instance, name) != value
+    ]
     if changed:
         for name in changed:
             setattr(instance, name, values[name])
@@ -122,6 +130,7 @@ def territoire_load(*, data_dir: Path = DATA_DIR) -> LoadReport:
         communes.append(commune)
 
     qpvs = []
+    seen_qpvs: dict[str, int] = {}
     for line, row in qpv_rows:
         where = f"qpv_pma.csv, ligne {line}"
         qpv = Qpv(
@@ -141,11 +150,25 @@ def territoire_load(*, data_dir: Path = DATA_DIR) -> LoadReport:
             raise TerritoireFileError(
                 f"{where} : commune(s) inconnue(s) dans communes_pma.csv : {', '.join(unknown)}."
             )
-        qpvs.append((where, qpv, codes, row.get("successor", "")))
+        key = qpv.reference_key
+        if key in seen_qpvs:
+            raise TerritoireFileError(
+                f"{where} : le QPV « {qpv.nom} » ({qpv.geographie}) figure déjà ligne "
+                f"{seen_qpvs[key]}."
+            )
+        seen_qpvs[key] = line
+        successor = row.get("successor", "")
+        if successor and qpv.geographie != Qpv.Geographie.G2015:
+            raise TerritoireFileError(f"{where} : seul un QPV de 2015 a un successeur.")
+        qpvs.append((where, qpv, codes, successor))
 
     indicateurs = []
+    seen_indicateurs = set()
     for position, (line, row) in enumerate(indicateur_rows, start=1):
         where = f"indicateurs.csv, ligne {line}"
+        if row["code"] in seen_indicateurs:
+            raise TerritoireFileError(f"{where} : code d'indicateur « {row['code']} » en double.")
+        seen_indicateurs.add(row["code"])
         indicateur = Indicateur(
             code=row["code"],
             libelle=row["label"],
@@ -174,20 +197,20 @@ def territoire_load(*, data_dir: Path = DATA_DIR) -> LoadReport:
         saved_qpvs = {}
         new_qpvs = set()
         for _where, qpv, codes, _successor in qpvs:
-            lookup = (
-                {"code": qpv.code} if qpv.code else {"geographie": qpv.geographie, "nom": qpv.nom}
+            saved, created = _apply(
+                Qpv,
+                {"cle_referentiel": qpv.reference_key},
+                {
+                    "geographie": qpv.geographie,
+                    "code": qpv.code,
+                    "population": qpv.population,
+                    "population_annee": qpv.population_annee,
+                    "notes": qpv.notes,
+                },
+                report,
+                "QPV",
+                on_create={"nom": qpv.nom},
             )
-            values = {
-                "geographie": qpv.geographie,
-                "nom": qpv.nom,
-                "code": qpv.code,
-                "population": qpv.population,
-                "population_annee": qpv.population_annee,
-                "notes": qpv.notes,
-            }
-            for key in lookup:
-                values.pop(key)
-            saved, created = _apply(Qpv, lookup, values, report, "QPV")
             if created:
                 new_qpvs.add(saved.pk)
             wanted = {by_code[code].pk for code in codes}

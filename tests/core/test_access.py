@@ -53,7 +53,9 @@ def test_anonymous_is_sent_to_login(client, name, url):
 @pytest.mark.django_db
 @pytest.mark.parametrize(("name", "url"), [r for r in ROUTES if r[0] in PUBLIC])
 def test_public_pages_answer_without_login(client, name, url):
-    assert client.get(url).status_code in (200, 301, 302), name
+    response = client.get(url)
+    assert response.status_code in (200, 301, 302), name
+    assert "/comptes/connexion/?next=" not in response.get("Location", ""), name
 
 
 @pytest.mark.django_db
@@ -64,8 +66,14 @@ def test_admin_needs_an_administrator(client, editor):
 
 
 @pytest.mark.django_db
-def test_pages_forbid_inline_scripts(client, editor):
+def test_pages_forbid_inline_scripts(client, editor, qpv):
+    import re
+
     client.force_login(editor)
-    response = client.get("/")
-    assert "script-src 'self'" in response["Content-Security-Policy"]
-    assert b"<script>" not in response.content
+    for url in ("/", qpv.get_absolute_url(), "/actions/nouvelle/"):
+        response = client.get(url)
+        assert "script-src 'self'" in response["Content-Security-Policy"]
+        scripts = re.findall(
+            rb"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", response.content
+        )
+        assert scripts == [], url

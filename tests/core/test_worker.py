@@ -4,6 +4,7 @@ import os
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from celery.result import EagerResult
 from django.core import mail
 
 from comptes.tasks import send_email
@@ -29,6 +30,7 @@ def live_worker():
 @pytest.mark.django_db(transaction=True)
 def test_worker_round_trip_over_redis(live_worker):
     result = send_email.delay("Essai", "Corps du message", ["cdp@pma.test"])
+    assert not isinstance(result, EagerResult)  # it went through Redis to the worker
     assert result.get(timeout=60) == 1
     assert result.successful()
     assert [m.subject for m in mail.outbox] == ["Essai"]

@@ -172,7 +172,7 @@ def test_creating_outside_the_sector_is_refused_and_nothing_is_saved(
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"fin-0-montant_demande": "abc"}, "n&#x27;est pas un montant valide"),
+        ({"fin-0-montant_demande": "abc"}, "n&#x27;est pas un nombre valide"),
         ({"fin-0-montant_demande": "-5"}, "Un montant ne peut pas être négatif."),
         ({"cout_total": "-1"}, "Un montant ne peut pas être négatif."),
         ({"fin-0-montant_verse": "6 000"}, "Le montant versé dépasse le montant voté."),

@@ -66,3 +66,30 @@ def test_qpv_code_is_unique_when_set(admin_client):
 def test_admin_lists_open_with_search(admin_client, url):
     QpvFactory()
     assert admin_client.get(url, {"q": "a"}).status_code == 200
+
+
+def test_administrator_assigns_communes_to_a_sector(admin_client):
+    from tests.quartiers.factories import SecteurFactory
+
+    secteur = SecteurFactory(nom="Secteur Sud")
+    mine, other = CommuneFactory(nom="Étupes"), CommuneFactory(nom="Exincourt")
+    response = admin_client.post(
+        f"/admin/quartiers/secteur/{secteur.pk}/change/",
+        {"nom": "Secteur Sud", "chef_projet": secteur.chef_projet_id, "communes": [mine.pk]},
+    )
+    assert response.status_code == 302
+    assert list(secteur.communes.all()) == [mine]
+    admin_client.post(
+        f"/admin/quartiers/secteur/{secteur.pk}/change/",
+        {"nom": "Secteur Sud", "chef_projet": secteur.chef_projet_id, "communes": [other.pk]},
+    )
+    assert list(secteur.communes.all()) == [other]
+
+
+@pytest.mark.parametrize("size", [2, 20])
+def test_admin_commune_list_query_count_is_constant(admin_client, size, django_assert_num_queries):
+    for _ in range(size):
+        CommuneFactory()
+    # session, user, count, total count, rows with sectors, sector filter choices
+    with django_assert_num_queries(6):
+        admin_client.get("/admin/quartiers/commune/")

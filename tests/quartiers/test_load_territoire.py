@@ -106,3 +106,46 @@ def test_malformed_file_stops_with_file_and_line_and_loads_nothing(
 def test_missing_file_is_named(tmp_path):
     with pytest.raises(CommandError, match="communes_pma.csv : fichier introuvable"):
         _load(data_dir=tmp_path)
+
+
+@pytest.mark.django_db
+def test_a_reload_keeps_codes_populations_and_names_entered_by_admins():
+    _load()
+    qpv = Qpv.objects.get(geographie="2024", nom="Chiffogne")
+    qpv.code, qpv.population, qpv.population_annee = "QN02501M", 2200, 2020
+    qpv.nom = "Chiffogne (nom officiel)"
+    qpv.save()
+    assert "rien n'a changé" in _load()
+    qpv.refresh_from_db()
+    assert (qpv.code, qpv.population, qpv.population_annee, qpv.nom) == (
+        "QN02501M",
+        2200,
+        2020,
+        "Chiffogne (nom officiel)",
+    )
+    assert Qpv.objects.filter(geographie="2024").count() == 9
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("line", "text", "message"),
+    [
+        (3, ",Petite-Hollande,25388,2015,,,Petite-Hollande,", "figure déjà ligne 2"),
+        (9, ",Petite-Hollande,25388,2024,,,Chiffogne,", "seul un QPV de 2015 a un successeur"),
+        (2, ",Petite-Hollande,25388,2015,,,Inconnu,", "successeur « Inconnu » absent"),
+    ],
+)
+def test_inconsistent_qpv_rows_stop_the_load(data_copy, line, text, message):
+    _replace_line(data_copy / "qpv_pma.csv", line, text)
+    with pytest.raises(CommandError, match=message):
+        _load(data_dir=data_copy)
+    # The unknown successor is found while writing: the transaction leaves nothing behind.
+    assert Commune.objects.count() == 0
+    assert Qpv.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_duplicate_indicator_code_is_refused(data_copy):
+    _replace_line(data_copy / "indicateurs.csv", 3, "population,Autre,%,INSEE,")
+    with pytest.raises(CommandError, match="indicateurs.csv, ligne 3 : code d'indicateur"):
+        _load(data_dir=data_copy)

@@ -36,7 +36,7 @@ def _valeur_data(indicateur, **overrides):
         "form": "valeur",
         "val-indicateur": indicateur.pk,
         "val-annee": "2022",
-        "val-valeur": "1 234,5",
+        "val-valeur": "1\u00a0234,5",  # as French spreadsheets paste it
         "val-source": "INSEE 2022",
     }
     return {**data, **overrides}
@@ -100,7 +100,8 @@ def test_editor_adds_an_observation_on_a_commune(client, editor, commune):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"val-valeur": "beaucoup"}, "Saisissez un nombre, par exemple 1 234,5."),
+        ({"val-valeur": "beaucoup"}, "« beaucoup » n&#x27;est pas un nombre valide"),
+        ({"val-valeur": "1e5"}, "« 1e5 » n&#x27;est pas un nombre valide"),
         ({"val-annee": "1800"}, "L&#x27;année doit être comprise entre 1990 et 2100."),
         ({"val-annee": "deux mille"}, "Saisissez une année, par exemple 2022."),
         ({"val-valeur": ""}, "Ce champ est obligatoire."),
