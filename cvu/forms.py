@@ -13,6 +13,7 @@ from .models import (
     Organisation,
     ProgrammeActions,
 )
+from .validators import normalise_siret
 
 
 class ActionForm(forms.ModelForm):
@@ -137,6 +138,20 @@ class DocumentForm(forms.Form):
 
 
 class OrganisationForm(forms.ModelForm):
+    # Typed with spaces or in lower case; normalised before the model's checks.
+    siret = forms.CharField(
+        label="SIRET ou SIREN",
+        max_length=20,
+        required=False,
+        help_text="9 chiffres (SIREN) ou 14 chiffres (SIRET), espaces acceptés.",
+    )
+    rna = forms.CharField(
+        label="Numéro RNA",
+        max_length=12,
+        required=False,
+        help_text="Pour une association : W suivi de 9 chiffres.",
+    )
+
     class Meta:
         model = Organisation
         fields = [
@@ -153,6 +168,12 @@ class OrganisationForm(forms.ModelForm):
             "notes",
         ]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+    def clean_siret(self):
+        return normalise_siret(self.cleaned_data["siret"])
+
+    def clean_rna(self):
+        return self.cleaned_data["rna"].strip().upper()
 
 
 class ContactForm(CompactRowForm, forms.ModelForm):

@@ -35,6 +35,7 @@ def programme_list(request: HttpRequest) -> HttpResponse:
         .select_related("contrat", "secteur__chef_projet")
         .prefetch_related(Prefetch("communes", queryset=Commune.objects.order_by("nom")))
         .annotate(nb_actions=Count("actions"))
+        .order_by("-annee_debut", "nom")  # Meta.ordering does not apply to GROUP BY queries.
     )
     filterset = ProgrammeFilterSet(request.GET, queryset=queryset)
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
