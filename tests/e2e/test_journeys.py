@@ -60,3 +60,43 @@ def test_wrong_password_shows_a_french_message(page, live_server, editor):
     page.get_by_label("Mot de passe").fill("faux")
     page.get_by_role("button", name="Se connecter").click()
     page.get_by_text("Adresse e-mail ou mot de passe incorrect").wait_for()
+
+
+def test_chef_de_projet_filters_opens_an_action_and_adds_a_financing_line(
+    page, live_server, editor, qpv
+):
+    from cvu.models import Financement
+    from tests.cvu.factories import (
+        ActionFactory,
+        ContratFactory,
+        FinancementFactory,
+        OrganisationFactory,
+    )
+
+    contrat = ContratFactory()
+    etat = OrganisationFactory(nom="Préfecture du Doubs", type="etat")
+    OrganisationFactory(nom="CAF du Doubs", type="caf")
+    action = ActionFactory(
+        contrat=contrat, titre="Atelier d'aide aux devoirs", qpvs=[qpv], referent=editor
+    )
+    FinancementFactory(action=action, financeur=etat, montant_demande=6000)
+    ActionFactory(contrat=contrat, titre="Fête de quartier")
+    _log_in(page, live_server, editor.email)
+    page.goto(f"{live_server.url}/actions/")
+    page.get_by_label("Recherche").fill("devoirs")
+    page.get_by_role("button", name="Filtrer").click()
+    page.wait_for_url("**/actions/?*search=devoirs*")
+    assert page.get_by_role("link", name="Fête de quartier").count() == 0
+    page.get_by_role("link", name="Atelier d'aide aux devoirs").click()
+    page.wait_for_url(f"{live_server.url}{action.get_absolute_url()}")
+    assert "6\u202f000,00\u00a0€" in page.locator("#total-demande").inner_text()
+    page.get_by_role("link", name="Modifier").click()
+    page.get_by_role("button", name="Ajouter un financeur").click()
+    row = page.locator("[data-formset='fin'] tbody tr").nth(1)
+    row.locator("select[name='fin-1-financeur']").select_option(label="CAF du Doubs")
+    row.locator("input[name='fin-1-annee']").fill("2026")
+    row.locator("input[name='fin-1-montant_demande']").fill("4 000,00 €")
+    page.get_by_role("button", name="Enregistrer").click()
+    page.get_by_text("Action enregistrée.").wait_for()
+    assert "10\u202f000,00\u00a0€" in page.locator("#total-demande").inner_text()
+    assert Financement.objects.filter(action=action).count() == 2
