@@ -193,6 +193,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 # Files are private: no MEDIA_URL route; views serve them after a permission check.
 DOCUMENT_MAX_SIZE = env_int("DOCUMENT_MAX_SIZE_MB", 10) * 1_000_000
+IMPORT_MAX_SIZE = env_int("IMPORT_MAX_SIZE_MB", 5) * 1_000_000
 FILE_UPLOAD_PERMISSIONS = 0o640
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

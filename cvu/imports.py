@@ -1,0 +1,919 @@
+"""Spreadsheet import of actions and their financing lines: read, check, preview, apply.
+
+One sheet, one line per action and funder. The columns and rules below are also written in the
+"Aide" sheet of the downloadable template, so the file documents itself.
+"""
+
+import io
+import re
+import secrets
+import unicodedata
+import warnings
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font
+
+from core.numbers import parse_decimal
+from quartiers.models import YEAR_MAX, YEAR_MIN, Commune, Qpv
+
+from .models import Action, ContratDeVille, Financement, Organisation
+from .validators import normalise_siret, validate_siret_or_siren
+
+MAX_ROWS = 5000
+SHEET_NAME = "Actions"
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+UPLOAD_DIR = "imports"
+UPLOAD_MAX_AGE = timedelta(days=1)
+TOKEN_RE = re.compile(r"[0-9a-f]{32}")
+
+# Outcomes of a row, for its action and its financing line.
+CREATE, UPDATE, UNCHANGED, CONTINUED = "creation", "modification", "inchange", "suite"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    required: bool
+    help: str
+    example: object = None
+
+
+COLUMNS = [
+    Column(
+        "contrat",
+        "Contrat",
+        True,
+        "Nom du contrat de ville, ou ses années « début-fin » (par exemple 2024-2030).",
+        "2024-2030",
+    ),
+    Column(
+        "exercice",
+        "Exercice",
+        True,
+        "Année de l'action, comprise dans la période du contrat (par exemple 2026).",
+        2026,
+    ),
+    Column(
+        "fin",
+        "Fin",
+        False,
+        "Action pluriannuelle (CPO) seulement : sa dernière année. Vide pour une action annuelle.",
+    ),
+    Column("titre", "Intitulé", True, "Intitulé de l'action.", "Atelier d'écriture au collège"),
+    Column(
+        "porteur",
+        "Porteur",
+        True,
+        "Nom de l'organisation porteuse, tel qu'enregistré dans l'application (majuscules et "
+        "accents indifférents). Créez d'abord l'organisation si elle manque.",
+        "Association Exemple",
+    ),
+    Column(
+        "siret",
+        "SIRET porteur",
+        False,
+        "SIRET (14 chiffres) ou SIREN (9 chiffres) du porteur. S'il est indiqué, il doit être "
+        "valide et sert en priorité à retrouver le porteur.",
+    ),
+    Column("dauphin", "N° Dauphin", False, "Numéro du dossier sur Dauphin.", "2026-00123"),
+    Column(
+        "qpv",
+        "QPV",
+        False,
+        "Noms ou codes des QPV ciblés, séparés par « ; ». Géographie 2024 pour un contrat "
+        "commencé en 2024 ou après, 2015 sinon. Obligatoire pour un chef de projet : tous les "
+        "QPV doivent être dans son secteur.",
+        "Chiffogne",
+    ),
+    Column(
+        "communes",
+        "Commune(s)",
+        False,
+        "Noms ou codes INSEE séparés par « ; ». Sert seulement à vérifier que chaque QPV est "
+        "situé dans l'une d'elles.",
+        "Montbéliard",
+    ),
+    Column(
+        "statut",
+        "Statut",
+        False,
+        "Un des statuts : "
+        + ", ".join(str(label) for label in Action.Statut.labels)
+        + ". Déposé par défaut.",
+        "Déposé",
+    ),
+    Column(
+        "cout_total",
+        "Coût total",
+        False,
+        "Coût total de l'action en euros, par exemple 12 000,50 ou 12000.5.",
+        12000,
+    ),
+    Column(
+        "financeur",
+        "Financeur",
+        False,
+        "Nom ou sigle de l'organisation qui finance. Chaque ligne ajoute au plus une ligne de "
+        "financement, pour l'année de l'exercice.",
+        "Préfecture du Doubs – BOP 147",
+    ),
+    Column(
+        "montant_demande",
+        "Montant demandé",
+        False,
+        "Obligatoire pour une nouvelle ligne de financement.",
+        6000,
+    ),
+    Column("montant_vote", "Montant voté", False, "Vide tant que le financeur n'a pas voté."),
+    Column(
+        "montant_verse",
+        "Montant versé",
+        False,
+        "Total déjà versé, 0 par défaut ; il ne peut pas dépasser le montant voté.",
+    ),
+]
+
+RULES = [
+    "Une ligne par action et par financeur. Pour un deuxième financeur, ajoutez une ligne avec "
+    "le même N° Dauphin et le même Exercice (ou, sans N° Dauphin, le même Intitulé, Porteur et "
+    "Exercice).",
+    "Les colonnes de l'action (Contrat à Coût total) sont lues sur sa première ligne ; sur les "
+    "lignes suivantes elles peuvent rester vides et sont ignorées. Un même N° Dauphin sur deux "
+    "lignes du même exercice avec des intitulés différents est une erreur.",
+    "Réimporter un fichier met à jour au lieu de dupliquer : une action est retrouvée par son "
+    "N° Dauphin et son Exercice, sinon par son Intitulé, son Porteur et son Exercice ; une ligne "
+    "de financement par son action, son financeur et l'exercice.",
+    "Pour une action déjà enregistrée, une cellule facultative vide garde la valeur enregistrée ; "
+    "les lignes de financement absentes du fichier sont conservées.",
+    "Montants en euros, écrits « 1 200,50 € », « 1200.5 » ou en nombres Excel ; jamais négatifs.",
+    "Rien n'est enregistré avant votre confirmation, puis tout ou rien : une seule erreur "
+    "bloque tout l'import.",
+    "Chef de projet : seules les actions dont tous les QPV sont dans votre secteur sont "
+    "acceptées, et vous devenez le référent des actions créées.",
+]
+
+
+def normalise(text) -> str:
+    """Case-, accent- and spacing-insensitive form of a name: 'Étupes ' -> 'etupes'."""
+    text = unicodedata.normalize("NFKD", str(text))
+    text = "".join(char for char in text if not unicodedata.combining(char))
+    text = text.replace("\u2019", "'").replace("\u2013", "-").replace("\u2014", "-")
+    return " ".join(text.casefold().split())
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # A Dauphin number or a year typed as a number.
+    return str(value).strip()
+
+
+def _split(value) -> list[str]:
+    return [part.strip() for part in _text(value).split(";") if part.strip()]
+
+
+# ---------------------------------------------------------------- the file
+
+
+def user_can_import(user) -> bool:
+    """Chefs de projet (within their sector), the chef de service and administrators."""
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and (user.sees_everything_as_manager or user.is_chef_projet)
+    )
+
+
+def max_size() -> int:
+    return settings.IMPORT_MAX_SIZE
+
+
+def check_upload(*, name: str, size: int) -> None:
+    """Refuses anything but a .xlsx file under the size limit."""
+    if not name.lower().endswith(".xlsx"):
+        raise ValidationError(
+            "Déposez un classeur Excel au format .xlsx (les fichiers .xls, .csv ou .ods ne sont "
+            "pas acceptés : enregistrez-les d'abord au format .xlsx)."
+        )
+    limit = max_size()
+    if size > limit:
+        raise ValidationError(
+            f"Le fichier pèse {size / 1_000_000:.1f} Mo : la limite est de "
+            f"{limit / 1_000_000:.0f} Mo."
+        )
+
+
+UNREADABLE = (
+    "Ce fichier n'a pas pu être lu comme un classeur Excel (.xlsx) : vérifiez qu'il n'est ni "
+    "endommagé ni protégé par un mot de passe."
+)
+
+
+def read_rows(data: bytes) -> list[tuple[int, dict]]:
+    """The data lines of the workbook as (line number in Excel, {column key: cell value})."""
+    try:
+        with warnings.catch_warnings():
+            # Real Excel files carry extensions openpyxl warns about and then ignores.
+            warnings.simplefilter("ignore")
+            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:
+        raise ValidationError(UNREADABLE) from None
+    try:
+        sheet = (
+            workbook[SHEET_NAME] if SHEET_NAME in workbook.sheetnames else workbook.worksheets[0]
+        )
+        sheet.reset_dimensions()  # Some programs write a wrong size; read up to the last cell.
+        lines = sheet.iter_rows(values_only=True)
+        header = next(lines, None) or ()
+        keys = _header_keys(header)
+        rows = []
+        for number, cells in enumerate(lines, start=2):
+            if all(_text(cell) == "" for cell in cells):
+                continue
+            if len(rows) == MAX_ROWS:
+                raise ValidationError(
+                    f"Le fichier compte plus de {MAX_ROWS} lignes : découpez-le en plusieurs "
+                    "fichiers."
+                )
+            values = {key: cells[index] for index, key in keys.items() if index < len(cells)}
+            rows.append((number, values))
+    except ValidationError:
+        raise
+    except Exception:
+        raise ValidationError(UNREADABLE) from None
+    finally:
+        workbook.close()
+    if not rows:
+        raise ValidationError("Le fichier ne contient aucune ligne sous la ligne d'en-tête.")
+    return rows
+
+
+HEADER_ALIASES = {
+    "commune": "communes",
+    "communes": "communes",
+    "numero dauphin": "dauphin",
+    "dauphin": "dauphin",
+    "siret": "siret",
+    "intitule de l'action": "titre",
+}
+
+
+def _header_keys(header) -> dict[int, str]:
+    known = {normalise(column.header): column.key for column in COLUMNS} | HEADER_ALIASES
+    keys: dict[int, str] = {}
+    for index, title in enumerate(header):
+        key = known.get(normalise(_text(title)).rstrip(" *"))
+        if key is None:
+            continue
+        if key in keys.values():
+            raise ValidationError(f"La colonne « {_text(title)} » figure deux fois.")
+        keys[index] = key
+    present = set(keys.values())
+    missing = [column.header for column in COLUMNS if column.required and column.key not in present]
+    if missing:
+        raise ValidationError(
+            "Colonne(s) obligatoire(s) absente(s) de la première ligne : "
+            + ", ".join(f"« {name} »" for name in missing)
+            + ". Partez du modèle à télécharger."
+        )
+    return keys
+
+
+def template_workbook() -> bytes:
+    """The .xlsx template: the header, one example line and an "Aide" sheet."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = SHEET_NAME
+    sheet.append([column.header for column in COLUMNS])
+    sheet.append([column.example for column in COLUMNS])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for cell, column in zip(sheet[1], COLUMNS, strict=True):
+        sheet.column_dimensions[cell.column_letter].width = max(len(column.header), 14) + 4
+    sheet.freeze_panes = "A2"
+
+    aide = workbook.create_sheet("Aide")
+    aide.append(["Colonne", "Obligatoire", "Contenu"])
+    for column in COLUMNS:
+        aide.append([column.header, "oui" if column.required else "non", column.help])
+    aide.append([])
+    aide.append(["Règles"])
+    for rule in RULES:
+        aide.append(["", "", rule])
+    for cell in aide[1]:
+        cell.font = Font(bold=True)
+    aide.cell(row=len(COLUMNS) + 3, column=1).font = Font(bold=True)
+    aide.column_dimensions["A"].width = 20
+    aide.column_dimensions["B"].width = 12
+    aide.column_dimensions["C"].width = 100
+    for row in aide.iter_rows(min_col=3, max_col=3):
+        row[0].alignment = Alignment(wrap_text=True, vertical="top")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------- keeping a file between requests
+
+
+def _upload_name(token: str, user) -> str:
+    # The name is rebuilt from a strictly checked token and the user: no path comes from outside.
+    if not isinstance(token, str) or not TOKEN_RE.fullmatch(token):
+        raise FileNotFoundError("jeton d'import invalide")
+    return f"{UPLOAD_DIR}/{user.pk}-{token}.xlsx"
+
+
+def store_upload(data: bytes, *, user) -> str:
+    """Keeps the file until confirmation; returns the token naming it."""
+    _purge_old_uploads()
+    token = secrets.token_hex(16)
+    default_storage.save(_upload_name(token, user), ContentFile(data))
+    return token
+
+
+def load_upload(token: str, *, user) -> bytes:
+    name = _upload_name(token, user)
+    if not default_storage.exists(name):
+        raise FileNotFoundError(name)
+    with default_storage.open(name, "rb") as stored:
+        return stored.read()
+
+
+def discard_upload(token: str, *, user) -> None:
+    try:
+        default_storage.delete(_upload_name(token, user))
+    except FileNotFoundError:
+        pass
+
+
+def _purge_old_uploads() -> None:
+    try:
+        _, names = default_storage.listdir(UPLOAD_DIR)
+    except FileNotFoundError:
+        return
+    limit = timezone.now() - UPLOAD_MAX_AGE
+    for name in names:
+        path = f"{UPLOAD_DIR}/{name}"
+        if default_storage.get_modified_time(path) < limit:
+            default_storage.delete(path)
+
+
+# ---------------------------------------------------------------- the plan
+
+
+@dataclass
+class RowResult:
+    """What one line of the file will do, and what is wrong with it."""
+
+    numero: int
+    titre: str
+    action: str = ""
+    financement: str = ""
+    financeur: str = ""
+    changes: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    LABELS = {
+        CREATE: "création",
+        UPDATE: "mise à jour",
+        UNCHANGED: "inchangée",
+        CONTINUED: "suite de l'action",
+    }
+    FINANCEMENT_LABELS = {CREATE: "création", UPDATE: "mise à jour", UNCHANGED: "inchangé"}
+
+    @property
+    def action_label(self) -> str:
+        return self.LABELS.get(self.action, "")
+
+    @property
+    def financement_label(self) -> str:
+        return self.FINANCEMENT_LABELS.get(self.financement, "")
+
+
+@dataclass
+class _FinancementPlan:
+    financement: Financement
+    status: str
+    line: int
+
+
+@dataclass
+class _ActionPlan:
+    line: int
+    titre_norm: str
+    action: Action | None = None
+    qpvs: list | None = None  # None: keep the recorded QPVs.
+    status: str = ""
+    financements: dict = field(default_factory=dict)  # financeur pk -> _FinancementPlan
+
+    @property
+    def broken(self) -> bool:
+        return self.action is None
+
+
+@dataclass
+class ImportPlan:
+    """The preview of an import: one result per line, and what to save if there is no error."""
+
+    rows: list[RowResult] = field(default_factory=list)
+    actions: list[_ActionPlan] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[str]:
+        return [f"ligne {row.numero} : {error}" for row in self.rows for error in row.errors]
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.rows) and not any(row.errors for row in self.rows)
+
+    def _counts(self):
+        actions = Counter(group.status for group in self.actions if not group.broken)
+        financements = Counter(
+            line.status for group in self.actions for line in group.financements.values()
+        )
+        return actions, financements
+
+    @property
+    def summary(self) -> str:
+        actions, financements = self._counts()
+        return (
+            f"Actions : {actions[CREATE]} à créer, {actions[UPDATE]} à mettre à jour, "
+            f"{actions[UNCHANGED]} inchangée(s). Lignes de financement : "
+            f"{financements[CREATE]} à créer, {financements[UPDATE]} à mettre à jour, "
+            f"{financements[UNCHANGED]} inchangée(s)."
+        )
+
+    @property
+    def result_message(self) -> str:
+        actions, financements = self._counts()
+        return (
+            f"Import terminé : {actions[CREATE]} action(s) créée(s), {actions[UPDATE]} mise(s) "
+            f"à jour, {actions[UNCHANGED]} inchangée(s) ; {financements[CREATE]} ligne(s) de "
+            f"financement créée(s), {financements[UPDATE]} mise(s) à jour."
+        )
+
+    def preview_lines(self) -> list[str]:
+        lines = []
+        for row in self.rows:
+            parts = [f"ligne {row.numero} : « {row.titre} »"]
+            if row.action_label:
+                changes = f" ({', '.join(row.changes)})" if row.changes else ""
+                parts.append(f"action : {row.action_label}{changes}")
+            if row.financement_label:
+                parts.append(f"financement {row.financeur} : {row.financement_label}")
+            lines.append(" ; ".join(parts))
+            lines.extend(f"  erreur : {error}" for error in row.errors)
+        lines.append(self.summary)
+        return lines
+
+
+def _error_messages(error: ValidationError, model) -> list[str]:
+    if not hasattr(error, "error_dict"):
+        return list(error.messages)
+    messages = []
+    for name, texts in error.message_dict.items():
+        label = "" if name == NON_FIELD_ERRORS else str(model._meta.get_field(name).verbose_name)
+        messages.extend(f"{label} : {text}" if label else text for text in texts)
+    return messages
+
+
+def _year(value, label: str, errors: list) -> int | None:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        year = value
+    else:
+        text = _text(value)
+        if not text:
+            return None
+        if not re.fullmatch(r"\d{4}", text):
+            errors.append(f"{label} : « {text} » n'est pas une année (exemple : 2026)")
+            return None
+        year = int(text)
+    if not YEAR_MIN <= year <= YEAR_MAX:
+        errors.append(f"{label} : l'année doit être comprise entre {YEAR_MIN} et {YEAR_MAX}")
+        return None
+    return year
+
+
+def _amount(value, label: str, errors: list) -> Decimal | None:
+    if isinstance(value, float):
+        value = round(value, 6)  # Excel's binary floats: 1100.0000000000002 is 1100.
+    try:
+        amount = parse_decimal(value)
+    except ValueError as error:
+        errors.append(f"{label} : {error}")
+        return None
+    if amount is not None and amount < 0:
+        errors.append(f"{label} : un montant ne peut pas être négatif (« {_text(value)} »)")
+        return None
+    return amount
+
+
+def _snapshot(instance, names) -> dict:
+    return {name: getattr(instance, name) for name in names}
+
+
+def _changed_labels(instance, before: dict) -> list[str]:
+    return [
+        str(instance._meta.get_field(name).verbose_name)
+        for name, old in before.items()
+        if getattr(instance, name) != old
+    ]
+
+
+ACTION_FIELDS = [
+    "contrat_id",
+    "titre",
+    "porteur_id",
+    "annee",
+    "annee_fin",
+    "numero_dauphin",
+    "statut",
+    "cout_total",
+]
+FINANCEMENT_FIELDS = ["montant_demande", "montant_vote", "montant_verse"]
+
+
+class _Lookups:
+    """Reference data loaded once per import, matched by normalised name."""
+
+    def __init__(self, user):
+        self.organisations_by_siret = {}
+        self.organisations_by_name = defaultdict(set)
+        self.funders = defaultdict(set)
+        for organisation in Organisation.objects.all():
+            if organisation.siret:
+                self.organisations_by_siret[organisation.siret] = organisation
+            self.organisations_by_name[normalise(organisation.nom)].add(organisation)
+            for name in (organisation.nom, organisation.sigle, str(organisation)):
+                if name:
+                    self.funders[normalise(name)].add(organisation)
+        self.contrat_index = defaultdict(set)
+        for contrat in ContratDeVille.objects.all():
+            for name in (contrat.nom, str(contrat), f"{contrat.annee_debut}-{contrat.annee_fin}"):
+                self.contrat_index[normalise(name).replace(" - ", "-")].add(contrat)
+        self.qpv_index = {}
+        for qpv in Qpv.objects.prefetch_related("communes"):
+            self.qpv_index[(qpv.geographie, normalise(qpv.nom))] = qpv
+            if qpv.code:
+                self.qpv_index[(qpv.geographie, normalise(qpv.code))] = qpv
+        self.commune_index = defaultdict(set)
+        for commune in Commune.objects.all():
+            self.commune_index[normalise(commune.nom)].add(commune)
+            self.commune_index[commune.code_insee].add(commune)
+        self.statuts = {}
+        for value, label in Action.Statut.choices:
+            self.statuts[normalise(value)] = value
+            self.statuts[normalise(label)] = value
+        self.sector_qpv_ids = None
+        if not user.sees_everything_as_manager:
+            self.sector_qpv_ids = set(Qpv.objects.editable_by(user).values_list("pk", flat=True))
+
+    def contrat(self, value, errors) -> ContratDeVille | None:
+        text = _text(value)
+        if not text:
+            errors.append("contrat manquant")
+            return None
+        found = self.contrat_index.get(normalise(text).replace(" - ", "-"), set())
+        if len(found) == 1:
+            return next(iter(found))
+        if found:
+            errors.append(f"plusieurs contrats correspondent à « {text} » : indiquez ses années")
+        else:
+            errors.append(f"contrat inconnu « {text} »")
+        return None
+
+    def porteur(self, values, errors) -> Organisation | None:
+        name, siret = _text(values.get("porteur")), _text(values.get("siret"))
+        if siret:
+            try:
+                validate_siret_or_siren(siret)
+            except ValidationError as error:
+                errors.append(f"SIRET porteur : {' '.join(error.messages)}")
+                return None
+            organisation = self.organisations_by_siret.get(normalise_siret(siret))
+            if organisation:
+                return organisation
+        if not name:
+            errors.append(f"porteur inconnu (SIRET « {siret} »)" if siret else "porteur manquant")
+            return None
+        found = self.organisations_by_name.get(normalise(name), set())
+        if len(found) == 1:
+            return next(iter(found))
+        if found:
+            errors.append(f"plusieurs organisations s'appellent « {name} » : indiquez le SIRET")
+        else:
+            errors.append(f"porteur inconnu « {name} »")
+        return None
+
+    def financeur(self, name: str, errors) -> Organisation | None:
+        found = self.funders.get(normalise(name), set())
+        if len(found) == 1:
+            return next(iter(found))
+        if found:
+            errors.append(f"plusieurs organisations répondent au nom de financeur « {name} »")
+        else:
+            errors.append(f"financeur inconnu « {name} »")
+        return None
+
+    def qpvs(self, value, contrat: ContratDeVille, errors) -> list[Qpv]:
+        geographie = Qpv.Geographie.G2024 if contrat.annee_debut >= 2024 else Qpv.Geographie.G2015
+        qpvs = []
+        for name in _split(value):
+            qpv = self.qpv_index.get((geographie, normalise(name)))
+            if qpv is None:
+                errors.append(f"QPV inconnu « {name} » (géographie {geographie})")
+            elif qpv not in qpvs:
+                qpvs.append(qpv)
+        return qpvs
+
+    def communes(self, value, errors) -> list[Commune]:
+        communes = []
+        for name in _split(value):
+            found = self.commune_index.get(name if name.isdigit() else normalise(name), set())
+            if len(found) == 1:
+                communes.append(next(iter(found)))
+            elif found:
+                errors.append(f"plusieurs communes s'appellent « {name} » : indiquez le code INSEE")
+            else:
+                errors.append(f"commune inconnue « {name} »")
+        return communes
+
+    def statut(self, value, errors) -> str | None:
+        text = _text(value)
+        if not text:
+            return None
+        statut = self.statuts.get(normalise(text))
+        if statut is None:
+            errors.append(f"statut inconnu « {text} »")
+        return statut
+
+
+class _Planner:
+    """Walks the lines in order, grouping those of one action, without writing anything."""
+
+    def __init__(self, user):
+        self.user = user
+        self.lookups = _Lookups(user)
+        self.groups: dict[tuple, _ActionPlan] = {}
+        self.lines_by_action: dict[int, int] = {}  # existing action pk -> first line
+        self.plan = ImportPlan()
+
+    def add(self, line: int, values: dict) -> None:
+        row = RowResult(numero=line, titre=_text(values.get("titre")))
+        self.plan.rows.append(row)
+        errors = row.errors
+        annee = _year(values.get("exercice"), "Exercice", errors)
+        if annee is None:
+            if not errors:
+                errors.append("exercice manquant")
+            return
+        dauphin = _text(values.get("dauphin"))
+        group = self.groups.get(("dauphin", dauphin, annee)) if dauphin else None
+        if group and row.titre and normalise(row.titre) != group.titre_norm:
+            errors.append(
+                f"le n° Dauphin « {dauphin} » de l'exercice {annee} est déjà utilisé ligne "
+                f"{group.line} pour une autre action"
+            )
+            return
+        if group is None:
+            if not row.titre:
+                errors.append("intitulé manquant")
+            porteur = self.lookups.porteur(values, errors)
+            if errors:
+                return
+            title_key = ("titre", normalise(row.titre), porteur.pk, annee)
+            group = self.groups.get(title_key) if not dauphin else None
+            if group is None:
+                group = self._new_action(row, values, annee, dauphin, porteur)
+                self.groups.setdefault(title_key, group)
+                if dauphin:
+                    self.groups[("dauphin", dauphin, annee)] = group
+                self.plan.actions.append(group)
+        if group.line != line:
+            row.action = CONTINUED
+        self._add_financement(group, row, values, annee)
+
+    def _new_action(self, row, values, annee, dauphin, porteur) -> _ActionPlan:
+        errors = row.errors
+        group = _ActionPlan(line=row.numero, titre_norm=normalise(row.titre))
+        contrat = self.lookups.contrat(values.get("contrat"), errors)
+        fin = _year(values.get("fin"), "Fin", errors)
+        qpvs = self.lookups.qpvs(values.get("qpv"), contrat, errors) if contrat else []
+        communes = self.lookups.communes(values.get("communes"), errors)
+        statut = self.lookups.statut(values.get("statut"), errors)
+        cout_total = _amount(values.get("cout_total"), "Coût total", errors)
+        if contrat and not contrat.annee_debut <= annee <= contrat.annee_fin:
+            errors.append(
+                f"l'exercice {annee} est hors de la période du contrat "
+                f"({contrat.annee_debut}–{contrat.annee_fin})"
+            )
+        if fin is not None and fin <= annee:
+            errors.append(f"la fin ({fin}) doit suivre l'exercice ({annee})")
+        elif fin is not None and contrat and fin > contrat.annee_fin:
+            errors.append(f"la fin ({fin}) dépasse la période du contrat")
+        if communes:
+            commune_ids = {commune.pk for commune in communes}
+            names = ", ".join(commune.nom for commune in communes)
+            for qpv in qpvs:
+                if not commune_ids & {commune.pk for commune in qpv.communes.all()}:
+                    errors.append(f"le QPV « {qpv.nom} » n'est pas situé dans : {names}")
+        existing = self._find_existing(dauphin, row.titre, porteur, annee, row.numero, errors)
+        if errors:
+            return group
+
+        if existing is None:
+            action = Action(
+                contrat=contrat,
+                titre=row.titre,
+                porteur=porteur,
+                annee=annee,
+                annee_fin=fin,
+                numero_dauphin=dauphin,
+                statut=statut or Action.Statut.DEPOSE,
+                cout_total=cout_total if cout_total is not None else Decimal("0.00"),
+                referent=self.user if self.user.is_chef_projet else None,
+            )
+            status, changes = CREATE, []
+        else:
+            action = existing
+            before = _snapshot(action, ACTION_FIELDS)
+            action.contrat, action.titre, action.porteur = contrat, row.titre, porteur
+            for name, value in [
+                ("annee_fin", fin),
+                ("numero_dauphin", dauphin or None),
+                ("statut", statut),
+                ("cout_total", cout_total),
+            ]:
+                if value is not None:
+                    setattr(action, name, value)
+            changes = _changed_labels(action, before)
+            if qpvs and {q.pk for q in qpvs} != {q.pk for q in existing.qpvs.all()}:
+                changes.append("QPV ciblés")
+            status = UPDATE if changes else UNCHANGED
+        if not self._in_sector(action, existing, qpvs, errors):
+            return group
+        try:
+            action.full_clean()
+        except ValidationError as error:
+            errors.extend(_error_messages(error, Action))
+            return group
+        group.action, group.status, group.qpvs = action, status, qpvs or None
+        row.action, row.changes = status, changes
+        return group
+
+    def _find_existing(self, dauphin, titre, porteur, annee, line, errors) -> Action | None:
+        found = None
+        if dauphin:
+            found = Action.objects.filter(numero_dauphin=dauphin, annee=annee).first()
+        if found is None:
+            candidates = [
+                action
+                for action in Action.objects.filter(porteur=porteur, annee=annee)
+                if normalise(action.titre) == normalise(titre)
+                and not (dauphin and action.numero_dauphin)
+            ]
+            if len(candidates) > 1:
+                errors.append(
+                    "plusieurs actions enregistrées ont cet intitulé, ce porteur et cet exercice : "
+                    "indiquez le n° Dauphin"
+                )
+                return None
+            found = candidates[0] if candidates else None
+        if found and found.pk in self.lines_by_action:
+            errors.append(
+                f"cette ligne désigne la même action que la ligne {self.lines_by_action[found.pk]}"
+            )
+            return None
+        if found:
+            self.lines_by_action[found.pk] = line
+        return found
+
+    def _in_sector(self, action, existing, qpvs, errors) -> bool:
+        """A chef de projet imports only actions whose QPVs are all in their sector."""
+        sector = self.lookups.sector_qpv_ids
+        if sector is None:
+            return True
+        if existing and not Action.objects.editable_by(self.user).filter(pk=existing.pk).exists():
+            errors.append(
+                f"hors de votre secteur : l'action enregistrée « {existing.titre} » ne vous est "
+                "pas ouverte"
+            )
+            return False
+        final = qpvs or (list(existing.qpvs.all()) if existing else [])
+        if not final:
+            errors.append("hors de votre secteur : indiquez au moins un QPV de votre secteur")
+            return False
+        outside = [qpv.nom for qpv in final if qpv.pk not in sector]
+        if outside:
+            errors.append(
+                "hors de votre secteur : " + ", ".join(f"QPV « {name} »" for name in outside)
+            )
+            return False
+        return True
+
+    def _add_financement(self, group, row, values, annee) -> None:
+        errors = row.errors
+        name = _text(values.get("financeur"))
+        demande = _amount(values.get("montant_demande"), "Montant demandé", errors)
+        vote = _amount(values.get("montant_vote"), "Montant voté", errors)
+        verse = _amount(values.get("montant_verse"), "Montant versé", errors)
+        if not name:
+            if any(_text(values.get(key)) for key in FINANCEMENT_FIELDS):
+                errors.append("montant sans financeur : indiquez le financeur")
+            return
+        row.financeur = name
+        financeur = self.lookups.financeur(name, errors)
+        if financeur is None:
+            return
+        if financeur.pk in group.financements:
+            errors.append(
+                f"le financeur « {name} » figure déjà ligne "
+                f"{group.financements[financeur.pk].line} pour cette action"
+            )
+            return
+        if group.broken or errors:
+            return
+        action = group.action
+        existing = None
+        if action.pk:
+            existing = Financement.objects.filter(
+                action=action, financeur=financeur, annee=annee
+            ).first()
+        if existing is None:
+            if demande is None:
+                errors.append(f"montant demandé manquant pour le financeur « {name} »")
+                return
+            financement = Financement(
+                action=action,
+                financeur=financeur,
+                annee=annee,
+                montant_demande=demande,
+                montant_vote=vote,
+                montant_verse=verse or Decimal("0.00"),
+            )
+            row.financement = CREATE
+        else:
+            financement = existing
+            before = _snapshot(financement, FINANCEMENT_FIELDS)
+            for name_, value in zip(FINANCEMENT_FIELDS, (demande, vote, verse), strict=True):
+                if value is not None:
+                    setattr(financement, name_, value)
+            changes = _changed_labels(financement, before)
+            row.financement = UPDATE if changes else UNCHANGED
+        try:
+            financement.full_clean(exclude=None if action.pk else ["action"])
+        except ValidationError as error:
+            errors.extend(_error_messages(error, Financement))
+            return
+        group.financements[financeur.pk] = _FinancementPlan(
+            financement, row.financement, row.numero
+        )
+
+
+def action_import_plan(*, rows: list[tuple[int, dict]], user) -> ImportPlan:
+    """What importing these lines would do, line by line, with every error; writes nothing."""
+    planner = _Planner(user)
+    for line, values in rows:
+        planner.add(line, values)
+    return planner.plan
+
+
+@transaction.atomic
+def action_import_apply(*, plan: ImportPlan, user) -> ImportPlan:
+    """Saves a plan without error: every action and financing line, or nothing."""
+    if not plan.ok:
+        raise ValidationError(plan.errors or ["Le fichier ne contient aucune ligne."])
+    editable = Action.objects.editable_by(user)
+    for group in plan.actions:
+        action = group.action
+        if group.status != UNCHANGED:
+            action._history_user = user
+            action.full_clean()
+            action.save()
+            if group.qpvs is not None:
+                action.qpvs.set(group.qpvs)
+        if not editable.filter(pk=action.pk).exists():
+            raise PermissionDenied(f"ligne {group.line} : hors de votre secteur")
+        for line in group.financements.values():
+            if line.status == UNCHANGED:
+                continue
+            financement = line.financement
+            financement.action = action
+            financement._history_user = user
+            financement.full_clean()
+            financement.save()
+    return plan
