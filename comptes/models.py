@@ -52,6 +52,15 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text="Déduit du rôle : seuls les administrateurs ont accès à l'administration.",
     )
     date_joined = models.DateTimeField("date de création", default=timezone.now)
+    ics_token = models.CharField(
+        "jeton du calendrier",
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Secret de l'adresse d'abonnement au calendrier ; vide si l'abonnement est coupé.",
+    )
 
     objects = UserManager()
 

@@ -32,11 +32,22 @@ class MontantField(FrenchDecimalField):
         self.error_messages["min_value"] = "Un montant ne peut pas être négatif."
 
 
-class CompactRowForm:
-    """Bootstrap classes on every widget, for forms rendered as table rows in a formset."""
+def model_choices(queryset, label=str) -> list[tuple]:
+    """Options of a select computed once, to share between the rows of a formset."""
+    return [("", "---------")] + [(obj.pk, label(obj)) for obj in queryset]
 
-    def __init__(self, *args, **kwargs):
+
+class CompactRowForm:
+    """Bootstrap classes on every widget, for forms rendered as table rows in a formset.
+
+    `choices={"field": model_choices(...)}` gives selects their options without one query per
+    row (the field still validates against its queryset).
+    """
+
+    def __init__(self, *args, choices=None, **kwargs):
         super().__init__(*args, **kwargs)
+        for name, options in (choices or {}).items():
+            self.fields[name].widget.choices = options
         for field in self.fields.values():
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput):

@@ -5,13 +5,21 @@ from .models import (
     Action,
     Contact,
     ContratDeVille,
+    Decision,
+    DispositifConnexe,
     Document,
+    ElementPlanAction,
     Financement,
     IndicateurAction,
+    Instance,
     NoeudStrategie,
     Organisation,
+    PointOrdreDuJour,
     ProgrammeActions,
+    Reunion,
+    SuiteADonner,
     Tag,
+    TypeInstance,
 )
 
 
@@ -103,3 +111,65 @@ class DocumentAdmin(admin.ModelAdmin):
     search_fields = ["nom", "action__titre"]
     list_select_related = ["action", "uploaded_by"]
     raw_id_fields = ["action"]
+
+
+@admin.register(TypeInstance)
+class TypeInstanceAdmin(admin.ModelAdmin):
+    list_display = ["nom", "pilotage", "ordre"]
+    list_editable = ["pilotage", "ordre"]
+    search_fields = ["nom"]
+
+
+@admin.register(Instance)
+class InstanceAdmin(admin.ModelAdmin):
+    list_display = ["nom", "type", "echelle", "organisateur", "active"]
+    list_filter = ["type", "echelle", "active"]
+    search_fields = ["nom"]
+    list_select_related = ["type", "organisateur"]
+    filter_horizontal = ["communes", "organisations_membres", "contacts_membres"]
+
+
+class ElementPlanActionInline(admin.TabularInline):
+    model = ElementPlanAction
+    extra = 0
+
+
+@admin.register(DispositifConnexe)
+class DispositifAdmin(admin.ModelAdmin):
+    list_display = ["nom", "type", "mode"]
+    list_filter = ["type", "mode"]
+    search_fields = ["nom"]
+    filter_horizontal = ["communes", "qpvs"]
+    inlines = [ElementPlanActionInline]
+
+
+class PointInline(admin.TabularInline):
+    model = PointOrdreDuJour
+    extra = 0
+    raw_id_fields = ["action", "programme"]
+
+
+class DecisionInline(admin.TabularInline):
+    model = Decision
+    extra = 0
+    raw_id_fields = ["action", "programme"]
+
+
+@admin.register(Reunion)
+class ReunionAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "instance", "debut", "statut", "lieu"]
+    list_filter = ["statut", "instance__type"]
+    search_fields = ["titre", "instance__nom", "lieu"]
+    list_select_related = ["instance"]
+    date_hierarchy = "debut"
+    filter_horizontal = ["invites_utilisateurs", "invites_contacts"]
+    inlines = [PointInline, DecisionInline]
+
+
+@admin.register(SuiteADonner)
+class SuiteAdmin(admin.ModelAdmin):
+    list_display = ["quoi", "responsable", "responsable_contact", "echeance", "statut"]
+    list_filter = ["statut"]
+    search_fields = ["quoi"]
+    list_select_related = ["responsable", "responsable_contact"]
+    raw_id_fields = ["reunion", "decision", "responsable_contact"]

@@ -7,10 +7,14 @@ from quartiers.models import Commune, Qpv, Secteur
 from .models import (
     Action,
     ContratDeVille,
+    Instance,
     NoeudStrategie,
     Organisation,
     ProgrammeActions,
+    Reunion,
+    SuiteADonner,
     Tag,
+    TypeInstance,
 )
 
 
@@ -172,3 +176,83 @@ class ProgrammeFilterSet(django_filters.FilterSet):
     def filter_annee(self, queryset, name, value):
         year = int(value)
         return queryset.filter(Q(annee_debut=year) | Q(annee_debut__lte=year, annee_fin__gte=year))
+
+
+class InstanceFilterSet(django_filters.FilterSet):
+    search = django_filters.CharFilter(label="Recherche", field_name="nom", lookup_expr="icontains")
+    type = django_filters.ModelChoiceFilter(
+        label="Type", queryset=TypeInstance.objects.all(), empty_label="Tous"
+    )
+    echelle = django_filters.ChoiceFilter(
+        label="Échelle", choices=Instance.Echelle.choices, empty_label="Toutes"
+    )
+    commune = django_filters.ModelChoiceFilter(
+        label="Commune",
+        field_name="communes",
+        queryset=Commune.objects.filter(instances__isnull=False).distinct(),
+        empty_label="Toutes",
+    )
+
+    class Meta:
+        model = Instance
+        fields = []
+
+
+class SuiteFilterSet(django_filters.FilterSet):
+    responsable = django_filters.ModelChoiceFilter(
+        label="Responsable",
+        queryset=get_user_model().objects.filter(suites__isnull=False).distinct(),
+        empty_label="Tous",
+    )
+    statut = django_filters.MultipleChoiceFilter(
+        label="Statut", choices=SuiteADonner.Statut.choices
+    )
+    instance = django_filters.ModelChoiceFilter(
+        label="Instance",
+        field_name="reunion__instance",
+        queryset=Instance.objects.all(),
+        empty_label="Toutes",
+    )
+    echeance_avant = django_filters.DateFilter(
+        label="Échéance avant le",
+        field_name="echeance",
+        lookup_expr="lte",
+        widget=django_filters.widgets.forms.DateInput(attrs={"type": "date"}),
+    )
+    en_retard = django_filters.BooleanFilter(
+        label="En retard seulement",
+        method="filter_en_retard",
+        widget=django_filters.widgets.forms.CheckboxInput,
+    )
+
+    class Meta:
+        model = SuiteADonner
+        fields = []
+
+    def filter_en_retard(self, queryset, name, value):
+        return queryset.overdue() if value else queryset
+
+
+class ReunionFilterSet(django_filters.FilterSet):
+    type = django_filters.ModelChoiceFilter(
+        label="Type d'instance",
+        field_name="instance__type",
+        queryset=TypeInstance.objects.all(),
+        empty_label="Tous",
+    )
+    commune = django_filters.ModelChoiceFilter(
+        label="Commune",
+        field_name="instance__communes",
+        queryset=Commune.objects.filter(instances__isnull=False).distinct(),
+        empty_label="Toutes",
+    )
+    instance = django_filters.ModelChoiceFilter(
+        label="Instance", queryset=Instance.objects.all(), empty_label="Toutes"
+    )
+    statut = django_filters.ChoiceFilter(
+        label="Statut", choices=Reunion.Statut.choices, empty_label="Tous"
+    )
+
+    class Meta:
+        model = Reunion
+        fields = []

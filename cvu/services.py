@@ -143,3 +143,91 @@ def document_add(*, action: Action, upload, user, content_type: str) -> Document
 def document_delete(*, document: Document) -> None:
     document.fichier.delete(save=False)
     document.delete()
+
+
+# ---------------------------------------------------------------- governance
+
+
+@transaction.atomic
+def reunion_save(*, form, points, user):
+    """Saves a meeting and its agenda; the author must be able to edit the meeting."""
+    from .models import Reunion
+
+    if form.instance.pk is None:
+        form.instance.created_by = user
+    reunion = form.save()
+    points.instance = reunion
+    points.save()
+    if not Reunion.objects.editable_by(user).filter(pk=reunion.pk).exists():
+        raise PermissionDenied(
+            "Vous ne pouvez pas organiser de réunion pour cette instance : elle relève d'un "
+            "autre secteur ou d'un autre organisateur."
+        )
+    return reunion
+
+
+@transaction.atomic
+def presences_save(*, reunion, statuses: dict, extra_contacts=(), extra_status=None) -> int:
+    """Records attendance: statuses maps ('u', pk) or ('c', pk) to a Presence status.
+
+    People not invited may be added (extra_contacts): they are kept, marked as not invited.
+    Taking attendance of a meeting that has started marks it as held.
+    """
+    from .models import Contact, Presence, Reunion
+
+    invited_users = set(reunion.invites_utilisateurs.values_list("pk", flat=True))
+    invited_contacts = set(reunion.invites_contacts.values_list("pk", flat=True))
+    contacts = {
+        c.pk: c
+        for c in Contact.objects.filter(
+            pk__in=[pk for kind, pk in statuses if kind == "c"] + [c.pk for c in extra_contacts]
+        )
+    }
+    count = 0
+    for (kind, pk), statut in statuses.items():
+        if kind == "u":
+            Presence.objects.update_or_create(
+                reunion=reunion,
+                utilisateur_id=pk,
+                defaults={"statut": statut, "invite": pk in invited_users},
+            )
+        elif pk in contacts:
+            Presence.objects.update_or_create(
+                reunion=reunion,
+                contact_id=pk,
+                defaults={
+                    "statut": statut,
+                    "invite": pk in invited_contacts,
+                    "organisation_id": contacts[pk].organisation_id,
+                },
+            )
+        count += 1
+    for contact in extra_contacts:
+        Presence.objects.update_or_create(
+            reunion=reunion,
+            contact=contact,
+            defaults={
+                "statut": extra_status or Presence.Statut.PRESENT,
+                "invite": contact.pk in invited_contacts,
+                "organisation_id": contact.organisation_id,
+            },
+        )
+        count += 1
+    if reunion.statut == Reunion.Statut.PREVUE and reunion.debut <= timezone.now():
+        reunion.statut = Reunion.Statut.TENUE
+        reunion.save(update_fields=["statut"])
+    return count
+
+
+@transaction.atomic
+def cloture_save(*, form, decisions, suites):
+    """Saves minutes, decisions and follow-ups together."""
+    reunion = form.save()
+    decisions.instance = reunion
+    decisions.save()
+    suites.instance = reunion
+    for suite_form in suites.forms:
+        if suite_form.has_changed() and not suite_form.cleaned_data.get("DELETE"):
+            suite_form.instance.full_clean()
+    suites.save()
+    return reunion

@@ -1,6 +1,17 @@
 from django.urls import path
 
-from .views import actions, contrats, documents, imports, organisations, programmes
+from .views import (
+    actions,
+    calendrier,
+    contrats,
+    documents,
+    imports,
+    instances,
+    minutes,
+    organisations,
+    programmes,
+    reunions,
+)
 
 app_name = "cvu"
 
@@ -43,6 +54,35 @@ urlpatterns = [
         organisations.organisation_update,
         name="organisation_update",
     ),
+    # Governance: instances, connected schemes, meetings, follow-ups
+    path("instances/", instances.instance_list, name="instance_list"),
+    path("instances/nouvelle/", instances.instance_create, name="instance_create"),
+    path("instances/<int:pk>/", instances.instance_detail, name="instance_detail"),
+    path("instances/<int:pk>/modifier/", instances.instance_update, name="instance_update"),
+    path("instances/dispositifs/", instances.dispositif_list, name="dispositif_list"),
+    path("instances/dispositifs/nouveau/", instances.dispositif_create, name="dispositif_create"),
+    path("instances/dispositifs/<int:pk>/", instances.dispositif_detail, name="dispositif_detail"),
+    path(
+        "instances/dispositifs/<int:pk>/modifier/",
+        instances.dispositif_update,
+        name="dispositif_update",
+    ),
+    path("reunions/", calendrier.calendrier, name="calendrier"),
+    path("reunions/abonnement/", calendrier.abonnement, name="calendrier_abonnement"),
+    path("reunions/calendrier/<str:token>.ics", calendrier.feed, name="calendrier_ics"),
+    path("reunions/nouvelle/", reunions.reunion_create, name="reunion_create"),
+    path("reunions/<int:pk>/", reunions.reunion_detail, name="reunion_detail"),
+    path("reunions/<int:pk>/modifier/", reunions.reunion_update, name="reunion_update"),
+    path("reunions/<int:pk>/supprimer/", reunions.reunion_delete, name="reunion_delete"),
+    path("reunions/<int:pk>/presences/", reunions.reunion_presences, name="reunion_presences"),
+    path("reunions/<int:pk>/compte-rendu/", reunions.reunion_cloture, name="reunion_cloture"),
+    path("reunions/<int:pk>/rendez-vous.ics", calendrier.reunion_ics, name="reunion_ics"),
+    path("reunions/<int:pk>/inviter/", calendrier.reunion_inviter, name="reunion_inviter"),
+    path("reunions/<int:pk>/compte-rendu.pdf", minutes.download, name="reunion_pdf"),
+    path("reunions/<int:pk>/compte-rendu/generer/", minutes.build, name="reunion_pdf_build"),
+    path("reunions/<int:pk>/compte-rendu/etat/", minutes.status, name="reunion_pdf_status"),
+    path("suivis/", reunions.suite_list, name="suite_list"),
+    path("suivis/<int:pk>/modifier/", reunions.suite_update, name="suite_update"),
     # Contracts
     path("contrats/", contrats.contrat_list, name="contrat_list"),
     path("contrats/<int:pk>/", contrats.contrat_detail, name="contrat_detail"),

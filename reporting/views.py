@@ -1,7 +1,8 @@
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from cvu.models import Instance, Reunion, SuiteADonner
 from quartiers.models import Commune, Observation, Qpv, Secteur
 
 
@@ -32,7 +33,27 @@ def home(request: HttpRequest) -> HttpResponse:
         observations = observations.filter(
             qpv__in=Qpv.objects.filter(communes__secteur__in=mine).values("pk")
         ) | observations.filter(commune__secteur__in=mine)
+    suites = (
+        SuiteADonner.objects.visible_to(user)
+        .open()
+        .filter(responsable=user)
+        .select_related("reunion__instance")
+        .order_by("echeance")
+    )
+    reunions = (
+        Reunion.objects.visible_to(user)
+        .upcoming()
+        .filter(
+            Q(invites_utilisateurs=user)
+            | Q(instance__in=Instance.objects.editable_by(user).values("pk"))
+        )
+        .distinct()
+        .select_related("instance")
+        .order_by("debut")
+    )
     context = {
+        "suites": suites[:15],
+        "reunions": reunions[:8],
         "own_sectors": has_own,
         "secteurs": secteurs.alphabetical(),
         "observations": observations[:10],

@@ -100,3 +100,40 @@ def test_chef_de_projet_filters_opens_an_action_and_adds_a_financing_line(
     page.get_by_text("Action enregistrée.").wait_for()
     assert "10\u202f000,00\u00a0€" in page.locator("#total-demande").inner_text()
     assert Financement.objects.filter(action=action).count() == 2
+
+
+def test_chef_de_projet_runs_a_meeting_from_agenda_to_follow_up(page, live_server, editor, commune):
+    from cvu.models import Instance, SuiteADonner, TypeInstance
+    from tests.cvu.factories import ContactFactory
+
+    type_ = TypeInstance.objects.create(nom="Groupe technique communal")
+    instance = Instance.objects.create(nom="GTC Montbéliard", type=type_, echelle="communale")
+    instance.communes.set([commune])
+    contact = ContactFactory(nom="Martin", prenom="Anne")
+    instance.contacts_membres.set([contact])
+    _log_in(page, live_server, editor.email)
+    page.goto(f"{live_server.url}{instance.get_absolute_url()}")
+    page.get_by_role("link", name="Nouvelle réunion").click()
+    page.get_by_label("Objet").fill("Point d'étape")
+    page.get_by_label("Début").fill("2020-01-01T10:00")  # a past meeting, held
+    page.get_by_label("Fin").fill("2020-01-01T12:00")
+    page.get_by_label("Statut").select_option("tenue")
+    page.locator("input[name='points-0-texte']").fill("Tour de table")
+    page.get_by_role("button", name="Enregistrer").click()
+    page.get_by_text("Réunion enregistrée.").wait_for()
+    page.get_by_role("link", name="Présences").click()
+    page.get_by_text("Présent", exact=True).first.click()
+    page.get_by_role("button", name="Enregistrer les présences").click()
+    page.get_by_text("Présences enregistrées").wait_for()
+    page.get_by_role("link", name="Compte rendu").click()
+    page.get_by_label("Compte rendu").fill("Échanges sur le bilan.")
+    page.locator("textarea[name='decisions-0-texte']").fill("Relancer l'appel à projets.")
+    page.locator("input[name='suites-0-quoi']").fill("Rédiger la note de cadrage")
+    page.locator("select[name='suites-0-responsable']").select_option(label=str(editor))
+    page.locator("input[name='suites-0-echeance']").fill("2020-02-01")
+    page.get_by_role("button", name="Enregistrer").click()
+    page.get_by_text("Compte rendu, décisions et suites enregistrés.").wait_for()
+    assert SuiteADonner.objects.get().responsable == editor
+    page.goto(f"{live_server.url}/")
+    assert page.get_by_role("link", name="Rédiger la note de cadrage").is_visible()
+    assert page.get_by_text("en retard").first.is_visible()

@@ -97,6 +97,7 @@ def test_commune_detail(client, editor, commune, size, django_assert_num_queries
 def test_home(client, editor, commune, size, django_assert_num_queries):
     _territory(size, commune)
     client.force_login(editor)
-    # session, user, has own sectors, sectors, communes, QPVs, recent observations
-    with django_assert_num_queries(7):
+    # session, user, has own sectors, my follow-ups, next meetings, sectors, communes, QPVs,
+    # recent observations
+    with django_assert_num_queries(9):
         assert client.get("/").status_code == 200

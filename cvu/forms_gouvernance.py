@@ -1,0 +1,230 @@
+from datetime import timedelta
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from core.forms import CompactRowForm
+from quartiers.models import Commune
+
+from .models import (
+    Contact,
+    Decision,
+    DispositifConnexe,
+    ElementPlanAction,
+    Instance,
+    PointOrdreDuJour,
+    Reunion,
+    SuiteADonner,
+)
+
+DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _agents():
+    return get_user_model().objects.filter(is_active=True).exclude(role="direction")
+
+
+def _contacts():
+    return Contact.objects.select_related("organisation").order_by("organisation__nom", "nom")
+
+
+def contact_label(contact) -> str:
+    return f"{contact} ({contact.organisation.nom})"
+
+
+class ContactChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return contact_label(obj)
+
+
+class ContactsChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return contact_label(obj)
+
+
+class InstanceForm(forms.ModelForm):
+    contacts_membres = ContactsChoiceField(
+        label="Personnes membres",
+        queryset=_contacts(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+    )
+
+    class Meta:
+        model = Instance
+        fields = [
+            "nom",
+            "type",
+            "echelle",
+            "communes",
+            "organisateur",
+            "organisations_membres",
+            "contacts_membres",
+            "sieges_conseil_citoyen",
+            "dispositif",
+            "mode",
+            "active",
+            "notes",
+        ]
+        widgets = {
+            "communes": forms.SelectMultiple(attrs={"size": 6}),
+            "organisations_membres": forms.SelectMultiple(attrs={"size": 8}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["communes"].queryset = Commune.objects.order_by("nom")
+        self.fields["organisateur"].queryset = _agents()
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("echelle") == Instance.Echelle.COMMUNALE and not cleaned.get("communes"):
+            self.add_error(
+                "communes", "Une instance communale est rattachée à au moins une commune."
+            )
+        if cleaned.get("dispositif") and not cleaned.get("mode"):
+            self.add_error("mode", "Précisez le mode d'implication dans ce dispositif.")
+        return cleaned
+
+
+class DispositifForm(forms.ModelForm):
+    class Meta:
+        model = DispositifConnexe
+        fields = ["nom", "type", "mode", "communes", "qpvs", "convention", "notes"]
+        widgets = {
+            "communes": forms.SelectMultiple(attrs={"size": 6}),
+            "qpvs": forms.SelectMultiple(attrs={"size": 6}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+
+class ElementPlanActionForm(CompactRowForm, forms.ModelForm):
+    class Meta:
+        model = ElementPlanAction
+        fields = ["quoi", "qui", "echeance", "statut"]
+        widgets = {"echeance": DATE_WIDGET}
+
+
+PlanActionFormSet = forms.inlineformset_factory(
+    DispositifConnexe, ElementPlanAction, form=ElementPlanActionForm, extra=1, can_delete=True
+)
+
+
+class ReunionForm(forms.ModelForm):
+    invites_contacts = ContactsChoiceField(
+        label="Partenaires invités",
+        queryset=_contacts(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+    )
+
+    class Meta:
+        model = Reunion
+        fields = [
+            "instance",
+            "titre",
+            "debut",
+            "fin",
+            "lieu",
+            "statut",
+            "invites_utilisateurs",
+            "invites_contacts",
+        ]
+        widgets = {
+            "debut": DATETIME_WIDGET,
+            "fin": DATETIME_WIDGET,
+            "invites_utilisateurs": forms.SelectMultiple(attrs={"size": 6}),
+        }
+
+    def __init__(self, *args, instances=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if instances is not None:
+            self.fields["instance"].queryset = instances
+        self.fields["invites_utilisateurs"].queryset = _agents()
+
+    def clean(self):
+        cleaned = super().clean()
+        debut, fin = cleaned.get("debut"), cleaned.get("fin")
+        if debut and fin and fin <= debut:
+            self.add_error("fin", "La fin de la réunion doit suivre son début.")
+        if (
+            debut
+            and cleaned.get("statut") == Reunion.Statut.PREVUE
+            and debut < timezone.now() - timedelta(days=1)
+        ):
+            self.add_error(
+                "statut",
+                "Cette réunion est passée : indiquez si elle s'est tenue ou si elle a été annulée.",
+            )
+        return cleaned
+
+
+class PointForm(CompactRowForm, forms.ModelForm):
+    class Meta:
+        model = PointOrdreDuJour
+        fields = ["ordre", "texte", "action", "programme"]
+
+
+PointFormSet = forms.inlineformset_factory(
+    Reunion, PointOrdreDuJour, form=PointForm, extra=2, can_delete=True
+)
+
+
+class ClotureForm(forms.ModelForm):
+    class Meta:
+        model = Reunion
+        fields = ["statut", "compte_rendu"]
+        widgets = {"compte_rendu": forms.Textarea(attrs={"rows": 10})}
+
+
+class DecisionForm(CompactRowForm, forms.ModelForm):
+    class Meta:
+        model = Decision
+        fields = ["texte", "action", "programme"]
+        widgets = {"texte": forms.Textarea(attrs={"rows": 2})}
+
+
+DecisionFormSet = forms.inlineformset_factory(
+    Reunion, Decision, form=DecisionForm, extra=1, can_delete=True
+)
+
+
+class SuiteForm(CompactRowForm, forms.ModelForm):
+    responsable = forms.ModelChoiceField(
+        label="Responsable (agent)", queryset=_agents(), required=False
+    )
+    responsable_contact = ContactChoiceField(
+        label="ou partenaire", queryset=_contacts(), required=False
+    )
+
+    class Meta:
+        model = SuiteADonner
+        fields = ["quoi", "responsable", "responsable_contact", "echeance", "statut"]
+        widgets = {"echeance": DATE_WIDGET}
+        error_messages = {"echeance": {"required": "Indiquez une échéance."}}
+
+    def clean(self):
+        cleaned = super().clean()
+        agent, contact = cleaned.get("responsable"), cleaned.get("responsable_contact")
+        if not agent and not contact:
+            self.add_error("responsable", "Indiquez un responsable : un agent ou un partenaire.")
+        if agent and contact:
+            self.add_error(
+                "responsable_contact", "Un seul responsable : un agent ou un partenaire."
+            )
+        return cleaned
+
+
+SuiteFormSet = forms.inlineformset_factory(
+    Reunion, SuiteADonner, form=SuiteForm, extra=1, can_delete=True
+)
+
+
+class SuiteUpdateForm(forms.ModelForm):
+    class Meta:
+        model = SuiteADonner
+        fields = ["quoi", "echeance", "statut", "fait_le"]
+        widgets = {"echeance": DATE_WIDGET, "fait_le": DATE_WIDGET}

@@ -1,0 +1,196 @@
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from quartiers.models import Commune
+
+from ..filters import InstanceFilterSet
+from ..forms_gouvernance import DispositifForm, InstanceForm, PlanActionFormSet
+from ..models import Contact, DispositifConnexe, Instance, Presence, Reunion
+
+# ---------------------------------------------------------------- instances
+
+
+def instance_list(request: HttpRequest) -> HttpResponse:
+    queryset = (
+        Instance.objects.visible_to(request.user)
+        .select_related("type", "organisateur")
+        .prefetch_related(Prefetch("communes", queryset=Commune.objects.order_by("nom")))
+        .annotate(nb_reunions=Count("reunions"))
+        .order_by("type__ordre", "type__nom", "nom")
+    )
+    filterset = InstanceFilterSet(request.GET, queryset=queryset)
+    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "cvu/instance_list.html",
+        {"filter": filterset, "page_obj": page, "can_create": request.user.is_writer},
+    )
+
+
+def attendance_rates(instance: Instance, *, days: int = 365) -> list[dict]:
+    """Share of the instance's meetings held over the period that each member organisation
+    attended (someone present for it)."""
+    since = timezone.now() - timedelta(days=days)
+    held = Reunion.objects.filter(
+        instance=instance, statut=Reunion.Statut.TENUE, debut__gte=since, debut__lte=timezone.now()
+    )
+    total = held.count()
+    attended = dict(
+        Presence.objects.filter(reunion__in=held, statut=Presence.Statut.PRESENT)
+        .exclude(organisation=None)
+        .values("organisation")
+        .annotate(n=Count("reunion", distinct=True))
+        .values_list("organisation", "n")
+    )
+    rows = []
+    for organisation in instance.organisations_membres.all():
+        count = attended.get(organisation.pk, 0)
+        rows.append(
+            {
+                "organisation": organisation,
+                "present": count,
+                "total": total,
+                "taux": round(100 * count / total) if total else None,
+            }
+        )
+    return sorted(rows, key=lambda r: (r["taux"] is None, -(r["taux"] or 0)))
+
+
+def instance_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    instance = get_object_or_404(
+        Instance.objects.visible_to(request.user)
+        .select_related("type", "organisateur", "dispositif")
+        .prefetch_related(
+            "communes",
+            "organisations_membres",
+            Prefetch("contacts_membres", queryset=Contact.objects.select_related("organisation")),
+        ),
+        pk=pk,
+    )
+    reunions = Reunion.objects.filter(instance=instance)
+    now = timezone.now()
+    context = {
+        "instance": instance,
+        "prochaines": reunions.filter(debut__gte=now).order_by("debut")[:10],
+        "passees": reunions.filter(debut__lt=now).order_by("-debut")[:10],
+        "taux": attendance_rates(instance),
+        "can_edit": Instance.objects.editable_by(request.user).filter(pk=pk).exists(),
+    }
+    return render(request, "cvu/instance_detail.html", context)
+
+
+def _instance_form_page(request: HttpRequest, instance: Instance | None) -> HttpResponse:
+    form = InstanceForm(request.POST or None, instance=instance or Instance())
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            saved = form.save()
+            if not Instance.objects.editable_by(request.user).filter(pk=saved.pk).exists():
+                transaction.set_rollback(True)
+                form.add_error(
+                    None,
+                    "Vous ne pourriez plus modifier cette instance : une instance communale "
+                    "relève du secteur de ses communes, une intercommunale de son organisateur.",
+                )
+        if not form.errors:
+            messages.success(request, "Instance enregistrée.")
+            return redirect(saved)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "cvu/instance_form.html", {"form": form, "instance": instance}, status=status
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def instance_create(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_writer:
+        raise PermissionDenied("Votre rôle ne permet pas de créer d'instance.")
+    return _instance_form_page(request, None)
+
+
+@require_http_methods(["GET", "POST"])
+def instance_update(request: HttpRequest, pk: int) -> HttpResponse:
+    instance = get_object_or_404(Instance.objects.visible_to(request.user), pk=pk)
+    if not Instance.objects.editable_by(request.user).filter(pk=pk).exists():
+        raise PermissionDenied("Vous pouvez consulter cette instance, pas la modifier.")
+    return _instance_form_page(request, instance)
+
+
+# ---------------------------------------------------------------- connected schemes
+
+
+def dispositif_list(request: HttpRequest) -> HttpResponse:
+    dispositifs = (
+        DispositifConnexe.objects.visible_to(request.user)
+        .prefetch_related(Prefetch("communes", queryset=Commune.objects.order_by("nom")))
+        .order_by("type", "nom")
+    )
+    return render(
+        request,
+        "cvu/dispositif_list.html",
+        {"dispositifs": dispositifs, "can_create": request.user.sees_everything_as_manager},
+    )
+
+
+def dispositif_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    dispositif = get_object_or_404(
+        DispositifConnexe.objects.visible_to(request.user).prefetch_related(
+            "communes", "qpvs", "plan_actions", "instances"
+        ),
+        pk=pk,
+    )
+    reunions = (
+        Reunion.objects.filter(instance__dispositif=dispositif)
+        .select_related("instance")
+        .order_by("-debut")[:20]
+    )
+    context = {
+        "dispositif": dispositif,
+        "reunions": reunions,
+        "can_edit": DispositifConnexe.objects.editable_by(request.user).filter(pk=pk).exists(),
+    }
+    return render(request, "cvu/dispositif_detail.html", context)
+
+
+def _dispositif_form_page(request: HttpRequest, dispositif: DispositifConnexe | None):
+    instance = dispositif or DispositifConnexe()
+    data = request.POST if request.method == "POST" else None
+    form = DispositifForm(data, instance=instance)
+    plan = PlanActionFormSet(data, instance=instance, prefix="plan")
+    if request.method == "POST" and form.is_valid() and plan.is_valid():
+        with transaction.atomic():
+            saved = form.save()
+            plan.instance = saved
+            plan.save()
+        messages.success(request, "Dispositif enregistré.")
+        return redirect(saved)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "cvu/dispositif_form.html",
+        {"form": form, "plan": plan, "dispositif": dispositif},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def dispositif_create(request: HttpRequest) -> HttpResponse:
+    if not request.user.sees_everything_as_manager:
+        raise PermissionDenied("Le chef de service crée les dispositifs connexes.")
+    return _dispositif_form_page(request, None)
+
+
+@require_http_methods(["GET", "POST"])
+def dispositif_update(request: HttpRequest, pk: int) -> HttpResponse:
+    dispositif = get_object_or_404(DispositifConnexe.objects.visible_to(request.user), pk=pk)
+    if not DispositifConnexe.objects.editable_by(request.user).filter(pk=pk).exists():
+        raise PermissionDenied("Vous pouvez consulter ce dispositif, pas le modifier.")
+    return _dispositif_form_page(request, dispositif)

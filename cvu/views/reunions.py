@@ -1,0 +1,291 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from core.exports import FORMATS, export_response
+from core.forms import model_choices
+
+from .. import services
+from ..filters import SuiteFilterSet
+from ..forms_gouvernance import (
+    ClotureForm,
+    DecisionFormSet,
+    PointFormSet,
+    ReunionForm,
+    SuiteFormSet,
+    SuiteUpdateForm,
+    contact_label,
+)
+from ..models import (
+    Action,
+    Contact,
+    Decision,
+    Instance,
+    PointOrdreDuJour,
+    Presence,
+    ProgrammeActions,
+    Reunion,
+    SuiteADonner,
+)
+
+
+def _get_reunion(request: HttpRequest, pk: int, *, write: bool = False) -> Reunion:
+    reunion = get_object_or_404(
+        Reunion.objects.visible_to(request.user).select_related(
+            "instance__type", "instance__organisateur"
+        ),
+        pk=pk,
+    )
+    if write and not Reunion.objects.editable_by(request.user).filter(pk=pk).exists():
+        raise PermissionDenied("Vous pouvez consulter cette réunion, pas la modifier.")
+    return reunion
+
+
+def _linked_choices(reunion: Reunion | None) -> dict:
+    """Actions and programmes an agenda item or decision may point to, computed once."""
+    actions = Action.objects.order_by("-annee", "titre")
+    if reunion is not None:
+        year = reunion.debut.year
+        actions = actions.filter(annee__in=[year - 1, year, year + 1])
+        communes = list(reunion.instance.communes.values_list("pk", flat=True))
+        if communes:
+            actions = actions.filter(qpvs__communes__in=communes).distinct()
+    return {
+        "action": model_choices(actions.only("pk", "titre", "annee"), lambda a: f"{a.annee} · {a}"),
+        "programme": model_choices(
+            ProgrammeActions.objects.only("pk", "nom", "annee_debut", "annee_fin")
+        ),
+    }
+
+
+# ---------------------------------------------------------------- prepare
+
+
+def _reunion_form_page(request: HttpRequest, reunion: Reunion | None) -> HttpResponse:
+    instances = Instance.objects.editable_by(request.user).filter(active=True)
+    initial = {}
+    if reunion is None and request.GET.get("instance"):
+        chosen = instances.filter(pk=request.GET["instance"]).first()
+        if chosen is not None:
+            initial = {
+                "instance": chosen,
+                "invites_contacts": list(chosen.contacts_membres.all()),
+            }
+    data = request.POST if request.method == "POST" else None
+    form = ReunionForm(data, instance=reunion or Reunion(), instances=instances, initial=initial)
+    points = PointFormSet(
+        data,
+        instance=reunion or Reunion(),
+        prefix="points",
+        form_kwargs={"choices": _linked_choices(reunion)},
+    )
+    if request.method == "POST" and form.is_valid() and points.is_valid():
+        try:
+            saved = services.reunion_save(form=form, points=points, user=request.user)
+        except PermissionDenied as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Réunion enregistrée.")
+            return redirect(saved)
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, "points": points, "reunion": reunion}
+    return render(request, "cvu/reunion_form.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def reunion_create(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_writer:
+        raise PermissionDenied("Votre rôle ne permet pas d'organiser de réunion.")
+    return _reunion_form_page(request, None)
+
+
+@require_http_methods(["GET", "POST"])
+def reunion_update(request: HttpRequest, pk: int) -> HttpResponse:
+    return _reunion_form_page(request, _get_reunion(request, pk, write=True))
+
+
+@require_http_methods(["GET", "POST"])
+def reunion_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    reunion = _get_reunion(request, pk, write=True)
+    if request.method == "POST":
+        instance = reunion.instance
+        reunion.delete()
+        messages.success(request, "Réunion supprimée.")
+        return redirect(instance)
+    return render(request, "cvu/reunion_confirm_delete.html", {"reunion": reunion})
+
+
+def reunion_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    reunion = get_object_or_404(
+        Reunion.objects.visible_to(request.user)
+        .select_related("instance__type", "instance__organisateur", "created_by")
+        .prefetch_related(
+            Prefetch(
+                "points", queryset=PointOrdreDuJour.objects.select_related("action", "programme")
+            ),
+            "invites_utilisateurs",
+            Prefetch("invites_contacts", queryset=Contact.objects.select_related("organisation")),
+            Prefetch(
+                "presences",
+                queryset=Presence.objects.select_related("contact", "utilisateur", "organisation"),
+            ),
+            Prefetch("decisions", queryset=Decision.objects.select_related("action", "programme")),
+            Prefetch(
+                "suites",
+                queryset=SuiteADonner.objects.select_related("responsable", "responsable_contact"),
+            ),
+        ),
+        pk=pk,
+    )
+    presences = list(reunion.presences.all())
+    context = {
+        "reunion": reunion,
+        "can_edit": Reunion.objects.editable_by(request.user).filter(pk=pk).exists(),
+        "presents": [p for p in presences if p.statut == Presence.Statut.PRESENT],
+        "excuses": [p for p in presences if p.statut == Presence.Statut.EXCUSE],
+        "absents": [p for p in presences if p.statut == Presence.Statut.ABSENT],
+    }
+    return render(request, "cvu/reunion_detail.html", context)
+
+
+# ---------------------------------------------------------------- hold
+
+
+@require_http_methods(["GET", "POST"])
+def reunion_presences(request: HttpRequest, pk: int) -> HttpResponse:
+    """Attendance taken quickly in the room: one row per invited person, three buttons."""
+    reunion = _get_reunion(request, pk, write=True)
+    recorded = {
+        ("u", p.utilisateur_id) if p.utilisateur_id else ("c", p.contact_id): p
+        for p in Presence.objects.filter(reunion=reunion).select_related("contact__organisation")
+    }
+    people = [("u", u.pk, str(u), "PMA") for u in reunion.invites_utilisateurs.all()]
+    people += [
+        ("c", c.pk, str(c), c.organisation.nom)
+        for c in reunion.invites_contacts.select_related("organisation")
+    ]
+    invited_keys = {(kind, pk) for kind, pk, _name, _org in people}
+    # People who came without an invitation keep their row, marked as such.
+    people += [
+        ("c", p.contact_id, str(p.contact), p.contact.organisation.nom)
+        for key, p in recorded.items()
+        if key not in invited_keys and p.contact_id
+    ]
+    allowed = {choice for choice, _label in Presence.Statut.choices}
+    if request.method == "POST":
+        statuses = {}
+        for kind, person_pk, _name, _org in people:
+            value = request.POST.get(f"{kind}-{person_pk}", "")
+            if value in allowed:
+                statuses[(kind, person_pk)] = value
+        extra = Contact.objects.filter(pk__in=request.POST.getlist("autres"))
+        services.presences_save(reunion=reunion, statuses=statuses, extra_contacts=list(extra))
+        not_invited = [c for c in extra if ("c", c.pk) not in invited_keys]
+        messages.success(request, f"Présences enregistrées ({len(statuses) + len(extra)}).")
+        if not_invited:
+            names = ", ".join(contact_label(c) for c in not_invited)
+            messages.warning(request, f"Présents sans avoir été invités : {names}.")
+        return redirect(f"{reunion.get_absolute_url()}#presences")
+    rows = [
+        {
+            "key": f"{kind}-{person_pk}",
+            "name": name,
+            "organisation": org,
+            "statut": recorded[(kind, person_pk)].statut if (kind, person_pk) in recorded else "",
+            "invite": (kind, person_pk) in invited_keys,
+        }
+        for kind, person_pk, name, org in people
+    ]
+    others = (
+        Contact.objects.select_related("organisation")
+        .exclude(pk__in=[pk for kind, pk in invited_keys if kind == "c"])
+        .order_by("organisation__nom", "nom")
+    )
+    context = {
+        "reunion": reunion,
+        "rows": rows,
+        "statuts": Presence.Statut.choices,
+        "others": [(c.pk, contact_label(c)) for c in others],
+    }
+    return render(request, "cvu/reunion_presences.html", context)
+
+
+# ---------------------------------------------------------------- close
+
+
+@require_http_methods(["GET", "POST"])
+def reunion_cloture(request: HttpRequest, pk: int) -> HttpResponse:
+    """Minutes, decisions and follow-ups in one form; nothing typed is lost on an error."""
+    reunion = _get_reunion(request, pk, write=True)
+    data = request.POST if request.method == "POST" else None
+    choices = _linked_choices(reunion)
+    form = ClotureForm(data, instance=reunion)
+    decisions = DecisionFormSet(
+        data, instance=reunion, prefix="decisions", form_kwargs={"choices": choices}
+    )
+    suites = SuiteFormSet(data, instance=reunion, prefix="suites")
+    if request.method == "POST" and form.is_valid() and decisions.is_valid() and suites.is_valid():
+        services.cloture_save(form=form, decisions=decisions, suites=suites)
+        messages.success(request, "Compte rendu, décisions et suites enregistrés.")
+        return redirect(reunion)
+    status = 400 if request.method == "POST" else 200
+    context = {"reunion": reunion, "form": form, "decisions": decisions, "suites": suites}
+    return render(request, "cvu/reunion_cloture.html", context, status=status)
+
+
+# ---------------------------------------------------------------- follow-ups
+
+
+SUITE_COLUMNS = [
+    ("Suite à donner", lambda s: s.quoi),
+    ("Responsable", lambda s: str(s.owner)),
+    ("Échéance", lambda s: s.echeance),
+    ("Statut", lambda s: s.get_statut_display()),
+    ("En retard", lambda s: s.is_overdue),
+    ("Instance", lambda s: s.reunion.instance.nom),
+    ("Réunion du", lambda s: s.reunion.debut),
+]
+
+
+def suite_list(request: HttpRequest) -> HttpResponse:
+    queryset = SuiteADonner.objects.visible_to(request.user).select_related(
+        "responsable", "responsable_contact", "reunion__instance"
+    )
+    data = request.GET.copy()
+    if not data:
+        data.setlist("statut", [SuiteADonner.Statut.A_FAIRE, SuiteADonner.Statut.EN_COURS])
+    filterset = SuiteFilterSet(data, queryset=queryset)
+    rows = filterset.qs.order_by("echeance", "pk")
+    if request.GET.get("export") in FORMATS:
+        return export_response(rows, SUITE_COLUMNS, filename="suites", fmt=request.GET["export"])
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    editable = set(
+        SuiteADonner.objects.editable_by(request.user)
+        .filter(pk__in=[suite.pk for suite in page])
+        .values_list("pk", flat=True)
+    )
+    return render(
+        request,
+        "cvu/suite_list.html",
+        {"filter": filterset, "page_obj": page, "editable": editable},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def suite_update(request: HttpRequest, pk: int) -> HttpResponse:
+    suite = get_object_or_404(
+        SuiteADonner.objects.visible_to(request.user).select_related("reunion__instance"), pk=pk
+    )
+    if not SuiteADonner.objects.editable_by(request.user).filter(pk=pk).exists():
+        raise PermissionDenied("Seuls le responsable et l'organisateur modifient cette suite.")
+    form = SuiteUpdateForm(request.POST or None, instance=suite)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Suite mise à jour.")
+        return redirect("cvu:suite_list")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "cvu/suite_form.html", {"form": form, "suite": suite}, status=status)
