@@ -4,31 +4,56 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from comptes.models import User
+from cvu.models import (
+    Action,
+    ContratDeVille,
+    DispositifConnexe,
+    Financement,
+    Organisation,
+    Reunion,
+    SuiteADonner,
+    TypeInstance,
+)
+from cvu.validators import validate_siret_or_siren
 from quartiers.models import Observation, Qpv, Secteur, ValeurIndicateur
 
 
 @pytest.mark.django_db
 def test_seed_demo_needs_the_territory():
     with pytest.raises(CommandError, match="load_territoire"):
+        call_command("seed_demo", "--force", stdout=StringIO())
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_a_production_like_database():
+    call_command("load_territoire", stdout=StringIO())
+    with pytest.raises(CommandError, match="--force"):
         call_command("seed_demo", stdout=StringIO())
+    assert not User.objects.exists()
 
 
 @pytest.mark.django_db
 def test_seed_demo_builds_the_demo_and_is_idempotent():
     call_command("load_territoire", stdout=StringIO())
-    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", "--force", stdout=StringIO())
     counts = (
         User.objects.count(),
         Secteur.objects.count(),
         ValeurIndicateur.objects.count(),
         Observation.objects.count(),
+        Action.objects.count(),
+        Financement.objects.count(),
+        Reunion.objects.count(),
     )
-    call_command("seed_demo", "--password", "autre-mot-de-passe", stdout=StringIO())
+    call_command("seed_demo", "--force", "--password", "autre-mot-de-passe", stdout=StringIO())
     assert counts == (
         User.objects.count(),
         Secteur.objects.count(),
         ValeurIndicateur.objects.count(),
         Observation.objects.count(),
+        Action.objects.count(),
+        Financement.objects.count(),
+        Reunion.objects.count(),
     )
     assert User.objects.count() == 9
     assert User.objects.get(email="service@demo.local").role == User.Role.CHEF_SERVICE
@@ -45,3 +70,20 @@ def test_seed_demo_builds_the_demo_and_is_idempotent():
         years = set(qpv.valeurs.values_list("annee", flat=True))
         assert len(years) >= 5
     assert not ValeurIndicateur.objects.filter(est_demo=False).exists()
+    # The contract: two contracts, about 40 partners, 200 actions a year over 2022-2026.
+    assert ContratDeVille.objects.count() == 2
+    assert 35 <= Organisation.objects.count() <= 45
+    assert Action.objects.count() == 1000
+    assert set(Action.objects.values_list("statut", flat=True)) == set(Action.Statut.values)
+    assert not Action.objects.filter(financements__isnull=True).exists()
+    assert not Financement.objects.filter(montant_demande__lt=0).exists()
+    for organisation in Organisation.objects.exclude(siret=""):
+        validate_siret_or_siren(organisation.siret)
+    for number in range(1, 7):
+        chef = User.objects.get(email=f"cdp{number}@demo.local")
+        assert Action.objects.editable_by(chef).exists()
+    # Governance: every kind of instance, meetings with minutes, some follow-ups overdue.
+    assert TypeInstance.objects.filter(pilotage=True).count() == 2
+    assert Reunion.objects.filter(statut="tenue").exclude(compte_rendu="").exists()
+    assert SuiteADonner.objects.overdue().exists()
+    assert DispositifConnexe.objects.filter(type="gusp").get().plan_actions.exists()

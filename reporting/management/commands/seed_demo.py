@@ -1,7 +1,9 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from comptes.demo import demo_users
+from cvu.demo import demo_contrat, demo_gouvernance
 from quartiers.demo import demo_territoire
 from quartiers.models import Commune, Qpv
 
@@ -16,8 +18,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--password", default="demo", help="Mot de passe des comptes de démonstration."
         )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Accepter de créer les comptes de démonstration alors que DEBUG est désactivé.",
+        )
 
-    def handle(self, *args, password: str, **options):
+    def handle(self, *args, password: str, force: bool, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "DEBUG est désactivé : cette base ressemble à une base de production. Les comptes "
+                "de démonstration (dont un administrateur) n'y sont créés qu'avec --force."
+            )
         if not Commune.objects.exists() or not Qpv.objects.exists():
             raise CommandError(
                 "Le territoire n'est pas chargé : lancez d'abord python manage.py load_territoire."
@@ -25,6 +37,8 @@ class Command(BaseCommand):
         with transaction.atomic():
             users = demo_users(password=password)
             demo_territoire(users=users)
+            demo_contrat(users=users)
+            demo_gouvernance(users=users)
         self.stdout.write(
             self.style.SUCCESS(
                 "Jeu de démonstration prêt. Comptes : service@demo.local, cdp1@demo.local … "

@@ -1,0 +1,608 @@
+"""Demo data of the contract and its governance: clearly fictional, on the real territory."""
+
+import random
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from quartiers.models import Commune, Qpv, Secteur
+
+from .models import (
+    Action,
+    Contact,
+    ContratDeVille,
+    Decision,
+    DispositifConnexe,
+    ElementPlanAction,
+    Financement,
+    Instance,
+    NoeudStrategie,
+    Organisation,
+    PointOrdreDuJour,
+    Presence,
+    ProgrammeActions,
+    Reunion,
+    SuiteADonner,
+    Tag,
+    TypeInstance,
+)
+from .validators import luhn_ok
+
+FICTIF = "(action fictive de démonstration)"
+YEARS = range(2022, 2027)
+ACTIONS_PER_YEAR = 200
+
+CONTRATS = [
+    {
+        "nom": "Contrat de ville unique 2015–2023",
+        "annee_debut": 2015,
+        "annee_fin": 2023,
+        "statut": "termine",
+        "libelle_axe": "pilier",
+        "date_signature": date(2015, 7, 2),
+        "axes": [
+            (
+                "Développement économique et emploi",
+                ["Accès à l'emploi des jeunes", "Création d'activité dans les quartiers"],
+            ),
+            (
+                "Renouvellement urbain et cadre de vie",
+                ["Gestion urbaine de proximité", "Tranquillité résidentielle"],
+            ),
+            ("Cohésion sociale", ["Réussite éducative", "Santé et accès aux droits"]),
+            (
+                "Citoyenneté et vivre ensemble",
+                ["Participation des habitants", "Lien social et culture"],
+            ),
+        ],
+    },
+    {
+        "nom": "Engagements Quartiers 2030",
+        "annee_debut": 2024,
+        "annee_fin": 2030,
+        "statut": "en_cours",
+        "libelle_axe": "priorité",
+        "date_signature": date(2024, 3, 29),
+        "axes": [
+            (
+                "Réussite éducative",
+                ["Accompagnement à la scolarité", "Parentalité et petite enfance"],
+            ),
+            ("Tranquillité publique", ["Prévention de la délinquance", "Médiation sociale"]),
+            (
+                "Accès à l'emploi",
+                ["Repérage des publics invisibles", "Levée des freins à l'emploi"],
+            ),
+            ("Mobilités et santé", ["Mobilité vers l'emploi et la formation", "Prévention santé"]),
+            ("Participation citoyenne", ["Conseils citoyens", "Démarches participatives"]),
+        ],
+    },
+]
+OBJECTIFS = [
+    "Renforcer l'existant",
+    "Expérimenter de nouvelles réponses",
+    "Toucher les publics éloignés",
+]
+TAGS = [
+    "Jeunesse",
+    "Égalité femmes-hommes",
+    "Lutte contre les discriminations",
+    "Participation citoyenne",
+    "Numérique",
+    "Santé",
+]
+ACTIVITES = [
+    "Atelier d'aide aux devoirs",
+    "Chantier éducatif",
+    "Permanence d'accès aux droits",
+    "Médiation de rue",
+    "Atelier de français langue étrangère",
+    "Café des parents",
+    "Parcours vers l'emploi",
+    "Auto-école sociale",
+    "Atelier santé bien-être",
+    "Fête de quartier",
+    "Jardin partagé",
+    "Atelier numérique",
+    "Sorties culturelles familles",
+    "Club sportif de proximité",
+    "Accompagnement à la création d'entreprise",
+]
+PUBLICS = [
+    "collégiens",
+    "jeunes 16-25 ans",
+    "familles",
+    "femmes isolées",
+    "seniors",
+    "demandeurs d'emploi",
+    "habitants",
+    "enfants 6-11 ans",
+]
+ASSOCIATIONS = [
+    "Centre social des Buis",
+    "Maison de quartier de la Petite-Hollande",
+    "Centre social Escapade",
+    "Association Jeunesse et Avenir",
+    "Les Jardins du Pays de Montbéliard",
+    "Médiation Nord Doubs",
+    "Sport pour tous Sochaux",
+    "Femmes Relais du Pays de Montbéliard",
+    "Emploi Solidaire 25",
+    "Lire et Écrire en Pays de Montbéliard",
+    "Culture en Quartiers",
+    "Santé Partagée",
+    "Mobilité Solidaire",
+    "Parents Ensemble",
+    "Club de prévention Les Fougères",
+    "Théâtre de la Chiffogne",
+    "Numérique pour tous",
+    "Accès Droits Conseil",
+    "Les Petits Débrouillards du Doubs",
+    "Régie de quartier Champvallon",
+    "Maison pour tous Audincourt",
+    "Initiatives Citoyennes",
+    "École des parents",
+    "Ateliers de la Savoureuse",
+    "Solidarité Femmes Montbéliard",
+]
+BAILLEURS = ["Habitat Pays de Montbéliard", "Néolia Nord Franche-Comté", "Idéha Logement"]
+PRENOMS = ["Claire", "Nicolas", "Samira", "Julie", "Mehdi", "Anne", "Paul", "Léa", "Yanis", "Inès"]
+NOMS = ["Bernard", "Moreau", "Haddad", "Petit", "Garnier", "Roux", "Fontaine", "Chevalier"]
+STATUTS_PASSES = ["solde"] * 6 + ["bilan_recu"] * 2 + ["bilan_attendu", "refuse", "retire"]
+STATUTS_2025 = ["en_cours"] * 4 + ["bilan_attendu"] * 3 + ["conventionne", "refuse"]
+STATUTS_2026 = [
+    "depose",
+    "en_instruction",
+    "en_instruction",
+    "instruit",
+    "programme",
+    "programme",
+    "notifie",
+    "conventionne",
+    "refuse",
+    "ajourne",
+]
+DECIDES = {
+    "programme",
+    "notifie",
+    "conventionne",
+    "en_cours",
+    "bilan_attendu",
+    "bilan_recu",
+    "solde",
+}
+PAYES = {"en_cours", "bilan_attendu", "bilan_recu", "solde"}
+
+
+def demo_siret(rng: random.Random) -> str:
+    """A SIRET with a correct Luhn key (fictional: the first digit 8 is not attributed)."""
+    body = "8" + "".join(rng.choice("0123456789") for _ in range(12))
+    return body + next(d for d in "0123456789" if luhn_ok(body + d))
+
+
+def _organisation(nom, type_, rng, **extra):
+    organisation, created = Organisation.objects.get_or_create(
+        nom=nom, defaults={"type": type_, "ville": "Montbéliard", "code_postal": "25200", **extra}
+    )
+    if created:
+        for _ in range(rng.randint(1, 2)):
+            prenom, nom_contact = rng.choice(PRENOMS), rng.choice(NOMS)
+            Contact.objects.create(
+                organisation=organisation,
+                prenom=prenom,
+                nom=nom_contact,
+                fonction=rng.choice(["Directrice", "Coordinateur", "Chargée de mission"]),
+                email=f"{prenom.lower()}.{nom_contact.lower()}@exemple.fr",
+            )
+    return organisation
+
+
+def demo_organisations(rng: random.Random) -> dict:
+    orgs = {
+        "etat": _organisation("Préfecture du Doubs – BOP 147", "etat", rng, sigle="DDETS"),
+        "pma": _organisation(
+            "Pays de Montbéliard Agglomération", "epci", rng, sigle="PMA", siret="200065647"
+        ),
+        "caf": _organisation("CAF du Doubs", "caf", rng),
+        "departement": _organisation("Département du Doubs", "departement", rng),
+        "region": _organisation("Région Bourgogne-Franche-Comté", "region", rng),
+        "france_travail": _organisation("France Travail Montbéliard", "france_travail", rng),
+    }
+    orgs["bailleurs"] = [_organisation(f"{n} (démo)", "bailleur", rng) for n in BAILLEURS]
+    orgs["communes"] = {
+        c.code_insee: _organisation(f"Ville de {c.nom}", "commune", rng)
+        for c in Commune.objects.filter(qpvs__isnull=False).distinct()
+    }
+    orgs["associations"] = [
+        _organisation(
+            f"{nom} (démo)",
+            "association",
+            rng,
+            siret=demo_siret(rng),
+            rna=f"W25{rng.randint(1000000, 9999999)}",
+        )
+        for nom in ASSOCIATIONS
+    ]
+    return orgs
+
+
+def demo_contrats(orgs: dict) -> list[ContratDeVille]:
+    contrats = []
+    for spec in CONTRATS:
+        contrat, _ = ContratDeVille.objects.get_or_create(
+            nom=spec["nom"],
+            defaults={
+                k: spec[k]
+                for k in ("annee_debut", "annee_fin", "statut", "libelle_axe", "date_signature")
+            },
+        )
+        contrat.signataires.set(
+            [
+                orgs["etat"],
+                orgs["pma"],
+                orgs["caf"],
+                orgs["departement"],
+                orgs["region"],
+                *orgs["communes"].values(),
+                *orgs["bailleurs"],
+            ]
+        )
+        if not contrat.noeuds.exists():
+            for a, (axe_label, orientations) in enumerate(spec["axes"], 1):
+                axe = NoeudStrategie.objects.create(
+                    contrat=contrat, niveau="axe", code=str(a), libelle=axe_label, ordre=a
+                )
+                for o, orientation_label in enumerate(orientations, 1):
+                    orientation = NoeudStrategie.objects.create(
+                        contrat=contrat,
+                        parent=axe,
+                        niveau="orientation",
+                        code=f"{a}.{o}",
+                        libelle=orientation_label,
+                        ordre=o,
+                    )
+                    for n, objectif_label in enumerate(OBJECTIFS, 1):
+                        NoeudStrategie.objects.create(
+                            contrat=contrat,
+                            parent=orientation,
+                            niveau="objectif",
+                            code=f"{a}.{o}.{n}",
+                            libelle=f"{objectif_label} : {orientation_label.lower()}",
+                            ordre=n,
+                        )
+        contrats.append(contrat)
+    return contrats
+
+
+def _amount(rng, low, high) -> Decimal:
+    return Decimal(rng.randrange(low, high, 50)).quantize(Decimal("0.01"))
+
+
+def demo_actions(*, rng, orgs, contrats, users) -> None:
+    tags = [Tag.objects.get_or_create(nom=nom)[0] for nom in TAGS]
+    secteurs = list(Secteur.objects.select_related("chef_projet").order_by("nom"))
+    objectifs = {
+        c.pk: list(NoeudStrategie.objects.filter(contrat=c, niveau="objectif")) for c in contrats
+    }
+    funders = [orgs["etat"], orgs["pma"], orgs["caf"], orgs["departement"], orgs["region"]]
+    for year in YEARS:
+        if Action.objects.filter(annee=year, description__endswith=FICTIF).exists():
+            continue
+        contrat = next(c for c in contrats if c.annee_debut <= year <= c.annee_fin)
+        geographie = "2024" if year >= 2024 else "2015"
+        statuts = STATUTS_2026 if year == 2026 else STATUTS_2025 if year == 2025 else STATUTS_PASSES
+        programmes = {}
+        for secteur in secteurs:
+            programme, _ = ProgrammeActions.objects.get_or_create(
+                contrat=contrat,
+                secteur=secteur,
+                annee_debut=year,
+                defaults={
+                    "nom": f"Programme {year} – {secteur.nom}",
+                    "statut": "brouillon" if year == 2026 else "valide",
+                    "valide_par": None if year == 2026 else users["service"],
+                    "valide_le": None
+                    if year == 2026
+                    else timezone.make_aware(datetime(year, 4, 15, 10)),
+                },
+            )
+            programme.communes.set(secteur.communes.all())
+            programmes[secteur.pk] = programme
+        qpvs_by_sector = {
+            s.pk: list(Qpv.objects.filter(geographie=geographie, communes__secteur=s).distinct())
+            for s in secteurs
+        }
+        actions, links = [], []
+        for n in range(ACTIONS_PER_YEAR):
+            secteur = secteurs[n % len(secteurs)]
+            qpvs = qpvs_by_sector[secteur.pk]
+            porteur = rng.choice(
+                orgs["associations"] * 3 + orgs["bailleurs"] + list(orgs["communes"].values())
+            )
+            statut = rng.choice(statuts)
+            actions.append(
+                Action(
+                    contrat=contrat,
+                    programme=programmes[secteur.pk],
+                    titre=f"{rng.choice(ACTIVITES)} – {rng.choice(PUBLICS)}",
+                    porteur=porteur,
+                    annee=year,
+                    theme=rng.choice(
+                        ["Éducation", "Emploi", "Santé", "Cadre de vie", "Citoyenneté"]
+                    ),
+                    public_vise=rng.choice(PUBLICS).capitalize(),
+                    description=f"Action menée auprès des habitants du quartier. {FICTIF}",
+                    numero_dauphin=f"{year % 100:02d}{n + 1:06d}" if rng.random() < 0.9 else "",
+                    referent=secteur.chef_projet,
+                    statut=statut,
+                    cout_total=_amount(rng, 3000, 60000),
+                )
+            )
+            links.append(
+                (
+                    rng.sample(qpvs, k=min(len(qpvs), rng.randint(1, 2))),
+                    rng.sample(objectifs[contrat.pk], k=rng.randint(1, 2)),
+                    rng.sample(tags, k=rng.randint(0, 2)),
+                    secteur,
+                )
+            )
+        bulk_create_with_history(actions, Action)
+        qpv_links, objectif_links, tag_links, lines = [], [], [], []
+        for action, (qpvs, objs, action_tags, secteur) in zip(actions, links, strict=True):
+            qpv_links += [Action.qpvs.through(action=action, qpv=q) for q in qpvs]
+            objectif_links += [
+                Action.objectifs.through(action=action, noeudstrategie=o) for o in objs
+            ]
+            tag_links += [Action.tags.through(action=action, tag=t) for t in action_tags]
+            commune = secteur.communes.filter(qpvs__isnull=False).first()
+            local = [orgs["communes"].get(commune.code_insee)] if commune else []
+            chosen = rng.sample(funders + local + orgs["bailleurs"][:1], k=rng.randint(2, 4))
+            remaining = action.cout_total
+            for i, funder in enumerate(chosen):
+                share = (
+                    remaining
+                    if i == len(chosen) - 1
+                    else (remaining * Decimal(rng.uniform(0.2, 0.5))).quantize(Decimal("0.01"))
+                )
+                remaining -= share
+                vote = (
+                    (share * Decimal(rng.choice(["1", "1", "0.8", "0.9"]))).quantize(
+                        Decimal("0.01")
+                    )
+                    if action.statut in DECIDES
+                    else None
+                )
+                verse = (
+                    (vote * Decimal(rng.choice(["0.5", "1"]))).quantize(Decimal("0.01"))
+                    if (vote is not None and action.statut in PAYES)
+                    else Decimal("0.00")
+                )
+                lines.append(
+                    Financement(
+                        action=action,
+                        financeur=funder,
+                        annee=year,
+                        montant_demande=share,
+                        montant_vote=vote,
+                        montant_verse=verse,
+                    )
+                )
+        Action.qpvs.through.objects.bulk_create(qpv_links)
+        Action.objectifs.through.objects.bulk_create(objectif_links)
+        Action.tags.through.objects.bulk_create(tag_links)
+        bulk_create_with_history(lines, Financement)
+
+
+def demo_contrat(*, users: dict) -> None:
+    rng = random.Random(2024)
+    orgs = demo_organisations(rng)
+    contrats = demo_contrats(orgs)
+    demo_actions(rng=rng, orgs=orgs, contrats=contrats, users=users)
+
+
+# ---------------------------------------------------------------- governance
+
+TYPES = [
+    ("Comité de pilotage", True),
+    ("Comité technique", True),
+    ("GTP", False),
+    ("Comité des financeurs", False),
+    ("Groupe technique communal", False),
+    ("Groupe de travail « démarche participative »", False),
+]
+DISPOSITIFS = [
+    ("Programme de réussite éducative", "pre", "coherence"),
+    ("GRSQ Montbéliard", "grsq", "information"),
+    ("CALEOL Habitat Pays de Montbéliard", "caleol", "information"),
+    ("GUSP Petite-Hollande", "gusp", "coherence"),
+    ("NPNRU Petite-Hollande", "npnru", "coherence"),
+    ("NPNRU Les Évoironnes", "npnru", "coherence"),
+    ("Cité éducative de Montbéliard", "cite_educative", "coherence"),
+    ("CLSPD du Pays de Montbéliard", "clspd", "information"),
+    ("Adultes-relais", "adultes_relais", "information"),
+    ("Quartiers d'été", "quartiers_ete", "coherence"),
+    ("Abattement TFPB", "tfpb", "coherence"),
+]
+
+
+def _meeting_dates(start: date, end: date, every_months: int, day: int = 12):
+    current = start.replace(day=min(day, 28))
+    while current <= end:
+        yield current
+        month = current.month - 1 + every_months
+        current = current.replace(year=current.year + month // 12, month=month % 12 + 1)
+
+
+def demo_gouvernance(*, users: dict) -> None:
+    rng = random.Random(2025)
+    types = {}
+    for ordre, (nom, pilotage) in enumerate(TYPES, 1):
+        types[nom] = TypeInstance.objects.get_or_create(
+            nom=nom, defaults={"pilotage": pilotage, "ordre": ordre}
+        )[0]
+    montbeliard = Commune.objects.filter(code_insee="25388").first()
+    for nom, type_, mode in DISPOSITIFS:
+        dispositif, created = DispositifConnexe.objects.get_or_create(
+            nom=nom, defaults={"type": type_, "mode": mode}
+        )
+        if created and montbeliard and type_ in ("gusp", "npnru", "cite_educative", "grsq"):
+            dispositif.communes.set([montbeliard])
+        if created and type_ == "gusp":
+            for quoi, qui in [
+                ("Diagnostic en marchant", "Bailleur et ville"),
+                ("Propreté des pieds d'immeubles", "Bailleur"),
+                ("Éclairage des cheminements", "Ville"),
+                ("Réunion publique annuelle", "PMA"),
+            ]:
+                ElementPlanAction.objects.create(
+                    dispositif=dispositif,
+                    quoi=quoi,
+                    qui=qui,
+                    echeance=date(2026, rng.randint(1, 12), 15),
+                )
+        if type_ in ("pre", "gusp"):
+            scheme_type = TypeInstance.objects.get_or_create(
+                nom=f"Instance {dispositif.get_type_display()}", defaults={"ordre": 20}
+            )[0]
+            Instance.objects.get_or_create(
+                nom=f"Comité {nom}",
+                defaults={
+                    "type": scheme_type,
+                    "echelle": "intercommunale",
+                    "organisateur": users["cdp1"],
+                    "dispositif": dispositif,
+                    "mode": mode,
+                },
+            )
+    members = list(Organisation.objects.exclude(type="association").order_by("nom")[:8])
+    instances = [
+        (
+            Instance.objects.get_or_create(
+                nom="Comité de pilotage du CVU",
+                defaults={
+                    "type": types["Comité de pilotage"],
+                    "echelle": "intercommunale",
+                    "organisateur": users["service"],
+                    "sieges_conseil_citoyen": True,
+                },
+            )[0],
+            6,
+        ),
+        (
+            Instance.objects.get_or_create(
+                nom="Comité technique du CVU",
+                defaults={
+                    "type": types["Comité technique"],
+                    "echelle": "intercommunale",
+                    "organisateur": users["service"],
+                    "sieges_conseil_citoyen": True,
+                },
+            )[0],
+            1,
+        ),
+        (
+            Instance.objects.get_or_create(
+                nom="GTP intercommunal",
+                defaults={
+                    "type": types["GTP"],
+                    "echelle": "intercommunale",
+                    "organisateur": users["service"],
+                },
+            )[0],
+            2,
+        ),
+        (
+            Instance.objects.get_or_create(
+                nom="Groupe de travail démarche participative",
+                defaults={
+                    "type": types["Groupe de travail « démarche participative »"],
+                    "echelle": "intercommunale",
+                    "organisateur": users["cdp1"],
+                },
+            )[0],
+            2,
+        ),
+    ]
+    for secteur in Secteur.objects.order_by("nom"):
+        commune = secteur.communes.filter(qpvs__isnull=False).order_by("nom").first()
+        if commune is None:
+            continue
+        instance, created = Instance.objects.get_or_create(
+            nom=f"Groupe technique communal – {commune.nom}",
+            defaults={"type": types["Groupe technique communal"], "echelle": "communale"},
+        )
+        if created:
+            instance.communes.set([commune])
+        instances.append((instance, 3))
+    for instance, _every in instances:
+        if members and not instance.organisations_membres.exists():
+            instance.organisations_membres.set(rng.sample(members, k=min(5, len(members))))
+            instance.contacts_membres.set(
+                Contact.objects.filter(organisation__in=instance.organisations_membres.all())
+            )
+    scheme_instances = [(i, 3) for i in Instance.objects.filter(dispositif__isnull=False)]
+    today = timezone.localdate()
+    chefs = [users[f"cdp{n}"] for n in range(1, 7)]
+    for instance, every in instances + scheme_instances:
+        if instance.reunions.exists():
+            continue
+        contacts = list(instance.contacts_membres.select_related("organisation"))
+        for day in _meeting_dates(
+            date(2025, 1, 1), date(2026, 12, 31), every, day=rng.randint(5, 25)
+        ):
+            start = timezone.make_aware(datetime.combine(day, time(rng.choice([9, 14]), 0)))
+            past = day < today
+            reunion = Reunion.objects.create(
+                instance=instance,
+                debut=start,
+                fin=start + timedelta(hours=2),
+                lieu=rng.choice(["Hôtel d'agglomération", "Mairie", "Maison de quartier"]),
+                statut="tenue" if past else "prevue",
+                compte_rendu="Tour de table des partenaires ; point sur les actions en cours. "
+                "(Compte rendu fictif de démonstration.)"
+                if past
+                else "",
+            )
+            reunion.invites_contacts.set(contacts)
+            PointOrdreDuJour.objects.bulk_create(
+                [
+                    PointOrdreDuJour(reunion=reunion, ordre=1, texte="Actualités des partenaires"),
+                    PointOrdreDuJour(reunion=reunion, ordre=2, texte="Suivi de la programmation"),
+                ]
+            )
+            if not past:
+                continue
+            Presence.objects.bulk_create(
+                [
+                    Presence(
+                        reunion=reunion,
+                        contact=c,
+                        organisation=c.organisation,
+                        statut=rng.choice(["present", "present", "present", "excuse", "absent"]),
+                    )
+                    for c in contacts
+                ]
+            )
+            decision = Decision.objects.create(
+                reunion=reunion, texte="Les partenaires valident les orientations présentées."
+            )
+            due = day + timedelta(days=rng.randint(15, 60))
+            done = due < today and rng.random() < 0.7
+            SuiteADonner.objects.create(
+                reunion=reunion,
+                decision=decision,
+                quoi=rng.choice(
+                    [
+                        "Transmettre le bilan chiffré",
+                        "Relancer les porteurs",
+                        "Préparer la note de synthèse",
+                        "Organiser une visite",
+                    ]
+                ),
+                responsable=rng.choice(chefs),
+                echeance=due,
+                statut="fait" if done else "a_faire",
+                fait_le=due if done else None,
+            )
