@@ -52,6 +52,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text="Déduit du rôle : seuls les administrateurs ont accès à l'administration.",
     )
     date_joined = models.DateTimeField("date de création", default=timezone.now)
+    digest_hebdo = models.BooleanField(
+        "recevoir le récapitulatif hebdomadaire",
+        default=True,
+        help_text="Chaque lundi : suites en retard ou à échéance et réunions de la semaine.",
+    )
     ics_token = models.CharField(
         "jeton du calendrier",
         max_length=64,

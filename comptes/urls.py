@@ -7,6 +7,7 @@ app_name = "comptes"
 urlpatterns = [
     path("connexion/", views.login, name="login"),
     path("deconnexion/", views.logout, name="logout"),
+    path("preferences/", views.preferences, name="preferences"),
     path("mot-de-passe/", views.password_change, name="password_change"),
     path("mot-de-passe/modifie/", views.password_change_done, name="password_change_done"),
     path("mot-de-passe/oubli/", views.password_reset, name="password_reset"),

@@ -1,7 +1,11 @@
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.views.decorators.http import require_http_methods
 
-from .forms import LoginForm, QueuedPasswordResetForm
+from .forms import LoginForm, PreferencesForm, QueuedPasswordResetForm
 
 login = auth_views.LoginView.as_view(
     template_name="comptes/login.html",
@@ -33,3 +37,15 @@ password_reset_confirm = auth_views.PasswordResetConfirmView.as_view(
 password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
     template_name="comptes/password_reset_complete.html"
 )
+
+
+@require_http_methods(["GET", "POST"])
+def preferences(request: HttpRequest) -> HttpResponse:
+    form = PreferencesForm(
+        request.POST if request.method == "POST" else None, instance=request.user
+    )
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Préférences enregistrées.")
+        return redirect("comptes:preferences")
+    return render(request, "comptes/preferences.html", {"form": form})

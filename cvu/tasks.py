@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from .digest import send_weekly_digests
 from .invitations import reunion_send_invitations
 from .minutes import reunion_build_pdf
 
@@ -14,3 +15,9 @@ def send_invitations(reunion_id: int, sender_id: int) -> int:
 def build_minutes_pdf(reunion_id: int) -> None:
     """Renders a meeting's compte rendu to PDF (WeasyPrint) and stores it on the meeting."""
     reunion_build_pdf(reunion_id=reunion_id)
+
+
+@shared_task
+def send_weekly_digest() -> int:
+    """Monday morning: each agent's overdue follow-ups and meetings of the week."""
+    return send_weekly_digests()

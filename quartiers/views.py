@@ -250,7 +250,7 @@ def _get_valeur(request: HttpRequest, pk: int) -> ValeurIndicateur:
 
 
 def _edit(request, instance, form_class, save, *, template, success, anchor):
-    form = form_class(request.POST or None, instance=instance)
+    form = form_class(request.POST if request.method == "POST" else None, instance=instance)
     if request.method == "POST" and form.is_valid():
         try:
             save(form.instance, request.user)

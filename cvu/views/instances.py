@@ -89,7 +89,9 @@ def instance_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _instance_form_page(request: HttpRequest, instance: Instance | None) -> HttpResponse:
-    form = InstanceForm(request.POST or None, instance=instance or Instance())
+    form = InstanceForm(
+        request.POST if request.method == "POST" else None, instance=instance or Instance()
+    )
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             saved = form.save()

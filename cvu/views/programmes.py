@@ -97,7 +97,9 @@ def programme_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _programme_form_page(request: HttpRequest, programme: ProgrammeActions | None):
-    form = ProgrammeForm(request.POST or None, instance=programme or ProgrammeActions())
+    form = ProgrammeForm(
+        request.POST if request.method == "POST" else None, instance=programme or ProgrammeActions()
+    )
     if request.method == "POST" and form.is_valid():
         try:
             saved = services.programme_save(form=form, user=request.user)

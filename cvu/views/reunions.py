@@ -282,7 +282,7 @@ def suite_update(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if not SuiteADonner.objects.editable_by(request.user).filter(pk=pk).exists():
         raise PermissionDenied("Seuls le responsable et l'organisateur modifient cette suite.")
-    form = SuiteUpdateForm(request.POST or None, instance=suite)
+    form = SuiteUpdateForm(request.POST if request.method == "POST" else None, instance=suite)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "Suite mise à jour.")
