@@ -25,3 +25,20 @@ class SharedQuerySet(QuerySet):
 
     def alphabetical(self, *first):
         return alphabetical(self, first)
+
+
+class RoleQuerySet(SharedQuerySet):
+    """Read by all; editable by the chef de service and administrators everywhere, by a chef de
+    projet where `editable_by_chef_projet` says (nothing by default), never by the direction."""
+
+    def editable_by(self, user):
+        if not is_active_user(user):
+            return self.none()
+        if user.sees_everything_as_manager:
+            return self.all()
+        if user.is_chef_projet:
+            return self.editable_by_chef_projet(user)
+        return self.none()
+
+    def editable_by_chef_projet(self, user):
+        return self.none()

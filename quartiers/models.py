@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from core.querysets import SharedQuerySet, is_active_user
+from core.querysets import RoleQuerySet, SharedQuerySet, is_active_user
 from core.templatetags.formats import nombre
 
 YEAR_MIN, YEAR_MAX = 1990, 2100
@@ -76,15 +76,9 @@ class Secteur(models.Model):
         return self.nom
 
 
-class CommuneQuerySet(SharedQuerySet):
-    def editable_by(self, user):
-        if not is_active_user(user):
-            return self.none()
-        if user.sees_everything_as_manager:
-            return self.all()
-        if user.is_chef_projet:
-            return self.filter(_sector_q(user, ""))
-        return self.none()
+class CommuneQuerySet(RoleQuerySet):
+    def editable_by_chef_projet(self, user):
+        return self.filter(_sector_q(user, ""))
 
 
 class Commune(models.Model):
@@ -127,15 +121,9 @@ class Commune(models.Model):
         return reverse("quartiers:commune_detail", args=[self.code_insee])
 
 
-class QpvQuerySet(SharedQuerySet):
-    def editable_by(self, user):
-        if not is_active_user(user):
-            return self.none()
-        if user.sees_everything_as_manager:
-            return self.all()
-        if user.is_chef_projet:
-            return self.filter(communes__in=Commune.objects.editable_by(user)).distinct()
-        return self.none()
+class QpvQuerySet(RoleQuerySet):
+    def editable_by_chef_projet(self, user):
+        return self.filter(communes__in=Commune.objects.editable_by(user)).distinct()
 
 
 class Qpv(models.Model):
@@ -259,20 +247,14 @@ def _territory_constraint(name: str) -> models.CheckConstraint:
     )
 
 
-class TerritoryQuerySet(SharedQuerySet):
+class TerritoryQuerySet(RoleQuerySet):
     """Rights on rows attached to a QPV or a commune follow that territory's rights."""
 
-    def editable_by(self, user):
-        if not is_active_user(user):
-            return self.none()
-        if user.sees_everything_as_manager:
-            return self.all()
-        if user.is_chef_projet:
-            return self.filter(
-                Q(qpv__in=Qpv.objects.editable_by(user))
-                | Q(commune__in=Commune.objects.editable_by(user))
-            )
-        return self.none()
+    def editable_by_chef_projet(self, user):
+        return self.filter(
+            Q(qpv__in=Qpv.objects.editable_by(user))
+            | Q(commune__in=Commune.objects.editable_by(user))
+        )
 
     def for_territory(self, territory):
         if isinstance(territory, Qpv):

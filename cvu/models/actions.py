@@ -8,7 +8,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from core.querysets import SharedQuerySet, is_active_user
+from core.querysets import RoleQuerySet, SharedQuerySet
 from quartiers.models import Commune, Qpv, Secteur, year_validators
 
 from .contrats import ContratDeVille, NoeudStrategie, Tag
@@ -24,7 +24,7 @@ def money(verbose_name: str, **kwargs) -> models.DecimalField:
     )
 
 
-class ProgrammeQuerySet(SharedQuerySet):
+class ProgrammeQuerySet(RoleQuerySet):
     def of_sector_of(self, user):
         """Programmes over the communes or sectors of a chef de projet (holder or backup)."""
         return self.filter(
@@ -36,15 +36,9 @@ class ProgrammeQuerySet(SharedQuerySet):
             )
         )
 
-    def editable_by(self, user):
-        if not is_active_user(user):
-            return self.none()
-        if user.sees_everything_as_manager:
-            return self.all()
-        if user.is_chef_projet:
-            # Once validated by the chef de service, a programme's frame is locked.
-            return self.of_sector_of(user).filter(statut=ProgrammeActions.Statut.BROUILLON)
-        return self.none()
+    def editable_by_chef_projet(self, user):
+        # Once validated by the chef de service, a programme's frame is locked.
+        return self.of_sector_of(user).filter(statut=ProgrammeActions.Statut.BROUILLON)
 
 
 class ProgrammeActions(models.Model):
@@ -137,14 +131,8 @@ def _sum_of_financements(field: str, **filters):
     )
 
 
-class ActionQuerySet(SharedQuerySet):
-    def editable_by(self, user):
-        if not is_active_user(user):
-            return self.none()
-        if user.sees_everything_as_manager:
-            return self.all()
-        if not user.is_chef_projet:
-            return self.none()
+class ActionQuerySet(RoleQuerySet):
+    def editable_by_chef_projet(self, user):
         in_sector = Action.qpvs.through.objects.filter(
             qpv__in=Qpv.objects.editable_by(user)
         ).values("action_id")

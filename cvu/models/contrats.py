@@ -3,19 +3,14 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 
-from core.querysets import SharedQuerySet, is_active_user
+from core.querysets import RoleQuerySet, SharedQuerySet
 from quartiers.models import year_validators
 
 from .organisations import Organisation
 
 
-class ManagerEditableQuerySet(SharedQuerySet):
+class ManagerEditableQuerySet(RoleQuerySet):
     """Read by all; the contract's frame is edited by the chef de service and administrators."""
-
-    def editable_by(self, user):
-        if is_active_user(user) and user.sees_everything_as_manager:
-            return self.all()
-        return self.none()
 
 
 class ContratDeVille(models.Model):

@@ -5,7 +5,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from core.querysets import SharedQuerySet, is_active_user
+from core.querysets import RoleQuerySet, SharedQuerySet, is_active_user
 from quartiers.models import Commune, Qpv
 
 from .actions import Action, ProgrammeActions
@@ -47,19 +47,13 @@ def _communal_rights_q(user, prefix: str) -> Q:
     )
 
 
-class DispositifQuerySet(SharedQuerySet):
-    def editable_by(self, user):
-        if not is_active_user(user):
-            return self.none()
-        if user.sees_everything_as_manager:
-            return self.all()
-        if user.is_chef_projet:
-            return self.filter(
-                pk__in=DispositifConnexe.communes.through.objects.filter(
-                    commune__in=Commune.objects.editable_by(user)
-                ).values("dispositifconnexe_id")
-            )
-        return self.none()
+class DispositifQuerySet(RoleQuerySet):
+    def editable_by_chef_projet(self, user):
+        return self.filter(
+            pk__in=DispositifConnexe.communes.through.objects.filter(
+                commune__in=Commune.objects.editable_by(user)
+            ).values("dispositifconnexe_id")
+        )
 
 
 class DispositifConnexe(models.Model):
@@ -132,17 +126,11 @@ class ElementPlanAction(models.Model):
         return self.quoi
 
 
-class InstanceQuerySet(SharedQuerySet):
-    def editable_by(self, user):
-        if not is_active_user(user):
-            return self.none()
-        if user.sees_everything_as_manager:
-            return self.all()
-        if user.is_chef_projet:
-            return self.filter(
-                pk__in=Instance.objects.filter(_communal_rights_q(user, "")).values("pk")
-            )
-        return self.none()
+class InstanceQuerySet(RoleQuerySet):
+    def editable_by_chef_projet(self, user):
+        return self.filter(
+            pk__in=Instance.objects.filter(_communal_rights_q(user, "")).values("pk")
+        )
 
 
 class Instance(models.Model):
@@ -208,15 +196,9 @@ class Instance(models.Model):
         return reverse("cvu:instance_detail", args=[self.pk])
 
 
-class ReunionQuerySet(SharedQuerySet):
-    def editable_by(self, user):
-        if not is_active_user(user):
-            return self.none()
-        if user.sees_everything_as_manager:
-            return self.all()
-        if user.is_chef_projet:
-            return self.filter(instance__in=Instance.objects.editable_by(user))
-        return self.none()
+class ReunionQuerySet(RoleQuerySet):
+    def editable_by_chef_projet(self, user):
+        return self.filter(instance__in=Instance.objects.editable_by(user))
 
     def upcoming(self):
         return self.filter(debut__gte=timezone.now(), statut=Reunion.Statut.PREVUE)

@@ -2,16 +2,14 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from core.querysets import SharedQuerySet, is_active_user
+from core.querysets import RoleQuerySet
 from cvu.validators import normalise_siret, validate_rna, validate_siret_or_siren
 
 
-class OrganisationQuerySet(SharedQuerySet):
-    def editable_by(self, user):
-        """Partners are shared: chefs de projet and the service keep them up to date."""
-        if is_active_user(user) and (user.sees_everything_as_manager or user.is_chef_projet):
-            return self.all()
-        return self.none()
+class OrganisationQuerySet(RoleQuerySet):
+    def editable_by_chef_projet(self, user):
+        """Partners are shared: every chef de projet keeps them up to date."""
+        return self.all()
 
 
 class Organisation(models.Model):
