@@ -462,10 +462,11 @@ def demo_gouvernance(*, users: dict) -> None:
                     qui=qui,
                     echeance=date(2026, rng.randint(1, 12), 15),
                 )
+        # One instance type per kind of scheme; PRE and GUSP meet in the demo calendar.
+        scheme_type = TypeInstance.objects.get_or_create(
+            nom=f"Instance {dispositif.get_type_display()}", defaults={"ordre": 20}
+        )[0]
         if type_ in ("pre", "gusp"):
-            scheme_type = TypeInstance.objects.get_or_create(
-                nom=f"Instance {dispositif.get_type_display()}", defaults={"ordre": 20}
-            )[0]
             Instance.objects.get_or_create(
                 nom=f"Comité {nom}",
                 defaults={

@@ -84,6 +84,7 @@ def test_seed_demo_builds_the_demo_and_is_idempotent():
         assert Action.objects.editable_by(chef).exists()
     # Governance: every kind of instance, meetings with minutes, some follow-ups overdue.
     assert TypeInstance.objects.filter(pilotage=True).count() == 2
+    assert TypeInstance.objects.filter(nom__startswith="Instance ").count() == 10
     assert Reunion.objects.filter(statut="tenue").exclude(compte_rendu="").exists()
     assert SuiteADonner.objects.overdue().exists()
     assert DispositifConnexe.objects.filter(type="gusp").get().plan_actions.exists()
