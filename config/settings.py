@@ -240,6 +240,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cvu.tasks.send_weekly_digest",
         "schedule": crontab(day_of_week="mon", hour=7, minute=30),
     },
+    "anonymisation-des-membres": {
+        "task": "participation.tasks.anonymise_members",
+        "schedule": crontab(hour=3, minute=15),
+    },
 }
 
 # Security: the flags follow DEBUG, so production needs nothing but its environment.
@@ -267,3 +271,6 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+# Personal data of council members: anonymised this many years after their mandate ends.
+MEMBRES_CONSERVATION_ANNEES = env_int("MEMBRES_CONSERVATION_ANNEES", 3)

@@ -14,5 +14,6 @@ urlpatterns = [
     path("comptes/", include("comptes.urls")),
     path("quartiers/", include("quartiers.urls")),
     path("", include("cvu.urls")),
+    path("participation/", include("participation.urls")),
     path("", include("reporting.urls")),
 ]

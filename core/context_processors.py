@@ -14,6 +14,9 @@ SECTIONS = {
     "secteur": "territoire",
     "observation": "territoire",
     "valeur": "territoire",
+    "conseil": "participation",
+    "membre": "participation",
+    "steering": "participation",
 }
 
 

@@ -1,0 +1,232 @@
+"""Representativeness, presence in steering instances, and the members' personal data (RGPD)."""
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from cvu.models import Reunion
+from quartiers.models import ValeurIndicateur
+
+from .models import AccesDonnees, ConseilCitoyen, Membre, PresenceMembre
+
+GREEN, ORANGE, RED = "vert", "orange", "rouge"
+ORDER = {GREEN: 0, ORANGE: 1, RED: 2}
+
+
+@dataclass
+class Regle:
+    label: str
+    statut: str
+    raison: str
+
+
+def _pct(part: int, total: int) -> int:
+    return round(100 * part / total) if total else 0
+
+
+def _against(value: int, target: int, tolerance: int) -> str:
+    """At or above target: green; less than `tolerance` points below: orange; else red."""
+    return _gap(target - value, tolerance)
+
+
+def _gap(gap: int, tolerance: int) -> str:
+    if gap <= 0:
+        return GREEN
+    return ORANGE if gap <= tolerance else RED
+
+
+def representativite(conseil: ConseilCitoyen, membres, *, part_moins_25_qpv=None) -> list[Regle]:
+    """Each rule of the council's type applied to its active members (already fetched)."""
+    rules = conseil.type
+    actifs = [m for m in membres if m.statut == Membre.Statut.ACTIF]
+    total = len(actifs)
+    if total == 0:
+        return [Regle("Composition", RED, "Aucun membre actif.")]
+    femmes = _pct(sum(m.genre == Membre.Genre.FEMME for m in actifs), total)
+    habitants = _pct(sum(m.college == Membre.College.HABITANTS for m in actifs), total)
+    residents = _pct(sum(m.resident_qpv for m in actifs), total)
+    vacants = max(rules.sieges - total, 0)
+    result = [
+        Regle(
+            "Parité",
+            # Half the tolerance either side of the target is still parity.
+            _gap(abs(femmes - rules.part_femmes_cible) - rules.tolerance // 2, rules.tolerance),
+            f"{femmes} % de femmes (cible {rules.part_femmes_cible} %).",
+        ),
+        Regle(
+            "Collège habitants",
+            GREEN if habitants >= rules.part_habitants_min else RED,
+            f"{habitants} % des membres sont au collège habitants "
+            f"(au moins {rules.part_habitants_min} % requis).",
+        ),
+        Regle(
+            "Résidents du QPV",
+            _against(residents, rules.part_residents_cible, rules.tolerance),
+            f"{residents} % des membres habitent le QPV (cible {rules.part_residents_cible} %).",
+        ),
+        Regle(
+            "Postes vacants",
+            GREEN if vacants == 0 else ORANGE if vacants <= 2 else RED,
+            f"{vacants} siège{'s' if vacants > 1 else ''} vacant{'s' if vacants > 1 else ''} "
+            f"sur {rules.sieges}.",
+        ),
+    ]
+    if part_moins_25_qpv is not None:
+        jeunes = _pct(sum(m.tranche_age == Membre.TrancheAge.MOINS_25 for m in actifs), total)
+        gap = round(float(part_moins_25_qpv) - jeunes)
+        result.append(
+            Regle(
+                "Âges",
+                _gap(gap - rules.tolerance, rules.tolerance),
+                f"{jeunes} % de moins de 25 ans, contre {round(float(part_moins_25_qpv))} % "
+                "dans la population du QPV.",
+            )
+        )
+    return result
+
+
+def worst(regles: list[Regle]) -> str:
+    return max((r.statut for r in regles), key=ORDER.get, default=GREEN)
+
+
+def young_share_by_conseil(conseils) -> dict[int, object]:
+    """Latest 'part des moins de 25 ans' of each council's QPVs (one query for all)."""
+    qpv_to_conseils: dict[int, list[int]] = {}
+    for conseil in conseils:
+        for qpv in conseil.qpvs.all():
+            qpv_to_conseils.setdefault(qpv.pk, []).append(conseil.pk)
+    latest = {}
+    for valeur in ValeurIndicateur.objects.filter(
+        indicateur__code="part_moins_25", qpv__in=list(qpv_to_conseils)
+    ).order_by("annee"):
+        for conseil_id in qpv_to_conseils[valeur.qpv_id]:
+            latest[conseil_id] = valeur.valeur
+    return latest
+
+
+def steering_meetings(*, since):
+    """Held meetings of steering instances (pilotage type, or seats for councils) since a date."""
+    return Reunion.objects.filter(
+        statut=Reunion.Statut.TENUE, debut__gte=since, debut__lte=timezone.now()
+    ).filter(instance__type__pilotage=True) | Reunion.objects.filter(
+        statut=Reunion.Statut.TENUE,
+        debut__gte=since,
+        debut__lte=timezone.now(),
+        instance__sieges_conseil_citoyen=True,
+    )
+
+
+def presence_in_steering(conseil: ConseilCitoyen, *, days: int = 365) -> dict:
+    """Share of steering meetings where at least one member of the council was present, and
+    the meetings where none was."""
+    meetings = list(
+        steering_meetings(since=timezone.now() - timedelta(days=days))
+        .distinct()
+        .select_related("instance")
+        .order_by("-debut")
+    )
+    attended = set(
+        PresenceMembre.objects.filter(
+            reunion__in=[m.pk for m in meetings], membre__conseil=conseil, statut="present"
+        ).values_list("reunion_id", flat=True)
+    )
+    return {
+        "total": len(meetings),
+        "presentes": len(attended),
+        "taux": _pct(len(attended), len(meetings)) if meetings else None,
+        "sans_membre": [m for m in meetings if m.pk not in attended],
+    }
+
+
+def log_access(*, membre: Membre, user, action: str) -> None:
+    AccesDonnees.objects.create(membre=membre, utilisateur=user, action=action)
+
+
+def membre_export(*, membre: Membre, user) -> str:
+    """The member's record, attendance and access log as JSON, for an access request."""
+    log_access(membre=membre, user=user, action=AccesDonnees.Action.EXPORT)
+    data = {
+        "instance": str(membre.conseil),
+        "prenom": membre.prenom,
+        "nom": membre.nom,
+        "college": membre.get_college_display(),
+        "genre": membre.get_genre_display(),
+        "tranche_age": membre.get_tranche_age_display(),
+        "habite_le_qpv": membre.resident_qpv,
+        "organisation": str(membre.organisation) if membre.organisation else None,
+        "designation": membre.get_designation_display(),
+        "mandat_debut": membre.mandat_debut,
+        "mandat_fin": membre.mandat_fin,
+        "statut": membre.get_statut_display(),
+        "email": membre.email,
+        "telephone": membre.telephone,
+        "base_legale": membre.get_base_legale_display(),
+        "date_consentement": membre.date_consentement,
+        "presences": [
+            {"reunion": str(p.reunion), "presence": p.get_statut_display()}
+            for p in membre.presences.select_related("reunion__instance")
+        ],
+        "journal_des_acces": [
+            {"date": a.date, "action": a.get_action_display(), "par": str(a.utilisateur or "")}
+            for a in membre.acces.select_related("utilisateur")
+        ],
+    }
+    return json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
+
+
+@transaction.atomic
+def membre_erase(*, membre: Membre, user, action=AccesDonnees.Action.EFFACEMENT) -> Membre:
+    """Removes the identity; keeps what statistics need (college, gender, age band, dates)."""
+    membre.prenom = "Membre"
+    membre.nom = f"anonymisé n° {membre.pk}"
+    membre.email = ""
+    membre.telephone = ""
+    membre.anonymise_le = timezone.now()
+    if membre.statut == Membre.Statut.ACTIF:
+        membre.statut = Membre.Statut.FIN_MANDAT
+        membre.mandat_fin = membre.mandat_fin or timezone.localdate()
+    membre.save()
+    log_access(membre=membre, user=user, action=action)
+    return membre
+
+
+def anonymise_expired(*, years: int | None = None) -> list[str]:
+    """Anonymises members whose mandate ended more than `years` ago; says what it did."""
+    years = settings.MEMBRES_CONSERVATION_ANNEES if years is None else years
+    limit = timezone.localdate() - timedelta(days=365 * years)
+    done = []
+    for membre in Membre.objects.filter(anonymise_le__isnull=True, mandat_fin__lt=limit):
+        conseil = membre.conseil_id
+        membre_erase(membre=membre, user=None, action=AccesDonnees.Action.ANONYMISATION)
+        done.append(f"membre n° {membre.pk} (instance n° {conseil})")
+    return done
+
+
+def counts(membres) -> dict:
+    """Statistics shown to everyone: no names."""
+    actifs = [m for m in membres if m.statut == Membre.Statut.ACTIF]
+    return {
+        "total": len(actifs),
+        "par_college": {
+            label: sum(m.college == value for m in actifs)
+            for value, label in Membre.College.choices
+        },
+        "femmes": sum(m.genre == Membre.Genre.FEMME for m in actifs),
+        "residents": sum(m.resident_qpv for m in actifs),
+    }
+
+
+def council_member_counts(conseils) -> dict[int, int]:
+    return dict(
+        Membre.objects.actifs()
+        .filter(conseil__in=conseils)
+        .values("conseil")
+        .annotate(n=Count("pk"))
+        .values_list("conseil", "n")
+    )

@@ -1,0 +1,15 @@
+import logging
+
+from celery import shared_task
+
+from .services import anonymise_expired
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task
+def anonymise_members() -> list[str]:
+    """Nightly: anonymises members whose mandate ended beyond the retention period."""
+    done = anonymise_expired()
+    logger.info("Anonymisation des membres : %s", ", ".join(done) or "aucun membre concerné")
+    return done

@@ -1,0 +1,318 @@
+"""Councils, members, representativeness, presence in instances and personal data (RGPD)."""
+
+import json
+from datetime import date, timedelta
+from unittest import mock
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from cvu.models import Instance, Reunion, TypeInstance
+from participation.models import (
+    AccesDonnees,
+    ConseilCitoyen,
+    Membre,
+    PresenceMembre,
+    TypeParticipation,
+)
+from participation.services import anonymise_expired, representativite
+from participation.tasks import anonymise_members
+from tests.comptes.factories import UserFactory
+from tests.quartiers.factories import IndicateurFactory, ValeurIndicateurFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def conseil(qpv, commune):
+    type_ = TypeParticipation.objects.create(nom="Conseil citoyen", sieges=6)
+    conseil = ConseilCitoyen.objects.create(
+        nom="Conseil citoyen de la Chiffogne", type=type_, commune=commune
+    )
+    conseil.qpvs.set([qpv])
+    return conseil
+
+
+def _membre(conseil, n=0, **fields):
+    data = {
+        "prenom": f"Prénom{n}",
+        "nom": f"Nom{n}",
+        "college": "habitants",
+        "genre": "femme",
+        "tranche_age": "40_59",
+        "resident_qpv": True,
+        "designation": "volontaire",
+        "mandat_debut": date(2025, 1, 1),
+        "base_legale": "mission_publique",
+    }
+    data.update(fields)
+    return Membre.objects.create(conseil=conseil, **data)
+
+
+def _by_label(regles):
+    return {r.label: r for r in regles}
+
+
+# ------------------------------------------------------------- representativeness
+
+
+def test_a_balanced_full_council_is_green(conseil):
+    for n in range(6):
+        _membre(conseil, n, genre="femme" if n % 2 else "homme")
+    regles = _by_label(representativite(conseil, list(conseil.membres.all())))
+    assert {r.statut for r in regles.values()} == {"vert"}
+
+
+@pytest.mark.parametrize(
+    ("genres", "statut"),
+    [
+        (["femme"] * 3 + ["homme"] * 3, "vert"),
+        (["femme"] * 2 + ["homme"] * 3, "orange"),
+        (["homme"] * 6, "rouge"),
+    ],
+)
+def test_parity_rule_thresholds(conseil, genres, statut):
+    for n, genre in enumerate(genres):
+        _membre(conseil, n, genre=genre)
+    regle = _by_label(representativite(conseil, list(conseil.membres.all())))["Parité"]
+    assert regle.statut == statut
+    assert "% de femmes (cible 50 %)" in regle.raison
+
+
+def test_habitants_college_must_be_at_least_half(conseil):
+    from tests.cvu.factories import OrganisationFactory
+
+    organisation = OrganisationFactory()
+    _membre(conseil, 1)
+    _membre(conseil, 2, college="acteurs", organisation=organisation)
+    _membre(conseil, 3, college="acteurs", organisation=organisation)
+    regle = _by_label(representativite(conseil, list(conseil.membres.all())))["Collège habitants"]
+    assert regle.statut == "rouge"
+    assert regle.raison.startswith("33 % des membres sont au collège habitants")
+
+
+def test_residents_vacancies_and_ages(conseil, qpv):
+    ValeurIndicateurFactory(
+        qpv=qpv, indicateur=IndicateurFactory(code="part_moins_25"), annee=2022, valeur=40
+    )
+    for n in range(3):
+        _membre(conseil, n, resident_qpv=n == 0)
+    regles = _by_label(representativite(conseil, list(conseil.membres.all()), part_moins_25_qpv=40))
+    assert regles["Résidents du QPV"].statut == "rouge"  # 33 % for a 50 % target
+    assert regles["Postes vacants"].statut == "rouge"  # 3 of 6 seats empty
+    assert regles["Âges"].statut == "rouge"  # no one under 25 for 40 % in the QPV
+
+
+def test_no_active_member_is_red(conseil):
+    _membre(conseil, statut="demissionnaire")
+    assert representativite(conseil, list(conseil.membres.all()))[0].statut == "rouge"
+
+
+# ------------------------------------------------------------- bad input
+
+
+def test_mandate_end_before_start_is_refused(conseil):
+    membre = Membre(
+        conseil=conseil,
+        prenom="A",
+        nom="B",
+        college="habitants",
+        genre="femme",
+        tranche_age="40_59",
+        designation="volontaire",
+        base_legale="mission_publique",
+        mandat_debut=date(2025, 1, 1),
+        mandat_fin=date(2024, 1, 1),
+    )
+    with pytest.raises(ValidationError, match="La fin du mandat précède son début."):
+        membre.full_clean()
+
+
+def test_an_inhabitant_sits_in_one_council_only(conseil, commune):
+    other = ConseilCitoyen.objects.create(nom="Autre conseil", type=conseil.type, commune=commune)
+    _membre(conseil, prenom="Awa", nom="Diallo")
+    twin = Membre(
+        conseil=other,
+        prenom="awa",
+        nom="DIALLO",
+        college="habitants",
+        genre="femme",
+        tranche_age="40_59",
+        designation="volontaire",
+        base_legale="mission_publique",
+        mandat_debut=date(2025, 1, 1),
+    )
+    with pytest.raises(ValidationError, match="siège déjà au collège habitants"):
+        twin.full_clean()
+
+
+def test_consent_needs_its_date(client, editor, conseil):
+    client.force_login(editor)
+    data = {
+        "prenom": "Awa",
+        "nom": "Diallo",
+        "college": "habitants",
+        "genre": "femme",
+        "tranche_age": "40_59",
+        "resident_qpv": "on",
+        "designation": "tirage",
+        "mandat_debut": "2025-01-01",
+        "statut": "actif",
+        "base_legale": "consentement",
+    }
+    response = client.post(f"/participation/conseils/{conseil.pk}/membres/nouveau/", data)
+    assert response.status_code == 400
+    assert "Indiquez la date du consentement." in response.content.decode()
+    assert 'value="Diallo"' in response.content.decode()
+    assert not Membre.objects.exists()
+    data["date_consentement"] = "2025-01-01"
+    assert (
+        client.post(f"/participation/conseils/{conseil.pk}/membres/nouveau/", data).status_code
+        == 302
+    )
+
+
+# ------------------------------------------------------------- personal data
+
+
+def test_names_are_shown_only_to_those_who_follow_the_council(
+    client, conseil, editor, outsider, reader, manager
+):
+    membre = _membre(conseil, prenom="Awa", nom="Diallo")
+    referent = UserFactory(theme="Démarche participative")
+    for user, sees in [
+        (editor, True),
+        (manager, True),
+        (referent, True),
+        (outsider, False),
+        (reader, False),
+    ]:
+        client.force_login(user)
+        html = client.get(conseil.get_absolute_url()).content.decode()
+        assert ("Awa Diallo" in html) is sees, user
+        assert "1 membre actif" in html
+        assert client.get(membre.get_absolute_url()).status_code == (200 if sees else 404)
+
+
+def test_each_view_of_a_member_is_logged(client, conseil, editor):
+    membre = _membre(conseil)
+    client.force_login(editor)
+    client.get(membre.get_absolute_url())
+    client.get(membre.get_absolute_url())
+    log = AccesDonnees.objects.filter(membre=membre, action="consultation")
+    assert log.count() == 2 and log.first().utilisateur == editor
+
+
+def test_member_export_holds_record_attendance_and_log(client, conseil, editor, commune):
+    membre = _membre(conseil, prenom="Awa", nom="Diallo", email="awa@exemple.fr")
+    copil = Instance.objects.create(
+        nom="COPIL",
+        echelle="intercommunale",
+        type=TypeInstance.objects.create(nom="COPIL", pilotage=True),
+    )
+    start = timezone.now() - timedelta(days=3)
+    reunion = Reunion.objects.create(
+        instance=copil, debut=start, fin=start + timedelta(hours=1), statut="tenue"
+    )
+    PresenceMembre.objects.create(reunion=reunion, membre=membre, statut="present")
+    client.force_login(editor)
+    response = client.get(f"/participation/membres/{membre.pk}/export/")
+    data = json.loads(response.content)
+    assert (data["prenom"], data["email"], data["college"]) == (
+        "Awa",
+        "awa@exemple.fr",
+        "Habitants",
+    )
+    assert data["presences"][0]["presence"] == "Présent"
+    assert data["journal_des_acces"][0]["action"] == "Export"
+
+
+def test_erasure_removes_identity_and_keeps_statistics(client, conseil, editor):
+    membre = _membre(
+        conseil, prenom="Awa", nom="Diallo", email="awa@exemple.fr", telephone="0600000000"
+    )
+    client.force_login(editor)
+    assert client.get(f"/participation/membres/{membre.pk}/effacer/").status_code == 200
+    assert client.post(f"/participation/membres/{membre.pk}/effacer/").status_code == 302
+    membre.refresh_from_db()
+    assert "Diallo" not in str(membre) and membre.email == "" and membre.telephone == ""
+    assert (membre.college, membre.genre, membre.tranche_age) == ("habitants", "femme", "40_59")
+    assert membre.anonymise_le is not None
+    assert AccesDonnees.objects.filter(membre=membre, action="effacement").exists()
+
+
+def test_nightly_job_anonymises_mandates_ended_long_ago(conseil, settings):
+    settings.MEMBRES_CONSERVATION_ANNEES = 3
+    old = _membre(
+        conseil, 1, statut="fin_mandat", mandat_debut=date(2018, 1, 1), mandat_fin=date(2021, 6, 30)
+    )
+    recent = _membre(
+        conseil, 2, statut="fin_mandat", mandat_debut=date(2020, 1, 1), mandat_fin=date(2024, 6, 30)
+    )
+    active = _membre(conseil, 3)
+    frozen = timezone.make_aware(timezone.datetime(2026, 11, 28, 3, 15))
+    with mock.patch("django.utils.timezone.now", return_value=frozen):
+        done = anonymise_members()
+    assert done == [f"membre n° {old.pk} (instance n° {conseil.pk})"]
+    old.refresh_from_db(), recent.refresh_from_db(), active.refresh_from_db()
+    assert old.anonymise_le and not recent.anonymise_le and not active.anonymise_le
+    assert anonymise_expired(years=3) == []  # nothing left to do
+
+
+# ------------------------------------------------------------- presence in instances
+
+
+@pytest.fixture
+def copil():
+    return Instance.objects.create(
+        nom="COPIL du CVU",
+        echelle="intercommunale",
+        type=TypeInstance.objects.create(nom="Comité de pilotage", pilotage=True),
+    )
+
+
+def _held(instance, days):
+    start = timezone.now() - timedelta(days=days)
+    return Reunion.objects.create(
+        instance=instance, debut=start, fin=start + timedelta(hours=2), statut="tenue"
+    )
+
+
+def test_presence_rate_and_meetings_without_members(client, conseil, editor, copil):
+    membre = _membre(conseil)
+    first, second, _old = _held(copil, 30), _held(copil, 60), _held(copil, 500)
+    client.force_login(editor)
+    client.post(f"/participation/presences/{first.pk}/", {f"m-{membre.pk}": "present"})
+    assert PresenceMembre.objects.get().statut == "present"
+    response = client.get(conseil.get_absolute_url())
+    presence = response.context["presence"]
+    assert (presence["presentes"], presence["total"], presence["taux"]) == (1, 2, 50)
+    assert presence["sans_membre"] == [second]
+
+
+def test_direction_cannot_take_member_attendance(client, reader, conseil, copil):
+    _membre(conseil)
+    client.force_login(reader)
+    assert client.get(f"/participation/presences/{_held(copil, 3).pk}/").status_code == 403
+
+
+# ------------------------------------------------------------- queries
+
+
+@pytest.mark.parametrize("size", [2, 12])
+def test_council_pages_queries(client, editor, conseil, commune, size, django_assert_num_queries):
+    for n in range(size):
+        other = ConseilCitoyen.objects.create(
+            nom=f"Conseil {n}", type=conseil.type, commune=commune
+        )
+        for m in range(3):
+            _membre(other, f"{n}-{m}")
+        _membre(conseil, f"c{n}")
+    client.force_login(editor)
+    # session, user, councils, QPVs, members, young share, editable councils
+    with django_assert_num_queries(7):
+        assert client.get("/participation/").status_code == 200
+    # session, user, council, editable, members, young share, steering meetings, attendance
+    with django_assert_num_queries(8):
+        assert client.get(conseil.get_absolute_url()).status_code == 200
