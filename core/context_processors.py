@@ -17,6 +17,10 @@ SECTIONS = {
     "conseil": "participation",
     "membre": "participation",
     "steering": "participation",
+    "demarche": "participation",
+    "charte": "participation",
+    "cycle": "participation",
+    "session": "participation",
 }
 
 

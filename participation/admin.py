@@ -1,6 +1,18 @@
 from django.contrib import admin
 
-from .models import AccesDonnees, ConseilCitoyen, Membre, PresenceMembre, TypeParticipation
+from .models import (
+    AccesDonnees,
+    BesoinFormation,
+    Charte,
+    ConseilCitoyen,
+    CycleQualification,
+    Demarche,
+    Engagement,
+    Membre,
+    PresenceMembre,
+    SessionFormation,
+    TypeParticipation,
+)
 
 
 @admin.register(TypeParticipation)
@@ -52,3 +64,39 @@ class PresenceMembreAdmin(admin.ModelAdmin):
     list_display = ["reunion", "membre_id", "statut"]
     list_select_related = ["reunion"]
     raw_id_fields = ["reunion", "membre"]
+
+
+class EngagementInline(admin.TabularInline):
+    model = Engagement
+    extra = 0
+
+
+@admin.register(Charte)
+class CharteAdmin(admin.ModelAdmin):
+    list_display = ["version", "date_adoption", "instance_adoption"]
+    inlines = [EngagementInline]
+
+
+@admin.register(Demarche)
+class DemarcheAdmin(admin.ModelAdmin):
+    list_display = ["titre", "type", "initiateur", "statut", "date_debut"]
+    list_filter = ["type", "initiateur", "statut"]
+    search_fields = ["titre"]
+    filter_horizontal = ["qpvs", "communes", "actions"]
+
+
+class BesoinInline(admin.TabularInline):
+    model = BesoinFormation
+    extra = 0
+
+
+class SessionInline(admin.TabularInline):
+    model = SessionFormation
+    extra = 0
+
+
+@admin.register(CycleQualification)
+class CycleAdmin(admin.ModelAdmin):
+    list_display = ["titre", "annee"]
+    filter_horizontal = ["partenaires"]
+    inlines = [SessionInline, BesoinInline]

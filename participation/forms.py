@@ -1,6 +1,17 @@
 from django import forms
 
-from .models import ConseilCitoyen, Membre
+from core.forms import CompactRowForm
+
+from .models import (
+    Charte,
+    ConseilCitoyen,
+    Demarche,
+    Evaluation,
+    Membre,
+    PointEtape,
+    SessionFormation,
+    VerificationCharte,
+)
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -57,3 +68,77 @@ class MembreForm(forms.ModelForm):
             "email": "Facultatif.",
             "telephone": "Facultatif.",
         }
+
+
+class DemarcheForm(forms.ModelForm):
+    class Meta:
+        model = Demarche
+        fields = [
+            "titre",
+            "initiateur",
+            "organisation",
+            "type",
+            "statut",
+            "role_pma",
+            "date_debut",
+            "date_fin",
+            "communes",
+            "qpvs",
+            "referent",
+            "description",
+        ]
+        widgets = {
+            "date_debut": DATE_WIDGET,
+            "date_fin": DATE_WIDGET,
+            "communes": forms.SelectMultiple(attrs={"size": 5}),
+            "qpvs": forms.SelectMultiple(attrs={"size": 5}),
+            "description": forms.Textarea(attrs={"rows": 3}),
+        }
+
+
+class PointEtapeForm(forms.ModelForm):
+    class Meta:
+        model = PointEtape
+        fields = ["date", "texte"]
+        widgets = {"date": DATE_WIDGET, "texte": forms.Textarea(attrs={"rows": 3})}
+
+
+class VerificationForm(CompactRowForm, forms.ModelForm):
+    class Meta:
+        model = VerificationCharte
+        fields = ["appreciation", "commentaire"]
+
+
+class CharteForm(forms.ModelForm):
+    engagements = forms.CharField(
+        label="Engagements",
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="Un engagement par ligne.",
+    )
+
+    class Meta:
+        model = Charte
+        fields = ["version", "date_adoption", "instance_adoption", "texte"]
+        widgets = {"date_adoption": DATE_WIDGET, "texte": forms.Textarea(attrs={"rows": 6})}
+
+    def clean_engagements(self):
+        lines = [line.strip() for line in self.cleaned_data["engagements"].splitlines()]
+        lines = [line for line in lines if line]
+        if not lines:
+            raise forms.ValidationError("Indiquez au moins un engagement.")
+        return lines
+
+
+class SessionForm(forms.ModelForm):
+    class Meta:
+        model = SessionFormation
+        fields = ["theme", "date", "lieu", "intervenant", "partenaire", "capacite"]
+        widgets = {
+            "date": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+        }
+
+
+class EvaluationForm(forms.ModelForm):
+    class Meta:
+        model = Evaluation
+        fields = ["note", "commentaire"]

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -292,3 +293,361 @@ class PresenceMembre(models.Model):
 
     def __str__(self):
         return f"{self.membre} – {self.get_statut_display()}"
+
+
+# ---------------------------------------------------------------- charter
+
+
+class Charte(models.Model):
+    """A version of the charte de la participation; the latest adopted one is in force."""
+
+    version = models.CharField("version", max_length=50)
+    texte = models.TextField("texte")
+    date_adoption = models.DateField("date d'adoption")
+    instance_adoption = models.ForeignKey(
+        "cvu.Instance",
+        verbose_name="adoptée par",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="chartes",
+    )
+
+    objects = RoleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "version de la charte de la participation"
+        verbose_name_plural = "charte de la participation (versions)"
+        ordering = ["-date_adoption", "-pk"]
+
+    def __str__(self):
+        return f"Charte de la participation, version {self.version}"
+
+    def get_absolute_url(self):
+        return reverse("participation:charte")
+
+
+class Engagement(models.Model):
+    """A commitment of a charter version (clear frame, feedback to participants…)."""
+
+    charte = models.ForeignKey(
+        Charte, verbose_name="charte", on_delete=models.CASCADE, related_name="engagements"
+    )
+    ordre = models.PositiveSmallIntegerField("ordre", default=0)
+    libelle = models.CharField("engagement", max_length=300)
+
+    class Meta:
+        verbose_name = "engagement de la charte"
+        verbose_name_plural = "engagements de la charte"
+        ordering = ["ordre", "pk"]
+
+    def __str__(self):
+        return self.libelle
+
+
+# ---------------------------------------------------------------- démarches
+
+
+class DemarcheQuerySet(RoleQuerySet):
+    def editable_by_chef_projet(self, user):
+        if is_participation_referent(user):
+            return self.all()
+        sector_communes = Commune.objects.editable_by(user)
+        return self.filter(
+            Q(referent=user)
+            | Q(
+                pk__in=Demarche.communes.through.objects.filter(commune__in=sector_communes).values(
+                    "demarche_id"
+                )
+            )
+        )
+
+
+class Demarche(models.Model):
+    """A participatory initiative started by a commune, an association, a landlord, PMA…"""
+
+    class Initiateur(models.TextChoices):
+        COMMUNE = "commune", "Commune"
+        ASSOCIATION = "association", "Association"
+        BAILLEUR = "bailleur", "Bailleur"
+        PMA = "pma", "PMA"
+        CONSEIL_CITOYEN = "conseil_citoyen", "Conseil citoyen"
+        AUTRE = "autre", "Autre"
+
+    class Type(models.TextChoices):
+        INFORMATION = "information", "Information"
+        CONSULTATION = "consultation", "Consultation"
+        CONCERTATION = "concertation", "Concertation"
+        CO_CONSTRUCTION = "co_construction", "Co-construction"
+        DIAGNOSTIC_MARCHANT = "diagnostic_marchant", "Diagnostic en marchant"
+        BUDGET_PARTICIPATIF = "budget_participatif", "Budget participatif"
+        AUTRE = "autre", "Autre"
+
+    class Statut(models.TextChoices):
+        ENVISAGEE = "envisagee", "Envisagée"
+        EN_COURS = "en_cours", "En cours"
+        TERMINEE = "terminee", "Terminée"
+        ABANDONNEE = "abandonnee", "Abandonnée"
+
+    class Role(models.TextChoices):
+        SUIVI = "suivi", "Suivi"
+        ACCOMPAGNEMENT = "accompagnement", "Accompagnement"
+        TIERS_MEDIATEUR = "tiers_mediateur", "Tiers médiateur"
+
+    titre = models.CharField("titre", max_length=250)
+    initiateur = models.CharField("initiateur", max_length=20, choices=Initiateur)
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name="organisation à l'initiative",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="demarches",
+    )
+    type = models.CharField("type", max_length=20, choices=Type)
+    qpvs = models.ManyToManyField(Qpv, verbose_name="QPV", related_name="demarches", blank=True)
+    communes = models.ManyToManyField(
+        Commune, verbose_name="communes", related_name="demarches", blank=True
+    )
+    date_debut = models.DateField("début")
+    date_fin = models.DateField("fin", null=True, blank=True)
+    statut = models.CharField("statut", max_length=12, choices=Statut, default=Statut.EN_COURS)
+    role_pma = models.CharField("rôle de PMA", max_length=16, choices=Role, default=Role.SUIVI)
+    description = models.TextField("description", blank=True)
+    actions = models.ManyToManyField(
+        "cvu.Action",
+        verbose_name="actions du CVU qui la financent",
+        related_name="demarches",
+        blank=True,
+    )
+    referent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="chef de projet référent",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="demarches_suivies",
+    )
+
+    objects = DemarcheQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "démarche participative"
+        verbose_name_plural = "démarches participatives"
+        ordering = ["-date_debut", "titre"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(date_fin__isnull=True) | Q(date_fin__gte=F("date_debut")),
+                name="%(app_label)s_%(class)s_dates_in_order",
+                violation_error_message="La fin de la démarche précède son début.",
+            )
+        ]
+
+    def __str__(self):
+        return self.titre
+
+    def get_absolute_url(self):
+        return reverse("participation:demarche_detail", args=[self.pk])
+
+
+class PointEtape(models.Model):
+    """A dated progress note of a démarche, used in the reports to the instances."""
+
+    demarche = models.ForeignKey(
+        Demarche, verbose_name="démarche", on_delete=models.CASCADE, related_name="points"
+    )
+    date = models.DateField("date")
+    texte = models.TextField("point d'étape")
+    auteur = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="auteur",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = "point d'étape"
+        verbose_name_plural = "points d'étape"
+        ordering = ["-date", "-pk"]
+
+    def __str__(self):
+        return f"{self.date:%d/%m/%Y}"
+
+
+class VerificationCharte(models.Model):
+    """How a démarche stands against one commitment of the charter."""
+
+    class Appreciation(models.TextChoices):
+        RESPECTE = "respecte", "Respecté"
+        PARTIEL = "partiel", "Partiellement"
+        NON = "non", "Non respecté"
+        NON_APPLICABLE = "na", "Non applicable"
+
+    demarche = models.ForeignKey(
+        Demarche, verbose_name="démarche", on_delete=models.CASCADE, related_name="verifications"
+    )
+    engagement = models.ForeignKey(
+        Engagement,
+        verbose_name="engagement",
+        on_delete=models.CASCADE,
+        related_name="verifications",
+    )
+    appreciation = models.CharField("appréciation", max_length=10, choices=Appreciation)
+    commentaire = models.CharField("commentaire", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "vérification de la charte"
+        verbose_name_plural = "vérifications de la charte"
+        ordering = ["engagement__ordre", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["demarche", "engagement"], name="%(app_label)s_%(class)s_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.engagement} : {self.get_appreciation_display()}"
+
+
+# ---------------------------------------------------------------- training cycle
+
+
+class CycleQualification(models.Model):
+    """A year's training programme for council members, built with partners."""
+
+    annee = models.PositiveSmallIntegerField("année", unique=True)
+    titre = models.CharField("titre", max_length=200)
+    partenaires = models.ManyToManyField(
+        Organisation, verbose_name="partenaires", related_name="cycles", blank=True
+    )
+    notes = models.TextField("notes", blank=True)
+
+    objects = RoleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "cycle de qualification"
+        verbose_name_plural = "cycles de qualification"
+        ordering = ["-annee"]
+
+    def __str__(self):
+        return self.titre
+
+    def get_absolute_url(self):
+        return reverse("participation:cycle_detail", args=[self.pk])
+
+
+class BesoinFormation(models.Model):
+    """A training need voiced by a council."""
+
+    cycle = models.ForeignKey(
+        CycleQualification, verbose_name="cycle", on_delete=models.CASCADE, related_name="besoins"
+    )
+    conseil = models.ForeignKey(
+        ConseilCitoyen, verbose_name="conseil", on_delete=models.CASCADE, related_name="besoins"
+    )
+    besoin = models.CharField("besoin", max_length=300)
+
+    class Meta:
+        verbose_name = "besoin de formation"
+        verbose_name_plural = "besoins de formation"
+        ordering = ["pk"]
+
+    def __str__(self):
+        return self.besoin
+
+
+class SessionFormation(models.Model):
+    """A session of the training cycle."""
+
+    cycle = models.ForeignKey(
+        CycleQualification,
+        verbose_name="cycle",
+        on_delete=models.CASCADE,
+        related_name="sessions",
+    )
+    theme = models.CharField("thème", max_length=200)
+    date = models.DateTimeField("date")
+    lieu = models.CharField("lieu", max_length=200, blank=True)
+    intervenant = models.CharField("intervenant", max_length=200, blank=True)
+    partenaire = models.ForeignKey(
+        Organisation,
+        verbose_name="partenaire",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sessions",
+    )
+    capacite = models.PositiveSmallIntegerField("capacité", default=20)
+
+    class Meta:
+        verbose_name = "session de formation"
+        verbose_name_plural = "sessions de formation"
+        ordering = ["date"]
+
+    def __str__(self):
+        return f"{self.theme} ({timezone.localtime(self.date):%d/%m/%Y})"
+
+    def get_absolute_url(self):
+        return reverse("participation:session_detail", args=[self.pk])
+
+
+class Inscription(models.Model):
+    """A member invited to a session, and whether they came."""
+
+    class Presence(models.TextChoices):
+        INVITE = "invite", "Invité"
+        PRESENT = "present", "Présent"
+        EXCUSE = "excuse", "Excusé"
+        ABSENT = "absent", "Absent"
+
+    session = models.ForeignKey(
+        SessionFormation,
+        verbose_name="session",
+        on_delete=models.CASCADE,
+        related_name="inscriptions",
+    )
+    membre = models.ForeignKey(
+        Membre, verbose_name="membre", on_delete=models.CASCADE, related_name="inscriptions"
+    )
+    presence = models.CharField(
+        "présence", max_length=10, choices=Presence, default=Presence.INVITE
+    )
+
+    class Meta:
+        verbose_name = "inscription"
+        verbose_name_plural = "inscriptions"
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "membre"], name="%(app_label)s_%(class)s_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.membre} – {self.get_presence_display()}"
+
+
+class Evaluation(models.Model):
+    """A participant's short evaluation of a session."""
+
+    session = models.ForeignKey(
+        SessionFormation,
+        verbose_name="session",
+        on_delete=models.CASCADE,
+        related_name="evaluations",
+    )
+    note = models.PositiveSmallIntegerField(
+        "note sur 5",
+        validators=[MinValueValidator(1, "Note de 1 à 5."), MaxValueValidator(5, "Note de 1 à 5.")],
+    )
+    commentaire = models.CharField("commentaire", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "évaluation"
+        verbose_name_plural = "évaluations"
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.note}/5"

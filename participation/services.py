@@ -230,3 +230,41 @@ def council_member_counts(conseils) -> dict[int, int]:
         .annotate(n=Count("pk"))
         .values_list("conseil", "n")
     )
+
+
+def current_charte():
+    from .models import Charte
+
+    return Charte.objects.filter(date_adoption__lte=timezone.localdate()).first()
+
+
+@transaction.atomic
+def charte_adopt(*, form) -> object:
+    """A new version with its commitments; older versions stay as they were."""
+    from .models import Engagement
+
+    charte = form.save()
+    Engagement.objects.bulk_create(
+        [
+            Engagement(charte=charte, ordre=n, libelle=text)
+            for n, text in enumerate(form.cleaned_data["engagements"], 1)
+        ]
+    )
+    return charte
+
+
+def cycle_attendance(cycle) -> tuple[list, list]:
+    """Sessions attended per member and per council over the cycle."""
+    from .models import Inscription
+
+    rows = (
+        Inscription.objects.filter(session__cycle=cycle, presence=Inscription.Presence.PRESENT)
+        .values("membre", "membre__conseil__nom")
+        .annotate(n=Count("session", distinct=True))
+    )
+    par_conseil: dict[str, int] = {}
+    for row in rows:
+        par_conseil[row["membre__conseil__nom"]] = (
+            par_conseil.get(row["membre__conseil__nom"], 0) + row["n"]
+        )
+    return list(rows), sorted(par_conseil.items())

@@ -2,7 +2,9 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Avg, Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -11,8 +13,31 @@ from django.views.decorators.http import require_http_methods
 from cvu.models import Reunion
 
 from . import services
-from .forms import ConseilForm, MembreForm
-from .models import AccesDonnees, ConseilCitoyen, Membre, PresenceMembre
+from .filters import DemarcheFilterSet
+from .forms import (
+    CharteForm,
+    ConseilForm,
+    DemarcheForm,
+    EvaluationForm,
+    MembreForm,
+    PointEtapeForm,
+    SessionForm,
+    VerificationForm,
+)
+from .models import (
+    AccesDonnees,
+    Charte,
+    ConseilCitoyen,
+    CycleQualification,
+    Demarche,
+    Evaluation,
+    Inscription,
+    Membre,
+    PointEtape,
+    PresenceMembre,
+    SessionFormation,
+    VerificationCharte,
+)
 
 
 def _conseil(request: HttpRequest, pk: int, *, write: bool = False) -> ConseilCitoyen:
@@ -257,4 +282,306 @@ def steering_attendance(request: HttpRequest, pk: int) -> HttpResponse:
             "rows": rows,
             "statuts": PresenceMembre._meta.get_field("statut").choices,
         },
+    )
+
+
+# ---------------------------------------------------------------- démarches
+
+
+def demarche_list(request: HttpRequest) -> HttpResponse:
+    queryset = (
+        Demarche.objects.visible_to(request.user)
+        .select_related("organisation", "referent")
+        .prefetch_related("communes", "qpvs")
+    )
+    filterset = DemarcheFilterSet(request.GET, queryset=queryset)
+    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "participation/demarche_list.html",
+        {"filter": filterset, "page_obj": page, "can_create": request.user.is_writer},
+    )
+
+
+def _demarche(request: HttpRequest, pk: int, *, write: bool = False) -> Demarche:
+    demarche = get_object_or_404(
+        Demarche.objects.visible_to(request.user).select_related("organisation", "referent"),
+        pk=pk,
+    )
+    if write and not Demarche.objects.editable_by(request.user).filter(pk=pk).exists():
+        raise PermissionDenied("Vous pouvez consulter cette démarche, pas la modifier.")
+    return demarche
+
+
+@require_http_methods(["GET", "POST"])
+def demarche_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    demarche = _demarche(request, pk)
+    can_edit = Demarche.objects.editable_by(request.user).filter(pk=pk).exists()
+    form = PointEtapeForm(initial={"date": timezone.localdate()})
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied("Vous pouvez consulter cette démarche, pas la modifier.")
+        form = PointEtapeForm(
+            request.POST, instance=PointEtape(demarche=demarche, auteur=request.user)
+        )
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Point d'étape enregistré.")
+            return redirect(f"{demarche.get_absolute_url()}#points")
+    charte = services.current_charte()
+    verifications = {
+        v.engagement_id: v for v in demarche.verifications.select_related("engagement")
+    }
+    engagements = list(charte.engagements.all()) if charte else []
+    context = {
+        "demarche": demarche,
+        "can_edit": can_edit,
+        "form": form,
+        "points": demarche.points.select_related("auteur"),
+        "charte": charte,
+        "controle": [(e, verifications.get(e.pk)) for e in engagements],
+        "actions": demarche.actions.all(),
+    }
+    return render(
+        request, "participation/demarche_detail.html", context, status=400 if form.errors else 200
+    )
+
+
+def _demarche_form_page(request: HttpRequest, demarche: Demarche | None) -> HttpResponse:
+    data = request.POST if request.method == "POST" else None
+    instance = demarche or Demarche(referent=request.user if request.user.is_chef_projet else None)
+    form = DemarcheForm(data, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            saved = form.save()
+            if not Demarche.objects.editable_by(request.user).filter(pk=saved.pk).exists():
+                transaction.set_rollback(True)
+                form.add_error(None, "Cette démarche ne relèverait plus de votre secteur.")
+        if not form.errors:
+            messages.success(request, "Démarche enregistrée.")
+            return redirect(saved)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "participation/demarche_form.html",
+        {"form": form, "demarche": demarche},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def demarche_create(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_writer:
+        raise PermissionDenied("Votre rôle ne permet pas de créer de démarche.")
+    return _demarche_form_page(request, None)
+
+
+@require_http_methods(["GET", "POST"])
+def demarche_update(request: HttpRequest, pk: int) -> HttpResponse:
+    return _demarche_form_page(request, _demarche(request, pk, write=True))
+
+
+@require_http_methods(["GET", "POST"])
+def demarche_charte(request: HttpRequest, pk: int) -> HttpResponse:
+    """The démarche checked against each commitment of the charter in force."""
+    demarche = _demarche(request, pk, write=True)
+    charte = services.current_charte()
+    if charte is None:
+        messages.error(request, "Aucune charte n'est adoptée : enregistrez-la d'abord.")
+        return redirect(demarche)
+    engagements = list(charte.engagements.all())
+    existing = {v.engagement_id: v for v in demarche.verifications.all()}
+    data = request.POST if request.method == "POST" else None
+    forms_ = [
+        VerificationForm(
+            data,
+            prefix=f"e{e.pk}",
+            instance=existing.get(e.pk) or VerificationCharte(demarche=demarche, engagement=e),
+        )
+        for e in engagements
+    ]
+    if request.method == "POST" and all(f.is_valid() for f in forms_):
+        with transaction.atomic():
+            for f in forms_:
+                f.save()
+        messages.success(request, "Vérification de la charte enregistrée.")
+        return redirect(f"{demarche.get_absolute_url()}#charte")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "participation/demarche_charte.html",
+        {
+            "demarche": demarche,
+            "charte": charte,
+            "rows": list(zip(engagements, forms_, strict=True)),
+        },
+        status=status,
+    )
+
+
+# ---------------------------------------------------------------- charter
+
+
+def charte(request: HttpRequest) -> HttpResponse:
+    versions = Charte.objects.visible_to(request.user).select_related("instance_adoption")
+    return render(
+        request,
+        "participation/charte.html",
+        {
+            "courante": services.current_charte(),
+            "versions": versions,
+            "can_edit": request.user.sees_everything_as_manager,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def charte_create(request: HttpRequest) -> HttpResponse:
+    if not request.user.sees_everything_as_manager:
+        raise PermissionDenied("Le chef de service enregistre les versions de la charte.")
+    data = request.POST if request.method == "POST" else None
+    courante = services.current_charte()
+    initial = {}
+    if courante:
+        initial = {
+            "texte": courante.texte,
+            "engagements": "\n".join(e.libelle for e in courante.engagements.all()),
+        }
+    form = CharteForm(data, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.charte_adopt(form=form)
+        messages.success(request, "Nouvelle version de la charte enregistrée.")
+        return redirect("participation:charte")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "participation/charte_form.html", {"form": form}, status=status)
+
+
+# ---------------------------------------------------------------- training cycle
+
+
+def cycle_list(request: HttpRequest) -> HttpResponse:
+    cycles = CycleQualification.objects.visible_to(request.user).prefetch_related("partenaires")
+    return render(request, "participation/cycle_list.html", {"cycles": cycles})
+
+
+def cycle_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    cycle = get_object_or_404(
+        CycleQualification.objects.visible_to(request.user).prefetch_related("partenaires"),
+        pk=pk,
+    )
+    sessions = (
+        cycle.sessions.select_related("partenaire")
+        .annotate(
+            nb_inscrits=Count("inscriptions", distinct=True),
+            nb_presents=Count(
+                "inscriptions", filter=Q(inscriptions__presence="present"), distinct=True
+            ),
+            note_moyenne=Avg("evaluations__note"),
+        )
+        .order_by("date")
+    )
+    par_membre, par_conseil = services.cycle_attendance(cycle)
+    visible = set(Membre.objects.visible_to(request.user).values_list("pk", flat=True))
+    noms = {
+        m.pk: str(m)
+        for m in Membre.objects.filter(
+            pk__in=[r["membre"] for r in par_membre if r["membre"] in visible]
+        )
+    }
+    context = {
+        "cycle": cycle,
+        "sessions": sessions,
+        "besoins": cycle.besoins.select_related("conseil"),
+        "par_conseil": par_conseil,
+        "par_membre": [(noms[r["membre"]], r["n"]) for r in par_membre if r["membre"] in noms],
+        "can_edit": request.user.is_writer,
+    }
+    return render(request, "participation/cycle_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def session_create(request: HttpRequest, pk: int) -> HttpResponse:
+    cycle = get_object_or_404(CycleQualification.objects.visible_to(request.user), pk=pk)
+    if not request.user.is_writer:
+        raise PermissionDenied("Votre rôle ne permet pas d'organiser une session.")
+    data = request.POST if request.method == "POST" else None
+    form = SessionForm(data, instance=SessionFormation(cycle=cycle))
+    if request.method == "POST" and form.is_valid():
+        session = form.save()
+        messages.success(request, "Session enregistrée.")
+        return redirect(session)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "participation/session_form.html", {"form": form, "cycle": cycle}, status=status
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Invitations, attendance taken quickly, and evaluations of a training session."""
+    session = get_object_or_404(
+        SessionFormation.objects.filter(
+            cycle__in=CycleQualification.objects.visible_to(request.user)
+        ).select_related("cycle", "partenaire"),
+        pk=pk,
+    )
+    membres = list(
+        Membre.objects.visible_to(request.user)
+        .actifs()
+        .select_related("conseil")
+        .order_by("conseil__nom", "nom")
+    )
+    inscriptions = {i.membre_id: i for i in session.inscriptions.all()}
+    evaluation_form = EvaluationForm()
+    if request.method == "POST":
+        if not request.user.is_writer:
+            raise PermissionDenied("Votre rôle ne permet pas de modifier cette session.")
+        if request.POST.get("form") == "evaluation":
+            evaluation_form = EvaluationForm(request.POST, instance=Evaluation(session=session))
+            if evaluation_form.is_valid():
+                evaluation_form.save()
+                messages.success(request, "Évaluation enregistrée.")
+                return redirect(session)
+        else:
+            allowed = {choice for choice, _label in Inscription.Presence.choices}
+            with transaction.atomic():
+                for membre in membres:
+                    value = request.POST.get(f"m-{membre.pk}", "")
+                    if value in allowed:
+                        Inscription.objects.update_or_create(
+                            session=session, membre=membre, defaults={"presence": value}
+                        )
+                    elif (
+                        value == ""
+                        and membre.pk in inscriptions
+                        and request.POST.get(f"retirer-{membre.pk}")
+                    ):
+                        inscriptions[membre.pk].delete()
+            total = session.inscriptions.count()
+            messages.success(request, "Inscriptions et présences enregistrées.")
+            if total > session.capacite:
+                messages.warning(
+                    request,
+                    f"{total} inscrits pour {session.capacite} places : la session est "
+                    "au-delà de sa capacité.",
+                )
+            return redirect(session)
+    rows = [
+        {"membre": m, "presence": inscriptions[m.pk].presence if m.pk in inscriptions else ""}
+        for m in membres
+    ]
+    context = {
+        "session": session,
+        "rows": rows,
+        "presences": Inscription.Presence.choices,
+        "evaluations": session.evaluations.all(),
+        "evaluation_form": evaluation_form,
+        "nb_inscrits": len(inscriptions),
+        "can_edit": request.user.is_writer,
+    }
+    return render(
+        request,
+        "participation/session_detail.html",
+        context,
+        status=400 if evaluation_form.errors else 200,
     )
