@@ -1,8 +1,9 @@
-"""The meeting's compte rendu as a PDF, built by a Celery worker."""
+"""The meeting's compte rendu as a PDF, requested from the meeting page and built by a worker."""
 
 from functools import partial
 
-from django.core.files.base import ContentFile
+from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -14,12 +15,13 @@ from .models import Presence, Reunion, SuiteADonner
 PENDING, RUNNING, READY, FAILED = "en_attente", "en_cours", "pret", "echec"
 
 
-def reunion_request_pdf(*, reunion: Reunion) -> None:
-    from .tasks import build_minutes_pdf
+def reunion_request_pdf(*, reunion: Reunion, user) -> None:
+    """Marks the PDF as pending and queues its build once the transaction commits."""
+    from .tasks import build_minutes_pdf  # cvu.tasks imports this module.
 
-    reunion.cr_pdf_statut = PENDING
-    reunion.cr_pdf_erreur = ""
-    reunion.save(update_fields=["cr_pdf_statut", "cr_pdf_erreur"])
+    if not Reunion.objects.editable_by(user).filter(pk=reunion.pk).exists():
+        raise PermissionDenied("Seuls les organisateurs de la réunion produisent son compte rendu.")
+    _set(reunion, cr_pdf_statut=PENDING, cr_pdf_erreur="")
     transaction.on_commit(partial(build_minutes_pdf.delay, reunion.pk))
 
 
@@ -29,54 +31,91 @@ def _set(reunion: Reunion, **fields) -> None:
     reunion.save(update_fields=list(fields))
 
 
-def reunion_build_pdf(*, reunion_id: int) -> None:
-    reunion = (
+def _fetch(reunion_id: int) -> Reunion | None:
+    return (
         Reunion.objects.select_related("instance__type")
         .prefetch_related(
             "points",
             Prefetch(
                 "presences",
-                queryset=Presence.objects.select_related("contact", "utilisateur", "organisation"),
+                queryset=Presence.objects.select_related(
+                    "contact", "utilisateur", "organisation"
+                ).order_by("organisation__nom", "contact__nom", "utilisateur__last_name", "pk"),
             ),
             "decisions",
             Prefetch(
                 "suites",
-                queryset=SuiteADonner.objects.select_related("responsable", "responsable_contact"),
+                queryset=SuiteADonner.objects.select_related(
+                    "responsable", "responsable_contact__organisation"
+                ),
             ),
         )
         .filter(pk=reunion_id)
         .first()
     )
+
+
+def _context(reunion: Reunion) -> dict:
+    presences = list(reunion.presences.all())
+    groupes = [
+        (label, [p for p in presences if p.statut == statut])
+        for statut, label in [
+            (Presence.Statut.PRESENT, "Présents"),
+            (Presence.Statut.EXCUSE, "Excusés"),
+            (Presence.Statut.ABSENT, "Absents"),
+        ]
+    ]
+    return {"reunion": reunion, "groupes": groupes}
+
+
+def _store(reunion: Reunion, content: bytes) -> str:
+    """Writes the PDF to a temporary file, then moves it into storage under a free name.
+
+    The previous file stays in place (and downloadable) until the row points to the new one, and
+    no reader ever sees a half-written file under a storage name.
+    """
+    field, storage = reunion.cr_pdf.field, reunion.cr_pdf.storage
+    name = field.generate_filename(reunion, f"compte-rendu-{reunion.pk}.pdf")
+    temporary = TemporaryUploadedFile(name, "application/pdf", len(content), None)
+    try:
+        temporary.write(content)
+        temporary.flush()
+        temporary.seek(0)
+        return storage.save(name, temporary, max_length=field.max_length)
+    finally:
+        temporary.close()
+
+
+def reunion_build_pdf(*, reunion_id: int) -> None:
+    """Renders the compte rendu and stores it on the meeting; records a failure, then re-raises."""
+    reunion = _fetch(reunion_id)
     if reunion is None:
         return
+    old_name, new_name = reunion.cr_pdf.name, ""
     _set(reunion, cr_pdf_statut=RUNNING)
     try:
-        presences = list(reunion.presences.all())
-        content = render_pdf(
-            "cvu/pdf/compte_rendu.html",
-            {
-                "reunion": reunion,
-                "presents": [p for p in presences if p.statut == Presence.Statut.PRESENT],
-                "excuses": [p for p in presences if p.statut == Presence.Statut.EXCUSE],
-                "absents": [p for p in presences if p.statut == Presence.Statut.ABSENT],
-                "produit_le": timezone.localtime(),
-            },
-        )
-        old_name = reunion.cr_pdf.name
-        reunion.cr_pdf.save(f"compte-rendu-{reunion.pk}.pdf", ContentFile(content), save=False)
-        if old_name and old_name != reunion.cr_pdf.name:
-            reunion.cr_pdf.storage.delete(old_name)
+        content = render_pdf("cvu/pdf/compte_rendu.html", _context(reunion))
+        new_name = _store(reunion, content)
         _set(
             reunion,
-            cr_pdf=reunion.cr_pdf.name,
+            cr_pdf=new_name,
             cr_pdf_statut=READY,
             cr_pdf_le=timezone.now(),
             cr_pdf_erreur="",
         )
     except Exception as error:
+        if new_name:  # Stored, but the row could not point to it.
+            reunion.cr_pdf.storage.delete(new_name)
+        detail = str(error) or "aucun détail"
         _set(
             reunion,
+            cr_pdf=old_name,
             cr_pdf_statut=FAILED,
-            cr_pdf_erreur=f"La production du PDF a échoué ({type(error).__name__} : {error}).",
+            cr_pdf_erreur=(
+                f"Le compte rendu n'a pas pu être produit : {detail} ({type(error).__name__}). "
+                "Réessayez ; si l'erreur persiste, signalez-la à l'administrateur."
+            ),
         )
         raise
+    if old_name and old_name != new_name:
+        reunion.cr_pdf.storage.delete(old_name)

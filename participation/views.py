@@ -122,6 +122,10 @@ def conseil_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if may_see_names
         else [],
         "presence": services.presence_in_steering(conseil),
+        "formations": Inscription.objects.filter(membre__conseil=conseil, presence="present")
+        .values("session__theme", "session__date")
+        .annotate(n=Count("membre"))
+        .order_by("-session__date"),
         "can_edit": may_see_names,
     }
     return render(request, "participation/conseil_detail.html", context)

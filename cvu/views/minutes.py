@@ -1,14 +1,16 @@
+"""The compte rendu PDF of a meeting: request its build, poll its status, download it."""
+
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
 
 from ..minutes import reunion_request_pdf
 from ..models import Reunion
 
 
-def _get(request: HttpRequest, pk: int) -> Reunion:
+def _get_reunion(request: HttpRequest, pk: int) -> Reunion:
     return get_object_or_404(Reunion.objects.visible_to(request.user), pk=pk)
 
 
@@ -21,28 +23,31 @@ def _fragment(request: HttpRequest, reunion: Reunion) -> HttpResponse:
 
 @require_POST
 def build(request: HttpRequest, pk: int) -> HttpResponse:
-    reunion = _get(request, pk)
-    if not Reunion.objects.editable_by(request.user).filter(pk=pk).exists():
-        raise PermissionDenied("Seul l'organisateur produit le compte rendu.")
-    reunion_request_pdf(reunion=reunion)
+    reunion = _get_reunion(request, pk)
+    reunion_request_pdf(reunion=reunion, user=request.user)  # 403 for a read-only user
     if request.htmx:
         return _fragment(request, reunion)
-    messages.success(request, "Le compte rendu PDF est en préparation.")
+    messages.success(request, "Le compte rendu PDF est en préparation ; il sera bientôt prêt.")
     return redirect(reunion)
 
 
+@require_GET
 def status(request: HttpRequest, pk: int) -> HttpResponse:
-    return _fragment(request, _get(request, pk))
+    return _fragment(request, _get_reunion(request, pk))
 
 
+@require_GET
 def download(request: HttpRequest, pk: int) -> FileResponse:
-    reunion = _get(request, pk)
+    reunion = _get_reunion(request, pk)
     if not reunion.cr_pdf:
         raise Http404("Le compte rendu PDF n'a pas encore été produit.")
-    filename = f"compte-rendu-{reunion.debut:%Y-%m-%d}.pdf"
+    try:
+        file = reunion.cr_pdf.open("rb")
+    except FileNotFoundError as error:
+        raise Http404("Le fichier du compte rendu est introuvable.") from error
     return FileResponse(
-        reunion.cr_pdf.open("rb"),
+        file,
         as_attachment=True,
-        filename=filename,
+        filename=f"compte-rendu-{timezone.localtime(reunion.debut):%Y-%m-%d}.pdf",
         content_type="application/pdf",
     )

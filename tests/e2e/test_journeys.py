@@ -137,3 +137,62 @@ def test_chef_de_projet_runs_a_meeting_from_agenda_to_follow_up(page, live_serve
     page.goto(f"{live_server.url}/")
     assert page.get_by_role("link", name="Rédiger la note de cadrage").is_visible()
     assert page.get_by_text("en retard").first.is_visible()
+
+
+def test_chef_de_projet_adds_a_member_and_takes_training_attendance(
+    page, live_server, editor, commune, qpv
+):
+    from datetime import date, timedelta
+
+    from django.utils import timezone
+
+    from participation.models import (
+        ConseilCitoyen,
+        CycleQualification,
+        Inscription,
+        Membre,
+        SessionFormation,
+        TypeParticipation,
+    )
+
+    type_ = TypeParticipation.objects.create(nom="Conseil citoyen", sieges=2)
+    conseil = ConseilCitoyen.objects.create(nom="CC Chiffogne", type=type_, commune=commune)
+    conseil.qpvs.set([qpv])
+    Membre.objects.create(
+        conseil=conseil,
+        prenom="Karim",
+        nom="Exemple",
+        college="habitants",
+        genre="homme",
+        tranche_age="40_59",
+        designation="volontaire",
+        mandat_debut=date(2025, 1, 1),
+        base_legale="mission_publique",
+    )
+    cycle = CycleQualification.objects.create(annee=2026, titre="Cycle 2026")
+    session = SessionFormation.objects.create(
+        cycle=cycle, theme="Animer une réunion", date=timezone.now() + timedelta(days=3)
+    )
+    _log_in(page, live_server, editor.email)
+    page.goto(f"{live_server.url}{conseil.get_absolute_url()}")
+    parity = page.locator("#representativite li", has_text="Parité").locator(".badge")
+    assert "text-bg-danger" in parity.get_attribute("class")
+    page.get_by_role("link", name="Ajouter un membre").click()
+    page.locator("#id_prenom").fill("Awa")
+    page.locator("#id_nom").fill("Témoin")
+    page.locator("#id_college").select_option("habitants")
+    page.locator("#id_genre").select_option("femme")
+    page.locator("#id_tranche_age").select_option("25_39")
+    page.locator("#id_designation").select_option("tirage")
+    page.locator("#id_mandat_debut").fill("2026-01-15")
+    page.locator("#id_base_legale").select_option("mission_publique")
+    page.get_by_role("button", name="Enregistrer").click()
+    page.get_by_text("Membre enregistré.").wait_for()
+    parity = page.locator("#representativite li", has_text="Parité").locator(".badge")
+    assert "text-bg-success" in parity.get_attribute("class")
+    page.goto(f"{live_server.url}{session.get_absolute_url()}")
+    awa = Membre.objects.get(prenom="Awa")
+    page.locator(f"label[for='m-{awa.pk}-present']").click()
+    page.get_by_role("button", name="Enregistrer").click()
+    page.get_by_text("Inscriptions et présences enregistrées.").wait_for()
+    assert Inscription.objects.get(membre=awa).presence == "present"

@@ -313,6 +313,7 @@ def test_council_pages_queries(client, editor, conseil, commune, size, django_as
     # session, user, councils, QPVs, members, young share, editable councils
     with django_assert_num_queries(7):
         assert client.get("/participation/").status_code == 200
-    # session, user, council, editable, members, young share, steering meetings, attendance
-    with django_assert_num_queries(8):
+    # session, user, council, editable, members, young share, steering meetings, attendance,
+    # trainings followed
+    with django_assert_num_queries(9):
         assert client.get(conseil.get_absolute_url()).status_code == 200

@@ -15,6 +15,18 @@ from cvu.models import (
     TypeInstance,
 )
 from cvu.validators import validate_siret_or_siren
+from participation.models import (
+    Charte,
+    ConseilCitoyen,
+    Demarche,
+    Evaluation,
+    Inscription,
+    Membre,
+    PointEtape,
+    PresenceMembre,
+    SessionFormation,
+)
+from participation.services import representativite, worst
 from quartiers.models import Observation, Qpv, Secteur, ValeurIndicateur
 
 
@@ -44,6 +56,8 @@ def test_seed_demo_builds_the_demo_and_is_idempotent():
         Action.objects.count(),
         Financement.objects.count(),
         Reunion.objects.count(),
+        Membre.objects.count(),
+        Inscription.objects.count(),
     )
     call_command("seed_demo", "--force", "--password", "autre-mot-de-passe", stdout=StringIO())
     assert counts == (
@@ -54,6 +68,8 @@ def test_seed_demo_builds_the_demo_and_is_idempotent():
         Action.objects.count(),
         Financement.objects.count(),
         Reunion.objects.count(),
+        Membre.objects.count(),
+        Inscription.objects.count(),
     )
     assert User.objects.count() == 9
     assert User.objects.get(email="service@demo.local").role == User.Role.CHEF_SERVICE
@@ -88,3 +104,15 @@ def test_seed_demo_builds_the_demo_and_is_idempotent():
     assert Reunion.objects.filter(statut="tenue").exclude(compte_rendu="").exists()
     assert SuiteADonner.objects.overdue().exists()
     assert DispositifConnexe.objects.filter(type="gusp").get().plan_actions.exists()
+    # Participation: a council per 2024 QPV with 8-20 members, varied representativeness.
+    assert ConseilCitoyen.objects.count() == 9
+    for conseil in ConseilCitoyen.objects.all():
+        assert 8 <= conseil.membres.count() <= 20
+    statuses = {
+        worst(representativite(c, list(c.membres.all()))) for c in ConseilCitoyen.objects.all()
+    }
+    assert len(statuses) > 1
+    assert PresenceMembre.objects.exists()
+    assert Demarche.objects.count() == 10 and PointEtape.objects.exists()
+    assert Charte.objects.count() == 2
+    assert SessionFormation.objects.count() == 6 and Evaluation.objects.exists()

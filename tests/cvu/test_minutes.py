@@ -1,0 +1,273 @@
+"""The compte rendu PDF of a meeting: its content, its build by the worker, its pages."""
+
+import shutil
+import subprocess
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.utils import timezone
+
+import core.pdf
+from cvu.minutes import reunion_build_pdf
+from cvu.models import Decision, Instance, Presence, Reunion, SuiteADonner, TypeInstance
+from tests.comptes.factories import UserFactory
+from tests.cvu.factories import ContactFactory, OrganisationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+@pytest.fixture
+def groupe(commune):
+    """A communal instance of the editor's sector."""
+    type_ = TypeInstance.objects.create(nom="Groupe technique communal")
+    instance = Instance.objects.create(
+        nom="Groupe technique de Montbéliard", type=type_, echelle="communale"
+    )
+    instance.communes.set([commune])
+    return instance
+
+
+@pytest.fixture
+def held(groupe, editor):
+    """A meeting held on Tuesday 6 October 2026, with everything its minutes show."""
+    start = timezone.make_aware(timezone.datetime(2026, 10, 6, 14, 0))
+    reunion = Reunion.objects.create(
+        instance=groupe,
+        debut=start,
+        fin=start + timedelta(hours=2),
+        lieu="Maison de quartier de la Petite-Hollande",
+        statut="tenue",
+        compte_rendu="Tour de table.\nLe bailleur présente le diagnostic en marchant.",
+    )
+    reunion.points.create(ordre=1, texte="Bilan de la programmation 2026")
+    mairie = OrganisationFactory(nom="Mairie de Montbéliard", type="commune")
+    for prenom, nom, statut in [
+        ("Anne", "Martin", "present"),
+        ("Karim", "Benali", "excuse"),
+        ("Sophie", "Lambert", "absent"),
+    ]:
+        contact = ContactFactory(prenom=prenom, nom=nom, organisation=mairie)
+        Presence.objects.create(
+            reunion=reunion, contact=contact, organisation=mairie, statut=statut
+        )
+    Presence.objects.create(reunion=reunion, utilisateur=editor, statut="present")
+    decision = Decision.objects.create(reunion=reunion, texte="Le calendrier 2027 est validé.")
+    Decision.objects.create(reunion=reunion, texte="Une visite des jardins partagés est prévue.")
+    SuiteADonner.objects.create(
+        reunion=reunion,
+        decision=decision,
+        quoi="Diffuser le calendrier aux partenaires",
+        responsable=editor,
+        echeance=timezone.localdate() - timedelta(days=3),
+    )
+    return reunion
+
+
+def _text(path) -> str:
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (paquet poppler-utils) est absent : texte du PDF non vérifiable")
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+# ------------------------------------------------------------- the build
+
+
+def test_pdf_shows_attendance_decisions_and_follow_ups(held):
+    reunion_build_pdf(reunion_id=held.pk)
+    held.refresh_from_db()
+    assert (held.cr_pdf_statut, held.cr_pdf_erreur) == ("pret", "")
+    assert held.cr_pdf_le is not None
+    assert held.cr_pdf.name == f"comptes-rendus/compte-rendu-{held.pk}.pdf"
+    text = " ".join(_text(held.cr_pdf.path).split())
+    assert "Compte rendu : Groupe technique de Montbéliard" in text
+    assert "mardi 6 octobre 2026, de 14:00 à 16:00" in text
+    assert "Bilan de la programmation 2026" in text
+    assert "Présents (2) • Élise Éditrice • Anne Martin – Mairie de Montbéliard" in text
+    assert "Excusés (1) • Karim Benali – Mairie de Montbéliard" in text
+    assert "Absents (1) • Sophie Lambert – Mairie de Montbéliard" in text
+    assert "Le bailleur présente le diagnostic en marchant." in text
+    assert "Le calendrier 2027 est validé." in text
+    assert "Une visite des jardins partagés est prévue." in text
+    assert "Diffuser le calendrier aux partenaires Élise Éditrice" in text
+    assert "en retard" in text
+    assert "page 1 sur 1" in text
+
+
+def test_user_content_is_escaped(held):
+    held.compte_rendu = "Avant <script>alert(1)</script> après"
+    held.save()
+    Decision.objects.create(reunion=held, texte='<img src="http://exemple.fr/x.png">')
+    with mock.patch("core.pdf.html_to_pdf", wraps=core.pdf.html_to_pdf) as spy:
+        reunion_build_pdf(reunion_id=held.pk)
+    html = spy.call_args.args[0]
+    assert "<script>" not in html and "<img" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    held.refresh_from_db()
+    assert "Avant <script>alert(1)</script> après" in _text(held.cr_pdf.path)
+
+
+def test_a_new_build_replaces_the_previous_file(held, media_root):
+    reunion_build_pdf(reunion_id=held.pk)
+    held.refresh_from_db()
+    first = held.cr_pdf.path
+    reunion_build_pdf(reunion_id=held.pk)
+    held.refresh_from_db()
+    assert held.cr_pdf.path != first
+    assert [p.name for p in (media_root / "comptes-rendus").iterdir()] == [
+        held.cr_pdf.name.rsplit("/", 1)[1]
+    ]
+
+
+def test_failure_is_recorded_then_raised_and_keeps_the_previous_file(held):
+    reunion_build_pdf(reunion_id=held.pk)
+    held.refresh_from_db()
+    previous = held.cr_pdf.name
+    with mock.patch("cvu.minutes.render_pdf", side_effect=RuntimeError("police absente")):
+        with pytest.raises(RuntimeError):
+            reunion_build_pdf(reunion_id=held.pk)
+    held.refresh_from_db()
+    assert held.cr_pdf_statut == "echec"
+    assert held.cr_pdf_erreur.startswith("Le compte rendu n'a pas pu être produit : police absente")
+    assert held.cr_pdf.name == previous and held.cr_pdf.storage.exists(previous)
+
+
+def test_a_deleted_meeting_is_ignored():
+    assert reunion_build_pdf(reunion_id=123456) is None
+
+
+# ------------------------------------------------------------- the pages
+
+
+def _url(reunion, action):
+    return {
+        "build": f"/reunions/{reunion.pk}/compte-rendu/generer/",
+        "status": f"/reunions/{reunion.pk}/compte-rendu/etat/",
+        "download": f"/reunions/{reunion.pk}/compte-rendu.pdf",
+    }[action]
+
+
+def test_editor_queues_the_build_on_commit_and_the_pdf_becomes_downloadable(
+    client, editor, held, django_capture_on_commit_callbacks
+):
+    client.force_login(editor)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(_url(held, "build"), headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert len(callbacks) == 1
+    assert callbacks[0].args == (held.pk,)  # build_minutes_pdf.delay(reunion_id)
+    held.refresh_from_db()
+    assert held.cr_pdf_statut == "en_attente"
+    assert f'hx-get="{_url(held, "status")}"' in response.content.decode()
+
+    callbacks[0]()  # Celery is eager in tests.
+    response = client.get(_url(held, "status"))
+    assert "Télécharger le compte rendu" in response.content.decode()
+    assert "hx-trigger" not in response.content.decode()
+    response = client.get(_url(held, "download"))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'attachment; filename="compte-rendu-2026-10-06.pdf"'
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+
+
+def test_plain_post_redirects_to_the_meeting_with_a_message(
+    client, editor, held, django_capture_on_commit_callbacks
+):
+    client.force_login(editor)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(_url(held, "build"), follow=True)
+    assert len(callbacks) == 1
+    assert response.redirect_chain == [(held.get_absolute_url(), 302)]
+    assert "Le compte rendu PDF est en préparation" in response.content.decode()
+
+
+def test_direction_downloads_but_cannot_build(client, reader, held):
+    reunion_build_pdf(reunion_id=held.pk)
+    client.force_login(reader)
+    assert client.post(_url(held, "build")).status_code == 403
+    response = client.get(_url(held, "status"))
+    assert response.status_code == 200
+    assert "<form" not in response.content.decode()
+    assert client.get(_url(held, "download")).status_code == 200
+    held.refresh_from_db()
+    assert held.cr_pdf_statut == "pret"
+
+
+def test_chef_de_projet_of_another_sector_cannot_build(
+    client, outsider, held, django_capture_on_commit_callbacks
+):
+    client.force_login(outsider)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert client.post(_url(held, "build")).status_code == 403
+    assert callbacks == []
+    held.refresh_from_db()
+    assert held.cr_pdf_statut == ""
+
+
+@pytest.mark.parametrize("action", ["build", "status", "download"])
+def test_anonymous_is_sent_to_login(client, held, action):
+    send = client.post if action == "build" else client.get
+    response = send(_url(held, action))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/comptes/") or "login" in response["Location"]
+
+
+def test_download_is_404_before_any_build(client, reader, held):
+    client.force_login(reader)
+    assert client.get(_url(held, "download")).status_code == 404
+
+
+def test_build_refuses_get(client, editor, held):
+    client.force_login(editor)
+    assert client.get(_url(held, "build")).status_code == 405
+
+
+@pytest.mark.parametrize("statut", ["en_attente", "en_cours"])
+def test_status_fragment_polls_while_pending(client, reader, held, statut):
+    Reunion.objects.filter(pk=held.pk).update(cr_pdf_statut=statut)
+    client.force_login(reader)
+    response = client.get(_url(held, "status"))
+    content = response.content.decode()
+    assert f'hx-get="{_url(held, "status")}"' in content
+    assert 'hx-trigger="every 2s"' in content and 'hx-swap="outerHTML"' in content
+    assert "<script" not in content
+
+
+def test_failed_status_shows_the_error_and_a_retry_button_to_editors(client, editor, reader, held):
+    Reunion.objects.filter(pk=held.pk).update(
+        cr_pdf_statut="echec", cr_pdf_erreur="Le compte rendu n'a pas pu être produit."
+    )
+    client.force_login(editor)
+    content = client.get(_url(held, "status")).content.decode()
+    assert "Le compte rendu n&#x27;a pas pu être produit." in content
+    assert "Réessayer" in content and "hx-trigger" not in content
+    client.force_login(reader)
+    assert "Réessayer" not in client.get(_url(held, "status")).content.decode()
+
+
+def test_meeting_page_includes_the_polling_fragment(client, editor, held):
+    Reunion.objects.filter(pk=held.pk).update(cr_pdf_statut="en_cours")
+    client.force_login(editor)
+    response = client.get(held.get_absolute_url())
+    assert response.status_code == 200
+    assert 'id="compte-rendu-pdf"' in response.content.decode()
+    assert 'hx-trigger="every 2s"' in response.content.decode()
+
+
+def test_service_head_can_build_an_intercommunal_meeting(
+    client, held, django_capture_on_commit_callbacks
+):
+    manager = UserFactory(email="cheffe@pma.test", chef_service=True)
+    client.force_login(manager)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(_url(held, "build"), headers={"HX-Request": "true"})
+    assert response.status_code == 200 and len(callbacks) == 1
