@@ -1,17 +1,13 @@
-"""Calendar views, the personal ICS feed, invitations and the minutes PDF."""
+"""Calendar views, the personal ICS feed and invitations (the minutes PDF: test_minutes)."""
 
-import shutil
-import subprocess
 from datetime import timedelta
-from unittest import mock
 
 import pytest
 from django.core import mail
 from django.utils import timezone
 from icalendar import Calendar
 
-from cvu.minutes import reunion_build_pdf
-from cvu.models import Decision, Instance, Presence, Reunion, SuiteADonner, TypeInstance
+from cvu.models import Instance, Reunion, TypeInstance
 from tests.cvu.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -160,92 +156,3 @@ def test_only_organisers_invite(client, reader, outsider, groupe):
     for user in (reader, outsider):
         client.force_login(user)
         assert client.post(f"/reunions/{reunion.pk}/inviter/").status_code == 403
-
-
-# ------------------------------------------------------------- minutes PDF
-
-
-@pytest.fixture
-def held(groupe, editor):
-    reunion = _reunion(
-        groupe,
-        _at(2026, 10, 6),
-        statut="tenue",
-        compte_rendu="Discussion <script>alert(1)</script> sur le bilan.",
-    )
-    contact = ContactFactory(nom="Martin", prenom="Anne")
-    Presence.objects.create(
-        reunion=reunion, contact=contact, statut="present", organisation=contact.organisation
-    )
-    decision = Decision.objects.create(reunion=reunion, texte="Le calendrier 2027 est validé.")
-    SuiteADonner.objects.create(
-        reunion=reunion,
-        decision=decision,
-        quoi="Diffuser le calendrier",
-        responsable=editor,
-        echeance=timezone.localdate(),
-    )
-    return reunion
-
-
-def _pdf_text(path) -> str:
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext (poppler-utils) est absent")
-    return subprocess.run(
-        ["pdftotext", "-layout", path, "-"], capture_output=True, text=True, check=True
-    ).stdout
-
-
-def test_minutes_pdf_contains_decisions_follow_ups_and_attendance(held, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    reunion_build_pdf(reunion_id=held.pk)
-    held.refresh_from_db()
-    assert held.cr_pdf_statut == "pret"
-    text = _pdf_text(held.cr_pdf.path)
-    assert "Le calendrier 2027 est validé." in text
-    assert "Diffuser le calendrier" in text
-    assert "Anne Martin" in text
-    assert "<script>alert(1)</script>" in text  # shown as text, never run
-    assert "page 1 sur 1" in text
-
-
-def test_failed_build_records_the_error_and_raises(held, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    with mock.patch("cvu.minutes.render_pdf", side_effect=RuntimeError("police absente")):
-        with pytest.raises(RuntimeError):
-            reunion_build_pdf(reunion_id=held.pk)
-    held.refresh_from_db()
-    assert held.cr_pdf_statut == "echec"
-    assert "police absente" in held.cr_pdf_erreur
-
-
-def test_build_is_queued_then_downloadable(
-    client, editor, reader, held, settings, tmp_path, django_capture_on_commit_callbacks
-):
-    settings.MEDIA_ROOT = tmp_path
-    client.force_login(editor)
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = client.post(
-            f"/reunions/{held.pk}/compte-rendu/generer/", headers={"HX-Request": "true"}
-        )
-    assert len(callbacks) == 1
-    assert 'hx-trigger="every 2s"' in response.content.decode()  # the fragment polls
-    held.refresh_from_db()
-    assert held.cr_pdf_statut == "en_attente"
-    callbacks[0]()
-    client.force_login(reader)
-    assert (
-        "Télécharger le compte rendu"
-        in client.get(f"/reunions/{held.pk}/compte-rendu/etat/").content.decode()
-    )
-    response = client.get(f"/reunions/{held.pk}/compte-rendu.pdf")
-    assert response.status_code == 200
-    assert b"".join(response.streaming_content).startswith(b"%PDF")
-    assert client.post(f"/reunions/{held.pk}/compte-rendu/generer/").status_code == 403
-
-
-def test_pdf_refuses_network_resources(settings):
-    from core.pdf import LocalStaticFetcher
-
-    with pytest.raises(ValueError, match="Ressource refusée"):
-        LocalStaticFetcher().fetch("http://exemple.fr/logo.png")
