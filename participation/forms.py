@@ -3,8 +3,10 @@ from django import forms
 from core.forms import CompactRowForm
 
 from .models import (
+    BesoinFormation,
     Charte,
     ConseilCitoyen,
+    CycleQualification,
     Demarche,
     Evaluation,
     Membre,
@@ -142,3 +144,19 @@ class EvaluationForm(forms.ModelForm):
     class Meta:
         model = Evaluation
         fields = ["note", "commentaire"]
+
+
+class CycleForm(forms.ModelForm):
+    class Meta:
+        model = CycleQualification
+        fields = ["annee", "titre", "partenaires", "notes"]
+        widgets = {
+            "partenaires": forms.SelectMultiple(attrs={"size": 6}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+
+class BesoinForm(forms.ModelForm):
+    class Meta:
+        model = BesoinFormation
+        fields = ["conseil", "besoin"]

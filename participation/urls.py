@@ -22,6 +22,7 @@ urlpatterns = [
     path("charte/", views.charte, name="charte"),
     path("charte/nouvelle-version/", views.charte_create, name="charte_create"),
     path("cycles/", views.cycle_list, name="cycle_list"),
+    path("cycles/nouveau/", views.cycle_create, name="cycle_create"),
     path("cycles/<int:pk>/", views.cycle_detail, name="cycle_detail"),
     path("cycles/<int:pk>/sessions/nouvelle/", views.session_create, name="session_create"),
     path("sessions/<int:pk>/", views.session_detail, name="session_detail"),

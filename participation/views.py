@@ -15,8 +15,10 @@ from cvu.models import Reunion
 from . import services
 from .filters import DemarcheFilterSet
 from .forms import (
+    BesoinForm,
     CharteForm,
     ConseilForm,
+    CycleForm,
     DemarcheForm,
     EvaluationForm,
     MembreForm,
@@ -26,6 +28,7 @@ from .forms import (
 )
 from .models import (
     AccesDonnees,
+    BesoinFormation,
     Charte,
     ConseilCitoyen,
     CycleQualification,
@@ -465,9 +468,28 @@ def charte_create(request: HttpRequest) -> HttpResponse:
 
 def cycle_list(request: HttpRequest) -> HttpResponse:
     cycles = CycleQualification.objects.visible_to(request.user).prefetch_related("partenaires")
-    return render(request, "participation/cycle_list.html", {"cycles": cycles})
+    return render(
+        request,
+        "participation/cycle_list.html",
+        {"cycles": cycles, "can_create": request.user.is_writer},
+    )
 
 
+@require_http_methods(["GET", "POST"])
+def cycle_create(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_writer:
+        raise PermissionDenied("Votre rôle ne permet pas de créer un cycle.")
+    data = request.POST if request.method == "POST" else None
+    form = CycleForm(data, initial={"annee": timezone.localdate().year})
+    if request.method == "POST" and form.is_valid():
+        cycle = form.save()
+        messages.success(request, "Cycle de qualification créé.")
+        return redirect(cycle)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "participation/cycle_form.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
 def cycle_detail(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = get_object_or_404(
         CycleQualification.objects.visible_to(request.user).prefetch_related("partenaires"),
@@ -484,6 +506,15 @@ def cycle_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
         .order_by("date")
     )
+    besoin_form = BesoinForm()
+    if request.method == "POST":
+        if not request.user.is_writer:
+            raise PermissionDenied("Votre rôle ne permet pas de modifier ce cycle.")
+        besoin_form = BesoinForm(request.POST, instance=BesoinFormation(cycle=cycle))
+        if besoin_form.is_valid():
+            besoin_form.save()
+            messages.success(request, "Besoin enregistré.")
+            return redirect(cycle)
     par_membre, par_conseil = services.cycle_attendance(cycle)
     visible = set(Membre.objects.visible_to(request.user).values_list("pk", flat=True))
     noms = {
@@ -499,8 +530,14 @@ def cycle_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "par_conseil": par_conseil,
         "par_membre": [(noms[r["membre"]], r["n"]) for r in par_membre if r["membre"] in noms],
         "can_edit": request.user.is_writer,
+        "besoin_form": besoin_form,
     }
-    return render(request, "participation/cycle_detail.html", context)
+    return render(
+        request,
+        "participation/cycle_detail.html",
+        context,
+        status=400 if besoin_form.errors else 200,
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -203,3 +203,82 @@ def test_direction_sees_counts_but_no_names_on_the_cycle(client, reader, session
     assert page.context["par_conseil"] == [("CC Chiffogne", 1)]
     assert page.context["par_membre"] == []
     assert client.post(session.get_absolute_url(), {}).status_code == 403
+
+
+def test_chef_de_projet_creates_a_cycle_and_records_a_need(client, editor, membres):
+    client.force_login(editor)
+    response = client.post(
+        "/participation/cycles/nouveau/", {"annee": "2027", "titre": "Cycle 2027"}
+    )
+    assert response.status_code == 302
+    cycle = CycleQualification.objects.get(annee=2027)
+    conseil = membres[0].conseil
+    response = client.post(
+        cycle.get_absolute_url(), {"conseil": conseil.pk, "besoin": "Prendre la parole en public"}
+    )
+    assert response.status_code == 302
+    assert cycle.besoins.get().conseil == conseil
+    duplicate = client.post("/participation/cycles/nouveau/", {"annee": "2027", "titre": "Doublon"})
+    assert duplicate.status_code == 400
+    assert "existe déjà" in duplicate.content.decode()
+
+
+def test_direction_cannot_create_a_cycle(client, reader):
+    client.force_login(reader)
+    assert client.get("/participation/cycles/nouveau/").status_code == 403
+
+
+# ------------------------------------------------------------- query counts
+
+
+@pytest.mark.parametrize("size", [2, 12])
+def test_demarche_pages_queries(client, editor, commune, qpv, size, django_assert_num_queries):
+    from tests.quartiers.factories import QpvFactory
+
+    for n in range(size):
+        demarche = Demarche.objects.create(
+            titre=f"Démarche {n}",
+            initiateur="commune",
+            type="consultation",
+            date_debut=date(2026, 1, 1),
+        )
+        demarche.communes.set([commune])
+        demarche.qpvs.set([qpv, QpvFactory(communes=[commune])])
+        demarche.points.create(date=date(2026, 2, n % 28 + 1), texte="Point")
+    client.force_login(editor)
+    # session, user, count, rows, communes, QPVs, commune and QPV filter choices
+    with django_assert_num_queries(8):
+        assert client.get("/participation/demarches/").status_code == 200
+    # session, user, démarche, edit right, charter, verifications, points, actions
+    with django_assert_num_queries(8):
+        assert client.get(demarche.get_absolute_url()).status_code == 200
+
+
+@pytest.mark.parametrize("size", [2, 12])
+def test_cycle_and_session_pages_queries(
+    client, editor, session, commune, size, django_assert_num_queries
+):
+    type_ = TypeParticipation.objects.create(nom=f"Type {size}")
+    conseil = ConseilCitoyen.objects.create(nom="CC", type=type_, commune=commune)
+    for n in range(size):
+        membre = Membre.objects.create(
+            conseil=conseil,
+            prenom=f"P{n}",
+            nom=f"N{n}",
+            college="habitants",
+            genre="femme",
+            tranche_age="40_59",
+            designation="volontaire",
+            mandat_debut=date(2025, 1, 1),
+            base_legale="mission_publique",
+        )
+        Inscription.objects.create(session=session, membre=membre, presence="present")
+        Evaluation.objects.create(session=session, note=4)
+    client.force_login(editor)
+    # session, user, cycle, partners, sessions with counts, needs, attendance per member,
+    # visible members, their names, councils for the need form
+    with django_assert_num_queries(10):
+        assert client.get(session.cycle.get_absolute_url()).status_code == 200
+    # session, user, training session, visible members, registrations, evaluations
+    with django_assert_num_queries(6):
+        assert client.get(session.get_absolute_url()).status_code == 200
