@@ -5,7 +5,7 @@ from functools import partial
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 from django.utils import timezone
 
 from core.pdf import render_pdf
@@ -40,7 +40,13 @@ def _fetch(reunion_id: int) -> Reunion | None:
                 "presences",
                 queryset=Presence.objects.select_related(
                     "contact", "utilisateur", "organisation"
-                ).order_by("organisation__nom", "contact__nom", "utilisateur__last_name", "pk"),
+                ).order_by(
+                    # PMA's agents (no organisation) first, on SQLite and PostgreSQL alike.
+                    F("organisation__nom").asc(nulls_first=True),
+                    "contact__nom",
+                    "utilisateur__last_name",
+                    "pk",
+                ),
             ),
             "decisions",
             Prefetch(

@@ -10,6 +10,7 @@ urlpatterns = [
     path("conseils/<int:pk>/", views.conseil_detail, name="conseil_detail"),
     path("conseils/<int:pk>/modifier/", views.conseil_update, name="conseil_update"),
     path("conseils/<int:pk>/membres/nouveau/", views.membre_create, name="membre_create"),
+    path("conseils/<int:pk>/membres/import/", views.membre_import, name="membre_import"),
     path("membres/<int:pk>/", views.membre_detail, name="membre_detail"),
     path("membres/<int:pk>/modifier/", views.membre_update, name="membre_update"),
     path("membres/<int:pk>/export/", views.membre_export, name="membre_export"),

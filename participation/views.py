@@ -1,7 +1,8 @@
+import base64
 from datetime import timedelta
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Avg, Count, Q
@@ -12,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from cvu.models import Reunion
 
-from . import services
+from . import imports, services
 from .filters import DemarcheFilterSet
 from .forms import (
     BesoinForm,
@@ -626,3 +627,60 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context,
         status=400 if evaluation_form.errors else 200,
     )
+
+
+# ---------------------------------------------------------------- import of members
+
+IMPORT_SESSION_KEY = "participation_import"
+
+
+@require_http_methods(["GET", "POST"])
+def membre_import(request: HttpRequest, pk: int) -> HttpResponse:
+    """Upload, preview (nothing written), then confirm: all rows or none."""
+    conseil = _conseil(request, pk, write=True)
+    lignes, erreur = None, ""
+    if request.method == "POST" and request.POST.get("confirmer"):
+        stored = request.session.get(IMPORT_SESSION_KEY) or {}
+        if stored.get("conseil") != conseil.pk:
+            messages.error(request, "Aucun fichier vérifié à importer : déposez-le à nouveau.")
+            return redirect("participation:membre_import", pk=conseil.pk)
+        content = base64.b64decode(stored["content"])
+        try:
+            lignes = imports.check(conseil=conseil, content=content, filename=stored["name"])
+            count = imports.apply(lignes=lignes, user=request.user)
+        except (imports.ImportFileError, ValidationError) as error:
+            erreur = " ".join(getattr(error, "messages", [str(error)]))
+        else:
+            del request.session[IMPORT_SESSION_KEY]
+            messages.success(
+                request,
+                f"{count} membre{'s' if count > 1 else ''} importé{'s' if count > 1 else ''}.",
+            )
+            return redirect(conseil)
+    elif request.method == "POST":
+        upload = request.FILES.get("fichier")
+        if upload is None:
+            erreur = "Choisissez un fichier."
+        elif upload.size > 1_000_000:
+            erreur = "Le fichier dépasse 1 Mo."
+        else:
+            content = upload.read()
+            try:
+                lignes = imports.check(conseil=conseil, content=content, filename=upload.name)
+            except imports.ImportFileError as error:
+                erreur = str(error)
+            else:
+                request.session[IMPORT_SESSION_KEY] = {
+                    "conseil": conseil.pk,
+                    "name": upload.name,
+                    "content": base64.b64encode(content).decode(),
+                }
+    context = {
+        "conseil": conseil,
+        "lignes": lignes,
+        "erreur": erreur,
+        "valide": bool(lignes) and not any(ligne.erreurs for ligne in lignes),
+        "colonnes": list(imports.COLUMNS.values()),
+    }
+    status = 400 if erreur or (lignes and not context["valide"]) else 200
+    return render(request, "participation/membre_import.html", context, status=status)

@@ -85,3 +85,17 @@ def commune(secteur):
 @pytest.fixture
 def qpv(commune):
     return QpvFactory(nom="Chiffogne", communes=[commune])
+
+
+def close_response(response) -> None:
+    """Closes a streamed response (its file) without ending the test's database transaction:
+    response.close() fires request_finished, which would close the connection, so the signal
+    is muted as Django's test client does during a request."""
+    from django.core.signals import request_finished
+    from django.db import close_old_connections
+
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)

@@ -12,6 +12,7 @@ import core.pdf
 from cvu.minutes import reunion_build_pdf
 from cvu.models import Decision, Instance, Presence, Reunion, SuiteADonner, TypeInstance
 from tests.comptes.factories import UserFactory
+from tests.conftest import close_response
 from tests.cvu.factories import ContactFactory, OrganisationFactory
 
 pytestmark = pytest.mark.django_db
@@ -177,7 +178,7 @@ def test_editor_queues_the_build_on_commit_and_the_pdf_becomes_downloadable(
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == 'attachment; filename="compte-rendu-2026-10-06.pdf"'
     assert b"".join(response.streaming_content).startswith(b"%PDF")
-    response.close()
+    close_response(response)
 
 
 def test_plain_post_redirects_to_the_meeting_with_a_message(
@@ -200,7 +201,7 @@ def test_direction_downloads_but_cannot_build(client, reader, held):
     assert "<form" not in response.content.decode()
     response = client.get(_url(held, "download"))
     assert response.status_code == 200
-    response.close()
+    close_response(response)
     held.refresh_from_db()
     assert held.cr_pdf_statut == "pret"
 

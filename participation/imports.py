@@ -1,0 +1,195 @@
+"""Import of a council's members from a spreadsheet (.xlsx or .csv): check, preview, apply."""
+
+import csv
+import io
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from openpyxl import load_workbook
+
+from cvu.models import Organisation
+
+from .models import AccesDonnees, ConseilCitoyen, Membre
+
+MAX_ROWS = 500
+COLUMNS = {
+    "prenom": "Prénom",
+    "nom": "Nom",
+    "college": "Collège",
+    "genre": "Genre",
+    "tranche_age": "Tranche d'âge",
+    "resident_qpv": "Habite le QPV",
+    "designation": "Désignation",
+    "mandat_debut": "Début du mandat",
+    "mandat_fin": "Fin du mandat",
+    "statut": "Statut",
+    "organisation": "Organisation",
+    "email": "E-mail",
+    "telephone": "Téléphone",
+    "base_legale": "Base légale",
+    "date_consentement": "Date du consentement",
+}
+REQUIRED = [
+    "prenom",
+    "nom",
+    "college",
+    "genre",
+    "tranche_age",
+    "designation",
+    "mandat_debut",
+    "base_legale",
+]
+CHOICES = {
+    "college": Membre.College,
+    "genre": Membre.Genre,
+    "tranche_age": Membre.TrancheAge,
+    "designation": Membre.Designation,
+    "statut": Membre.Statut,
+    "base_legale": Membre.BaseLegale,
+}
+YES, NO = {"oui", "o", "vrai", "1", "x", "yes"}, {"non", "n", "faux", "0", "no", ""}
+
+
+class ImportFileError(Exception):
+    """The file cannot be read at all."""
+
+
+def fold(text) -> str:
+    text = unicodedata.normalize("NFKD", str(text or "")).encode("ascii", "ignore").decode()
+    return " ".join(text.lower().replace("'", " ").split())
+
+
+@dataclass
+class Ligne:
+    numero: int
+    membre: Membre | None = None
+    erreurs: list[str] = field(default_factory=list)
+
+
+def _rows(content: bytes, filename: str) -> list[list]:
+    if filename.lower().endswith(".xlsx"):
+        try:
+            sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).active
+        except Exception:
+            raise ImportFileError("Ce fichier Excel ne peut pas être lu.") from None
+        return [list(row) for row in sheet.iter_rows(values_only=True)]
+    if filename.lower().endswith(".csv"):
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ImportFileError("Le fichier CSV doit être enregistré en UTF-8.") from None
+        dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else ";", delimiters=";,\t")
+        return list(csv.reader(io.StringIO(text), dialect))
+    raise ImportFileError("Déposez un fichier .xlsx ou .csv.")
+
+
+def _choice(value, enum, label: str) -> str:
+    wanted = fold(value)
+    for choice_value, choice_label in enum.choices:
+        if wanted in (fold(choice_value), fold(choice_label)):
+            return choice_value
+    allowed = ", ".join(str(choice_label) for _v, choice_label in enum.choices)
+    raise ValueError(f"{label} « {value} » inconnu (valeurs possibles : {allowed})")
+
+
+def _date(value, label: str) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    for pattern in ("%d/%m/%Y", "%Y-%m-%d", "%d/%m/%y"):
+        try:
+            return datetime.strptime(str(value).strip(), pattern).date()
+        except ValueError:
+            continue
+    raise ValueError(f"{label} « {value} » n'est pas une date (format 31/12/2026)")
+
+
+def check(*, conseil: ConseilCitoyen, content: bytes, filename: str) -> list[Ligne]:
+    """Reads and validates every row; writes nothing."""
+    rows = _rows(content, filename)
+    if not rows:
+        raise ImportFileError("Le fichier est vide.")
+    headers = {fold(h): i for i, h in enumerate(rows[0]) if h}
+    index = {key: headers.get(fold(label)) for key, label in COLUMNS.items()}
+    missing = [COLUMNS[key] for key in REQUIRED if index[key] is None]
+    if missing:
+        raise ImportFileError(f"Colonne(s) manquante(s) : {', '.join(missing)}.")
+    if len(rows) - 1 > MAX_ROWS:
+        raise ImportFileError(f"Au plus {MAX_ROWS} membres par fichier.")
+    organisations = {fold(o.nom): o for o in Organisation.objects.all()}
+    lignes, seen = [], {}
+    for numero, row in enumerate(rows[1:], start=2):
+        if not any(cell not in (None, "") for cell in row):
+            continue
+        cell = {
+            key: (row[i] if i is not None and i < len(row) else None) for key, i in index.items()
+        }
+        ligne = Ligne(numero)
+        data = {}
+        for key, enum in CHOICES.items():
+            if cell[key] in (None, "") and key == "statut":
+                data[key] = Membre.Statut.ACTIF
+                continue
+            try:
+                data[key] = _choice(cell[key], enum, COLUMNS[key])
+            except ValueError as error:
+                ligne.erreurs.append(str(error))
+        resident = fold(cell["resident_qpv"])
+        if resident not in YES | NO:
+            ligne.erreurs.append(f"Habite le QPV « {cell['resident_qpv']} » : répondez oui ou non")
+        for key in ("mandat_debut", "mandat_fin", "date_consentement"):
+            try:
+                data[key] = _date(cell[key], COLUMNS[key])
+            except ValueError as error:
+                ligne.erreurs.append(str(error))
+        organisation = None
+        if cell["organisation"] not in (None, ""):
+            organisation = organisations.get(fold(cell["organisation"]))
+            if organisation is None:
+                ligne.erreurs.append(f"organisation « {cell['organisation']} » inconnue")
+        key = (fold(cell["prenom"]), fold(cell["nom"]))
+        if key in seen:
+            ligne.erreurs.append(f"{cell['prenom']} {cell['nom']} figure déjà ligne {seen[key]}")
+        seen[key] = numero
+        if not ligne.erreurs:
+            membre = Membre(
+                conseil=conseil,
+                prenom=str(cell["prenom"] or "").strip(),
+                nom=str(cell["nom"] or "").strip(),
+                resident_qpv=resident in YES,
+                organisation=organisation,
+                email=str(cell["email"] or "").strip(),
+                telephone=str(cell["telephone"] or "").strip(),
+                **data,
+            )
+            try:
+                membre.full_clean()
+            except ValidationError as error:
+                for field_name, messages in error.message_dict.items():
+                    label = COLUMNS.get(field_name, "")
+                    ligne.erreurs += [f"{label} : {m}" if label else m for m in messages]
+            else:
+                ligne.membre = membre
+        lignes.append(ligne)
+    return lignes
+
+
+@transaction.atomic
+def apply(*, lignes: list[Ligne], user) -> int:
+    """Creates every member, all or nothing; refuses a file with an error."""
+    if not lignes or any(ligne.erreurs for ligne in lignes):
+        raise ValidationError("Le fichier contient des erreurs : rien n'a été importé.")
+    membres = Membre.objects.bulk_create([ligne.membre for ligne in lignes])
+    AccesDonnees.objects.bulk_create(
+        [
+            AccesDonnees(membre=m, utilisateur=user, action=AccesDonnees.Action.MODIFICATION)
+            for m in membres
+        ]
+    )
+    return len(membres)
