@@ -1,6 +1,9 @@
 from django import forms
+from django.db.models import Q
+from django.utils import timezone
 
 from core.forms import CompactRowForm
+from cvu.models import Action
 
 from .models import (
     BesoinFormation,
@@ -87,15 +90,31 @@ class DemarcheForm(forms.ModelForm):
             "communes",
             "qpvs",
             "referent",
+            "actions",
             "description",
         ]
         widgets = {
+            "actions": forms.SelectMultiple(attrs={"size": 6}),
             "date_debut": DATE_WIDGET,
             "date_fin": DATE_WIDGET,
             "communes": forms.SelectMultiple(attrs={"size": 5}),
             "qpvs": forms.SelectMultiple(attrs={"size": 5}),
             "description": forms.Textarea(attrs={"rows": 3}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Recent actions tagged « participation citoyenne », plus those already linked.
+        recent = Action.objects.filter(
+            annee__gte=timezone.localdate().year - 2, tags__nom__icontains="particip"
+        ).values("pk")
+        linked = self.instance.actions.values("pk") if self.instance.pk else []
+        self.fields["actions"].queryset = Action.objects.filter(
+            Q(pk__in=recent) | Q(pk__in=linked)
+        ).order_by("-annee", "titre")
+        self.fields[
+            "actions"
+        ].help_text = "Actions des trois dernières années marquées « participation citoyenne »."
 
 
 class PointEtapeForm(forms.ModelForm):

@@ -282,3 +282,27 @@ def test_cycle_and_session_pages_queries(
     # session, user, training session, visible members, registrations, evaluations
     with django_assert_num_queries(6):
         assert client.get(session.get_absolute_url()).status_code == 200
+
+
+def test_demarche_links_the_actions_that_fund_it(client, editor, demarche, qpv):
+    from tests.cvu.factories import ActionFactory, TagFactory
+
+    tagged = ActionFactory(annee=timezone.localdate().year, qpvs=[qpv])
+    tagged.tags.set([TagFactory(nom="Participation citoyenne")])
+    client.force_login(editor)
+    form_page = client.get(f"/participation/demarches/{demarche.pk}/modifier/")
+    assert tagged.titre in form_page.content.decode()
+    data = {
+        "titre": demarche.titre,
+        "initiateur": "commune",
+        "type": "diagnostic_marchant",
+        "statut": "en_cours",
+        "role_pma": "suivi",
+        "date_debut": "2026-03-01",
+        "communes": [c.pk for c in demarche.communes.all()],
+        "actions": [tagged.pk],
+        "referent": editor.pk,
+    }
+    assert client.post(f"/participation/demarches/{demarche.pk}/modifier/", data).status_code == 302
+    assert list(demarche.actions.all()) == [tagged]
+    assert client.get(f"/participation/demarches/{demarche.pk}/modifier/").status_code == 200
