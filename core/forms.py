@@ -1,5 +1,6 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from .numbers import parse_decimal
 
@@ -58,3 +59,19 @@ class CompactRowForm:
                 css = "form-control form-control-sm"
             widget.attrs["class"] = css
             widget.attrs.setdefault("aria-label", str(field.label))
+
+
+def save_if_editable(form, user, *, message: str, field: str | None = None):
+    """Saves a valid ModelForm only if the user may still edit the saved row.
+
+    A chef de projet could otherwise move a record out of their own sector; the save is rolled
+    back and `message` is added to the form. Returns the saved object, or None.
+    """
+    model = form._meta.model
+    with transaction.atomic():
+        saved = form.save()
+        if model.objects.editable_by(user).filter(pk=saved.pk).exists():
+            return saved
+        transaction.set_rollback(True)
+    form.add_error(field, message)
+    return None

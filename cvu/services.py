@@ -101,14 +101,6 @@ def action_delete(*, action: Action) -> None:
         action.delete()
 
 
-@transaction.atomic
-def programme_save(*, form, user) -> ProgrammeActions:
-    programme = form.save()
-    if not ProgrammeActions.objects.editable_by(user).filter(pk=programme.pk).exists():
-        raise PermissionDenied("Ce programme ne relèverait plus de votre secteur.")
-    return programme
-
-
 def programme_validate(*, programme: ProgrammeActions, user) -> ProgrammeActions:
     if not user.sees_everything_as_manager:
         raise PermissionDenied("Seul le chef de service valide un programme.")

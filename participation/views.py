@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from core.forms import save_if_editable
 from cvu.models import Reunion
 
 from . import imports, services
@@ -139,12 +140,13 @@ def _conseil_form_page(request: HttpRequest, conseil: ConseilCitoyen | None) -> 
     data = request.POST if request.method == "POST" else None
     form = ConseilForm(data, instance=conseil or ConseilCitoyen())
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            saved = form.save()
-            if not ConseilCitoyen.objects.editable_by(request.user).filter(pk=saved.pk).exists():
-                transaction.set_rollback(True)
-                form.add_error("commune", "Cette commune ne relève pas de votre secteur.")
-        if not form.errors:
+        saved = save_if_editable(
+            form,
+            request.user,
+            message="Cette commune ne relève pas de votre secteur.",
+            field="commune",
+        )
+        if saved:
             messages.success(request, "Instance de participation enregistrée.")
             return redirect(saved)
     status = 400 if request.method == "POST" else 200
@@ -360,12 +362,10 @@ def _demarche_form_page(request: HttpRequest, demarche: Demarche | None) -> Http
     instance = demarche or Demarche(referent=request.user if request.user.is_chef_projet else None)
     form = DemarcheForm(data, instance=instance)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            saved = form.save()
-            if not Demarche.objects.editable_by(request.user).filter(pk=saved.pk).exists():
-                transaction.set_rollback(True)
-                form.add_error(None, "Cette démarche ne relèverait plus de votre secteur.")
-        if not form.errors:
+        saved = save_if_editable(
+            form, request.user, message="Cette démarche ne relèverait plus de votre secteur."
+        )
+        if saved:
             messages.success(request, "Démarche enregistrée.")
             return redirect(saved)
     status = 400 if request.method == "POST" else 200

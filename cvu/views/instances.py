@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from core.forms import save_if_editable
 from quartiers.models import Commune
 
 from ..filters import InstanceFilterSet
@@ -93,16 +94,13 @@ def _instance_form_page(request: HttpRequest, instance: Instance | None) -> Http
         request.POST if request.method == "POST" else None, instance=instance or Instance()
     )
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            saved = form.save()
-            if not Instance.objects.editable_by(request.user).filter(pk=saved.pk).exists():
-                transaction.set_rollback(True)
-                form.add_error(
-                    None,
-                    "Vous ne pourriez plus modifier cette instance : une instance communale "
-                    "relève du secteur de ses communes, une intercommunale de son organisateur.",
-                )
-        if not form.errors:
+        saved = save_if_editable(
+            form,
+            request.user,
+            message="Vous ne pourriez plus modifier cette instance : une instance communale "
+            "relève du secteur de ses communes, une intercommunale de son organisateur.",
+        )
+        if saved:
             messages.success(request, "Instance enregistrée.")
             return redirect(saved)
     status = 400 if request.method == "POST" else 200

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.forms import save_if_editable
 from quartiers.models import Commune
 
 from .. import services
@@ -101,11 +102,10 @@ def _programme_form_page(request: HttpRequest, programme: ProgrammeActions | Non
         request.POST if request.method == "POST" else None, instance=programme or ProgrammeActions()
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            saved = services.programme_save(form=form, user=request.user)
-        except PermissionDenied as error:
-            form.add_error(None, str(error))
-        else:
+        saved = save_if_editable(
+            form, request.user, message="Ce programme ne relèverait plus de votre secteur."
+        )
+        if saved:
             messages.success(request, "Programme enregistré.")
             return redirect(saved)
     status = 400 if request.method == "POST" else 200
