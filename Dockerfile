@@ -22,7 +22,9 @@ COPY . .
 RUN DEBUG=False SECRET_KEY=build-only-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz \
     ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput -v0
 
-RUN useradd --create-home --uid 1000 cvu && mkdir -p /data/media && chown -R cvu /data /app
+# Code stays root-owned (read-only for the app); only uploads are writable. A new named volume
+# mounted on /data/media inherits this ownership.
+RUN useradd --create-home --uid 1000 cvu && mkdir -p /data/media && chown cvu /data/media
 USER cvu
 
 EXPOSE 8000

@@ -1,6 +1,5 @@
-import calendar
 import secrets
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -8,7 +7,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,12 +16,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.exports import FORMATS, export_response
 
-from ..filters import ReunionFilterSet
+from ..filters_reunions import CalendrierFilterSet, month_bounds, month_weeks
 from ..ics import calendar_for
 from ..invitations import reunion_invite
 from ..models import Instance, Reunion
 
 FEED_PAST = timedelta(days=183)
+JOURS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
 
 REUNION_COLUMNS = [
     ("Date", lambda r: timezone.localtime(r.debut).date()),
@@ -36,59 +36,61 @@ REUNION_COLUMNS = [
 ]
 
 
-def _month(request: HttpRequest) -> date:
-    try:
-        year, month = (int(part) for part in request.GET.get("mois", "").split("-"))
-        return date(year, month, 1)
-    except ValueError:
-        return timezone.localdate().replace(day=1)
-
-
 def calendrier(request: HttpRequest) -> HttpResponse:
-    """Meetings as a month grid (default) or a list (?vue=liste), with the same filters."""
-    queryset = Reunion.objects.visible_to(request.user).select_related("instance__type")
-    filterset = ReunionFilterSet(request.GET, queryset=queryset)
+    """Meetings as a month grid (default) or a list (?vue=liste), with the same filters.
+
+    The export follows the view: the month shown, or the whole filtered list.
+    """
+    vue = "liste" if request.GET.get("vue") == "liste" else "mois"
+    today = timezone.localdate()
+    data = request.GET.copy()
+    if vue == "mois" and not data.get("mois"):
+        data["mois"] = today.strftime("%Y-%m")
+    filterset = CalendrierFilterSet(
+        data,
+        queryset=Reunion.objects.visible_to(request.user).select_related("instance__type"),
+    )
     reunions = filterset.qs
+    if vue == "mois":
+        # A mistyped month is reported by the form; the grid falls back to this month.
+        first = filterset.form.cleaned_data.get("mois")
+        if first is None:
+            first = today.replace(day=1)
+            start, end = month_bounds(first)
+            reunions = reunions.filter(debut__gte=start, debut__lt=end)
     if request.GET.get("export") in FORMATS:
-        rows = reunions.order_by("debut")
         return export_response(
-            rows, REUNION_COLUMNS, filename="reunions", fmt=request.GET["export"]
+            reunions.order_by("debut"),
+            REUNION_COLUMNS,
+            filename="reunions",
+            fmt=request.GET["export"],
         )
-    context = {"filter": filterset, "can_create": request.user.is_writer}
-    if request.GET.get("vue") == "liste":
+    context = {"filter": filterset, "vue": vue, "can_create": request.user.is_writer}
+    if vue == "liste":
         now = timezone.now()
-        upcoming = list(reunions.filter(debut__gte=now).order_by("debut"))
-        past = reunions.filter(debut__lt=now).order_by("-debut")
         context.update(
-            vue="liste",
-            upcoming=upcoming,
-            page_obj=Paginator(past, 50).get_page(request.GET.get("page")),
+            upcoming=list(reunions.filter(debut__gte=now).order_by("debut")),
+            page_obj=Paginator(reunions.filter(debut__lt=now).order_by("-debut"), 50).get_page(
+                request.GET.get("page")
+            ),
         )
         return render(request, "cvu/calendrier.html", context)
-    first = _month(request)
-    weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
-    tz = timezone.get_current_timezone()
-    start = datetime.combine(weeks[0][0], time.min, tzinfo=tz)
-    end = datetime.combine(weeks[-1][-1] + timedelta(days=1), time.min, tzinfo=tz)
-    by_day: dict[date, list] = {}
-    for reunion in reunions.filter(debut__gte=start, debut__lt=end).order_by("debut"):
+    by_day: dict = {}
+    for reunion in reunions.order_by("debut"):
         by_day.setdefault(timezone.localtime(reunion.debut).date(), []).append(reunion)
-    previous = (first - timedelta(days=1)).replace(day=1)
-    following = (first + timedelta(days=32)).replace(day=1)
     context.update(
-        vue="mois",
         titre=date_format(first, "F Y").capitalize(),
         weeks=[
             [
                 {"day": d, "reunions": by_day.get(d, []), "in_month": d.month == first.month}
                 for d in week
             ]
-            for week in weeks
+            for week in month_weeks(first)
         ],
-        today=timezone.localdate(),
-        previous=previous.strftime("%Y-%m"),
-        following=following.strftime("%Y-%m"),
-        jours=["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"],
+        today=today,
+        previous=(first - timedelta(days=1)).strftime("%Y-%m"),
+        following=(first + timedelta(days=32)).strftime("%Y-%m"),
+        jours=JOURS,
     )
     return render(request, "cvu/calendrier.html", context)
 
@@ -97,6 +99,7 @@ def calendrier(request: HttpRequest) -> HttpResponse:
 
 
 def _feed_reunions(user):
+    """Meetings the user is invited to, organises or may edit, from six months ago on."""
     since = timezone.now() - FEED_PAST
     return (
         Reunion.objects.visible_to(user)
@@ -124,7 +127,7 @@ def _ics_response(content: bytes, filename: str) -> HttpResponse:
 def feed(request: HttpRequest, token: str) -> HttpResponse:
     """The personal calendar subscription: the secret token stands for the login."""
     user = get_user_model().objects.filter(ics_token=token, is_active=True).first()
-    if not token or user is None:
+    if user is None:
         raise Http404("Abonnement inconnu ou révoqué.")
     content = calendar_for(
         _feed_reunions(user), lambda r: request.build_absolute_uri(r.get_absolute_url())
@@ -132,7 +135,9 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
     return _ics_response(content, "pilotage-cvu.ics")
 
 
+@require_GET
 def reunion_ics(request: HttpRequest, pk: int) -> HttpResponse:
+    """One meeting as an .ics file, for whoever may read it."""
     reunion = get_object_or_404(
         Reunion.objects.visible_to(request.user)
         .select_related("instance")
@@ -145,17 +150,24 @@ def reunion_ics(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def abonnement(request: HttpRequest) -> HttpResponse:
+    """The user's personal feed address: create, regenerate or revoke its secret token."""
     user = request.user
     if request.method == "POST":
-        if request.POST.get("action") == "revoquer":
+        action = request.POST.get("action")
+        if action == "revoquer":
             user.ics_token = None
             messages.success(request, "Abonnement coupé : l'ancienne adresse ne fonctionne plus.")
-        else:
+        elif action == "creer":
+            replaced = bool(user.ics_token)
             user.ics_token = secrets.token_urlsafe(32)
             messages.success(
                 request,
-                "Nouvelle adresse d'abonnement créée. Toute adresse précédente ne fonctionne plus.",
+                "Nouvelle adresse d'abonnement créée : l'ancienne ne fonctionne plus."
+                if replaced
+                else "Adresse d'abonnement créée.",
             )
+        else:
+            return HttpResponseBadRequest("Action inconnue.")
         user.save(update_fields=["ics_token"])
         return redirect("cvu:calendrier_abonnement")
     url = (
@@ -168,6 +180,7 @@ def abonnement(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def reunion_inviter(request: HttpRequest, pk: int) -> HttpResponse:
+    """Sends (or sends again) the meeting's invitations; only those who may edit it."""
     reunion = get_object_or_404(
         Reunion.objects.visible_to(request.user).prefetch_related(
             "invites_utilisateurs", "invites_contacts"

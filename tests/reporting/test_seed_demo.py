@@ -1,15 +1,20 @@
+import random
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import F, Q
 
 from comptes.models import User
+from cvu.demo import demo_siret
 from cvu.models import (
     Action,
     ContratDeVille,
     DispositifConnexe,
     Financement,
+    NoeudStrategie,
     Organisation,
+    ProgrammeActions,
     Reunion,
     SuiteADonner,
     TypeInstance,
@@ -92,12 +97,36 @@ def test_seed_demo_builds_the_demo_and_is_idempotent():
     assert Action.objects.count() == 1000
     assert set(Action.objects.values_list("statut", flat=True)) == set(Action.Statut.values)
     assert not Action.objects.filter(financements__isnull=True).exists()
-    assert not Financement.objects.filter(montant_demande__lt=0).exists()
+    assert not Financement.objects.filter(
+        Q(montant_demande__lt=0) | Q(montant_vote__lt=0) | Q(montant_verse__lt=0)
+    ).exists()
+    assert not Financement.objects.filter(montant_verse__gt=F("montant_vote")).exists()
     for organisation in Organisation.objects.exclude(siret=""):
         validate_siret_or_siren(organisation.siret)
+    assert Organisation.objects.filter(type="association").exclude(siret="").count() == 25
+    assert Organisation.objects.get(siret="200065647").type == "epci"
     for number in range(1, 7):
         chef = User.objects.get(email=f"cdp{number}@demo.local")
         assert Action.objects.editable_by(chef).exists()
+        sector_actions = Action.objects.filter(programme__secteur=chef.secteurs.get())
+        assert sector_actions.count() >= 100
+        assert not sector_actions.exclude(referent=chef).exists()
+    # Each contract has a three-level tree; the actions serve objectives of their own contract.
+    for contrat in ContratDeVille.objects.all():
+        assert (
+            contrat.noeuds.filter(niveau="objectif").count()
+            >= 2 * contrat.noeuds.filter(niveau="axe").count()
+        )
+    assert not NoeudStrategie.objects.filter(niveau="objectif", parent__niveau="axe").exists()
+    assert not Action.objects.exclude(objectifs__contrat=F("contrat")).exists()
+    # One programme per sector and year, validated except the year being programmed.
+    assert ProgrammeActions.objects.count() == 6 * 5
+    assert set(
+        ProgrammeActions.objects.filter(annee_debut=2026).values_list("statut", flat=True)
+    ) == {"brouillon"}
+    assert not ProgrammeActions.objects.filter(
+        annee_debut__lt=2026, valide_par__isnull=True
+    ).exists()
     # Governance: every kind of instance, meetings with minutes, some follow-ups overdue.
     assert TypeInstance.objects.filter(pilotage=True).count() == 2
     assert TypeInstance.objects.filter(nom__startswith="Instance ").count() == 10
@@ -116,3 +145,11 @@ def test_seed_demo_builds_the_demo_and_is_idempotent():
     assert Demarche.objects.count() == 10 and PointEtape.objects.exists()
     assert Charte.objects.count() == 2
     assert SessionFormation.objects.count() == 6 and Evaluation.objects.exists()
+
+
+def test_demo_siret_is_deterministic_and_valid():
+    first = [demo_siret(random.Random(7)) for _ in range(3)]
+    assert first == [demo_siret(random.Random(7)) for _ in range(3)]
+    for siret in first:
+        assert len(siret) == 14
+        validate_siret_or_siren(siret)
