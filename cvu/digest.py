@@ -8,11 +8,45 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from .models import Instance, Reunion, SuiteADonner
+from .models import Action, Comite, Instance, Reunion, SuiteADonner
+
+
+def dossiers_for(user) -> dict:
+    """The call-for-projects items of a referent chef de projet: what waits for them."""
+    from .aap import AWAITING_BILAN, WAITING_INSTRUCTION, conventions_required
+
+    today = timezone.localdate()
+    mine = Action.objects.filter(appel__isnull=False, referent=user).select_related(
+        "porteur", "appel"
+    )
+    awaiting = mine.filter(statut__in=AWAITING_BILAN, date_limite_bilan__isnull=False)
+    notified = mine.filter(statut=Action.Statut.NOTIFIE).prefetch_related("financements")
+    return {
+        "a_instruire": list(mine.filter(statut__in=WAITING_INSTRUCTION).order_by("titre")),
+        "comites": list(
+            Comite.objects.filter(
+                date__gte=today,
+                date__lte=today + timedelta(days=30),
+                appel__in=mine.values("appel"),
+            )
+            .select_related("appel")
+            .order_by("date")
+        ),
+        "conventions": [a for a in notified.order_by("titre") if conventions_required(a)],
+        "bilans_en_retard": list(
+            awaiting.filter(date_limite_bilan__lt=today).order_by("date_limite_bilan")
+        ),
+        "bilans_proches": list(
+            awaiting.filter(
+                date_limite_bilan__gte=today, date_limite_bilan__lte=today + timedelta(days=30)
+            ).order_by("date_limite_bilan")
+        ),
+    }
 
 
 def digest_for(user) -> dict:
-    """The user's overdue follow-ups, those due within a week, and the week's meetings."""
+    """The user's overdue follow-ups, those due within a week, the week's meetings, and their
+    call-for-projects dossiers: to instruct, committees, conventions, bilans due and late."""
     today = timezone.localdate()
     suites = (
         SuiteADonner.objects.open().filter(responsable=user).select_related("reunion__instance")
@@ -37,6 +71,7 @@ def digest_for(user) -> dict:
             )
         ),
         "reunions": list(reunions),
+        **dossiers_for(user),
     }
 
 

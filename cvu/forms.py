@@ -6,6 +6,7 @@ from quartiers.models import Qpv
 
 from .models import (
     Action,
+    AppelAProjets,
     Contact,
     Financement,
     IndicateurAction,
@@ -30,6 +31,7 @@ class ActionForm(forms.ModelForm):
             "porteur",
             "annee",
             "annee_fin",
+            "appel",
             "statut",
             "numero_dauphin",
             "referent",
@@ -63,6 +65,15 @@ class ActionForm(forms.ModelForm):
         self.fields["porteur"].queryset = Organisation.objects.alphabetical()
         if self.instance.pk:
             self.fields["loaded_at"].initial = self.instance.updated_at.isoformat()
+        self.fields["appel"].queryset = AppelAProjets.objects.select_related("contrat")
+        if self.instance.appel_id:
+            # A dossier of a call moves through its cycle, from the dossier's page only.
+            self.fields["statut"].disabled = True
+            self.fields["statut"].help_text = (
+                "Le statut d'un dossier d'appel à projets suit son cycle : changez-le depuis la "
+                "page du dossier."
+            )
+            self.fields["appel"].disabled = True
 
     def clean(self):
         cleaned = super().clean()
@@ -73,6 +84,16 @@ class ActionForm(forms.ModelForm):
         if contrat and any(o.contrat_id != contrat.pk for o in objectifs):
             self.add_error("objectifs", "Choisissez des objectifs du contrat de l'action.")
         annee = cleaned.get("annee")
+        appel = cleaned.get("appel")
+        if appel and not self.instance.appel_id:
+            if contrat and appel.contrat_id != contrat.pk:
+                self.add_error("appel", "Cet appel à projets relève d'un autre contrat.")
+            elif annee and appel.annee != annee:
+                self.add_error("appel", f"Cet appel à projets porte sur l'exercice {appel.annee}.")
+            elif cleaned.get("statut") != Action.Statut.DEPOSE:
+                self.add_error(
+                    "statut", "Un dossier rattaché à un appel à projets commence « Déposé »."
+                )
         if contrat and annee and not contrat.annee_debut <= annee <= contrat.annee_fin:
             self.add_error(
                 "annee",

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from .views import (
+    aap,
     actions,
     calendrier,
     contrats,
@@ -83,6 +84,28 @@ urlpatterns = [
     path("reunions/<int:pk>/compte-rendu/etat/", minutes.status, name="reunion_pdf_status"),
     path("suivis/", reunions.suite_list, name="suite_list"),
     path("suivis/<int:pk>/modifier/", reunions.suite_update, name="suite_update"),
+    # Calls for projects
+    path("appels-a-projets/", aap.aap_list, name="aap_list"),
+    path("appels-a-projets/nouveau/", aap.aap_create, name="aap_create"),
+    path("appels-a-projets/mes-dossiers/", aap.mes_dossiers, name="mes_dossiers"),
+    path("appels-a-projets/<int:pk>/", aap.aap_detail, name="aap_detail"),
+    path("appels-a-projets/<int:pk>/modifier/", aap.aap_update, name="aap_update"),
+    path("appels-a-projets/<int:pk>/import/", aap.aap_import, name="aap_import"),
+    path("appels-a-projets/<int:pk>/comites/nouveau/", aap.comite_create, name="comite_create"),
+    path("appels-a-projets/comites/<int:pk>/", aap.comite_detail, name="comite_detail"),
+    path("appels-a-projets/comites/<int:pk>/modifier/", aap.comite_update, name="comite_update"),
+    path(
+        "appels-a-projets/dossiers/<int:pk>/instruction/",
+        aap.dossier_instruction,
+        name="dossier_instruction",
+    ),
+    path("appels-a-projets/dossiers/<int:pk>/statut/", aap.dossier_statut, name="dossier_statut"),
+    path(
+        "appels-a-projets/dossiers/<int:pk>/notification.pdf",
+        aap.dossier_notification,
+        name="dossier_notification",
+    ),
+    path("appels-a-projets/dossiers/<int:pk>/bilan/", aap.dossier_bilan, name="dossier_bilan"),
     # Contracts
     path("contrats/", contrats.contrat_list, name="contrat_list"),
     path("contrats/<int:pk>/", contrats.contrat_detail, name="contrat_detail"),

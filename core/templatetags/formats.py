@@ -48,3 +48,9 @@ def duree(value):
     if minutes or not heures:
         parts.append(f"{minutes} minute{'s' if minutes > 1 else ''}")
     return " ".join(parts)
+
+
+@register.filter
+def sum_of(items, attribute: str):
+    """The sum of one attribute over a list, missing values counted as 0: lines|sum_of:"vote"."""
+    return sum((getattr(item, attribute) or Decimal(0) for item in items), Decimal(0))

@@ -1,3 +1,14 @@
+from .aap import (
+    AppelAProjets,
+    AvisFinanceur,
+    Bilan,
+    BilanFinancement,
+    Comite,
+    DecisionComite,
+    Enveloppe,
+    Instruction,
+    TransitionStatut,
+)
 from .actions import Action, Document, Financement, IndicateurAction, ProgrammeActions
 from .contrats import ContratDeVille, NoeudStrategie, Tag
 from .instances import (
@@ -15,6 +26,15 @@ from .instances import (
 from .organisations import Contact, Organisation
 
 __all__ = [
+    "AppelAProjets",
+    "AvisFinanceur",
+    "Bilan",
+    "BilanFinancement",
+    "Comite",
+    "DecisionComite",
+    "Enveloppe",
+    "Instruction",
+    "TransitionStatut",
     "Action",
     "Decision",
     "DispositifConnexe",

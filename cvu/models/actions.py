@@ -219,6 +219,20 @@ class Action(models.Model):
         limit_choices_to={"role": "chef_projet"},
     )
     statut = models.CharField("statut", max_length=20, choices=Statut, default=Statut.DEPOSE)
+    appel = models.ForeignKey(
+        "cvu.AppelAProjets",
+        verbose_name="appel à projets",
+        on_delete=models.PROTECT,
+        related_name="dossiers",
+        null=True,
+        blank=True,
+    )
+    date_limite_bilan = models.DateField(
+        "date limite du bilan",
+        null=True,
+        blank=True,
+        help_text="Par défaut, le 30 juin qui suit la fin de l'exercice.",
+    )
     cout_total = money("coût total", default=ZERO)
     created_at = models.DateTimeField("créée le", auto_now_add=True)
     updated_at = models.DateTimeField("modifiée le", auto_now=True)
@@ -313,6 +327,7 @@ class Financement(models.Model):
     )
     annee = models.PositiveSmallIntegerField("année", validators=year_validators)
     montant_demande = money("montant demandé")
+    montant_propose = money("montant proposé", null=True, blank=True)
     montant_vote = money("montant voté", null=True, blank=True)
     montant_verse = money("montant versé", default=ZERO)
     history = HistoricalRecords()
@@ -331,6 +346,7 @@ class Financement(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(montant_demande__gte=0)
+                & (Q(montant_propose__isnull=True) | Q(montant_propose__gte=0))
                 & (Q(montant_vote__isnull=True) | Q(montant_vote__gte=0))
                 & Q(montant_verse__gte=0),
                 name="%(app_label)s_%(class)s_amounts_not_negative",

@@ -13,6 +13,7 @@ from ..filters import ActionFilterSet
 from ..forms import ActionForm, DocumentForm, FinancementFormSet, IndicateurFormSet
 from ..history import action_history
 from ..models import Action, Document, Financement, NoeudStrategie
+from .aap import dossier_panel
 
 PAGE_SIZE = 50
 
@@ -76,7 +77,7 @@ def action_list(request: HttpRequest) -> HttpResponse:
 def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
     action = get_object_or_404(
         Action.objects.visible_to(request.user)
-        .select_related("contrat", "programme", "porteur", "referent")
+        .select_related("contrat", "programme", "porteur", "referent", "appel")
         .prefetch_related(
             "qpvs",
             "tags",
@@ -102,6 +103,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_edit": can_edit,
         "document_form": DocumentForm() if can_edit else None,
         "history": action_history(action)[:50],
+        "cycle": dossier_panel(request, action) if action.appel_id else None,
     }
     return render(request, "cvu/action_detail.html", context)
 

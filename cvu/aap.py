@@ -1,0 +1,387 @@
+"""The call-for-projects cycle: a dossier's status workflow, envelopes, committee decisions."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from string import Template
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from core.templatetags.formats import euros
+
+from .models import (
+    Action,
+    AppelAProjets,
+    Comite,
+    DecisionComite,
+    Enveloppe,
+    Financement,
+    Organisation,
+    TransitionStatut,
+)
+from .models.aap import SEUIL_CONVENTION, default_bilan_deadline
+from .models.actions import ZERO
+
+S = Action.Statut
+
+# The cycle, in order; a dossier moves one step forward (or to a side exit) at a time.
+ORDER = [
+    S.DEPOSE,
+    S.EN_INSTRUCTION,
+    S.INSTRUIT,
+    S.AJOURNE,
+    S.PROGRAMME,
+    S.REFUSE,
+    S.NOTIFIE,
+    S.CONVENTIONNE,
+    S.EN_COURS,
+    S.BILAN_ATTENDU,
+    S.BILAN_RECU,
+    S.SOLDE,
+]
+NEXT = {
+    S.DEPOSE: [S.EN_INSTRUCTION],
+    S.EN_INSTRUCTION: [S.INSTRUIT],
+    S.INSTRUIT: [S.PROGRAMME, S.REFUSE, S.AJOURNE],
+    S.AJOURNE: [S.PROGRAMME, S.REFUSE],
+    S.PROGRAMME: [S.NOTIFIE],
+    S.NOTIFIE: [S.CONVENTIONNE, S.EN_COURS],
+    S.CONVENTIONNE: [S.EN_COURS],
+    S.EN_COURS: [S.BILAN_ATTENDU],
+    S.BILAN_ATTENDU: [S.BILAN_RECU],
+    S.BILAN_RECU: [S.SOLDE],
+}
+# Withdrawal is possible until the porteur is notified.
+WITHDRAWABLE = {S.DEPOSE, S.EN_INSTRUCTION, S.INSTRUIT, S.AJOURNE, S.PROGRAMME}
+# Decided by the funders' committee (on the committee page, or by the chef de service).
+COMMITTEE_DECISIONS = {S.PROGRAMME, S.REFUSE, S.AJOURNE}
+# A notified dossier whose bilan is still expected.
+AWAITING_BILAN = [S.NOTIFIE, S.CONVENTIONNE, S.EN_COURS, S.BILAN_ATTENDU]
+WAITING_INSTRUCTION = [S.DEPOSE, S.EN_INSTRUCTION]
+
+
+def letter_text(appel: AppelAProjets, values: dict) -> str:
+    """The call's notification letter with its $placeholders filled in (plain text)."""
+    return Template(appel.courrier_notification).safe_substitute(values)
+
+
+def label(statut: str) -> str:
+    return S(statut).label
+
+
+def allowed_next(action: Action) -> list[str]:
+    steps = list(NEXT.get(action.statut, []))
+    if action.statut in WITHDRAWABLE:
+        steps.append(S.RETIRE)
+    return steps
+
+
+def earlier_statuses(action: Action) -> list[str]:
+    """Where the chef de service may reopen a dossier to."""
+    if action.statut == S.RETIRE:
+        return [s for s in ORDER if s in WITHDRAWABLE]
+    if action.statut not in ORDER:
+        return []
+    return ORDER[: ORDER.index(action.statut)]
+
+
+# ---------------------------------------------------------------- rules
+
+
+def late_bilans(porteur: Organisation, *, exclude: Action | None = None):
+    """The porteur's dossiers whose bilan deadline has passed without a bilan."""
+    queryset = Action.objects.filter(
+        porteur=porteur,
+        statut__in=AWAITING_BILAN,
+        date_limite_bilan__lt=timezone.localdate(),
+    )
+    if exclude is not None:
+        queryset = queryset.exclude(pk=exclude.pk)
+    return queryset
+
+
+def conventions_required(action: Action) -> list[tuple[str, Decimal]]:
+    """Funders giving the porteur more than 23 000 € for one year, counting all its dossiers.
+
+    The threshold is per funder, beneficiary and year (décret n° 2001-495): two small grants
+    from one funder to one porteur in one year add up.
+    """
+    years = {f.annee for f in action.financements.all()}
+    rows = (
+        Financement.objects.filter(
+            action__porteur_id=action.porteur_id,
+            annee__in=years,
+            montant_vote__isnull=False,
+        )
+        .exclude(action__statut__in=[S.REFUSE, S.RETIRE])
+        .values("financeur__nom", "financeur__sigle", "annee")
+        .annotate(total=Sum("montant_vote"))
+        .order_by("financeur__nom", "annee")
+    )
+    return [
+        (f"{row['financeur__sigle'] or row['financeur__nom']} {row['annee']}", row["total"])
+        for row in rows
+        if row["total"] > SEUIL_CONVENTION
+    ]
+
+
+def _refuse(action: Action, vers: str) -> None:
+    steps = allowed_next(action)
+    possible = ", ".join(f"« {label(s)} »" for s in steps) or "aucune (dossier clos)"
+    backwards = (
+        vers in ORDER and action.statut in ORDER and ORDER.index(vers) < ORDER.index(action.statut)
+    )
+    reason = (
+        "revenir en arrière demande une réouverture motivée par le chef de service"
+        if backwards
+        else "les étapes du cycle ne peuvent pas être sautées"
+    )
+    raise ValidationError(
+        f"Un dossier « {label(action.statut)} » ne peut pas passer à « {label(vers)} » : "
+        f"{reason}. Étape(s) suivante(s) possible(s) : {possible}."
+    )
+
+
+def check_transition(action: Action, vers: str, *, user, motif: str = "") -> bool:
+    """Raises a French ValidationError if the move is not allowed; True if it is a derogation."""
+    if vers not in S.values:
+        raise ValidationError("Statut inconnu.")
+    if not Action.objects.editable_by(user).filter(pk=action.pk).exists():
+        raise PermissionDenied("Vous ne pouvez pas modifier ce dossier.")
+    manager = user.sees_everything_as_manager
+    if vers in COMMITTEE_DECISIONS and not manager:
+        raise PermissionDenied(
+            "La programmation est décidée en comité : seul le chef de service l'enregistre."
+        )
+    derogation = False
+    if vers not in allowed_next(action):
+        if manager and vers in earlier_statuses(action):
+            if not motif.strip():
+                raise ValidationError("Indiquez le motif de la réouverture du dossier.")
+            return True
+        _refuse(action, vers)
+    if vers == S.INSTRUIT:
+        instruction = getattr(action, "instruction", None)
+        if instruction is None or not instruction.complete:
+            raise ValidationError(
+                "L'instruction n'est pas terminée : notez les six critères de la grille et "
+                "donnez un avis."
+            )
+    if vers == S.PROGRAMME:
+        if not action.financements.filter(montant_vote__gt=0).exists():
+            raise ValidationError(
+                "Aucun montant voté : un dossier programmé reçoit un financement."
+            )
+        late = list(late_bilans(action.porteur, exclude=action)[:3])
+        if late:
+            titles = ", ".join(f"« {a.titre} » ({a.annee})" for a in late)
+            if not manager:
+                raise ValidationError(
+                    f"Le porteur n'a pas rendu le bilan de {titles} : ce dossier ne peut pas "
+                    "être programmé sans dérogation du chef de service."
+                )
+            if not motif.strip():
+                raise ValidationError(
+                    f"Le porteur n'a pas rendu le bilan de {titles} : indiquez le motif de la "
+                    "dérogation pour programmer ce dossier."
+                )
+            derogation = True
+    if vers == S.EN_COURS and action.statut == S.NOTIFIE:
+        required = conventions_required(action)
+        if required:
+            detail = ", ".join(f"{name} : {euros(amount)}" for name, amount in required)
+            raise ValidationError(
+                f"Une convention est obligatoire au-delà de 23 000 € par financeur et par an "
+                f"({detail}) : passez d'abord par « Conventionné »."
+            )
+    if vers == S.BILAN_RECU and not hasattr(action, "bilan"):
+        raise ValidationError("Saisissez d'abord le bilan reçu (page Bilan du dossier).")
+    return derogation
+
+
+@transaction.atomic
+def change_status(action: Action, vers: str, *, user, motif: str = "") -> TransitionStatut:
+    """Moves a dossier to `vers` after the checks; every move is dated, attributed and kept."""
+    action = Action.objects.select_for_update().get(pk=action.pk)
+    derogation = check_transition(action, vers, user=user, motif=motif)
+    transition = TransitionStatut.objects.create(
+        action=action,
+        de=action.statut,
+        vers=vers,
+        par=user,
+        motif=motif.strip(),
+        derogation=derogation,
+    )
+    action.statut = vers
+    fields = ["statut", "updated_at"]
+    if vers == S.NOTIFIE and action.date_limite_bilan is None:
+        action.date_limite_bilan = default_bilan_deadline(action)
+        fields.append("date_limite_bilan")
+    action.save(update_fields=fields)
+    return transition
+
+
+# ---------------------------------------------------------------- envelopes
+
+
+@dataclass
+class LigneEnveloppe:
+    financeur: Organisation
+    montant: Decimal | None  # None: the funder has no envelope in this call.
+    demande: Decimal = ZERO
+    propose: Decimal = ZERO
+    vote: Decimal = ZERO
+
+    @property
+    def reste(self) -> Decimal | None:
+        return None if self.montant is None else self.montant - self.vote
+
+    @property
+    def depasse(self) -> bool:
+        return self.montant is not None and self.vote > self.montant
+
+    @property
+    def taux(self) -> int | None:
+        if not self.montant:
+            return None
+        return min(int(self.vote * 100 / self.montant), 999)
+
+
+def _funding_lines(appel: AppelAProjets):
+    return Financement.objects.filter(action__appel=appel, annee=appel.annee).exclude(
+        action__statut__in=[S.RETIRE]
+    )
+
+
+def envelopes(appel: AppelAProjets, *, voted_override: dict | None = None) -> list[LigneEnveloppe]:
+    """Per funder: envelope, requested, proposed and voted (refused dossiers vote nothing).
+
+    voted_override maps financing-line pk to a voted amount not saved yet (committee preview).
+    """
+    lines: dict[int, LigneEnveloppe] = {}
+    for enveloppe in Enveloppe.objects.filter(appel=appel).select_related("financeur"):
+        lines[enveloppe.financeur_id] = LigneEnveloppe(enveloppe.financeur, enveloppe.montant)
+    totals = (
+        _funding_lines(appel)
+        .values("financeur")
+        .annotate(
+            demande=Coalesce(Sum("montant_demande"), ZERO),
+            propose=Coalesce(Sum("montant_propose"), ZERO),
+            vote=Coalesce(Sum("montant_vote", filter=~Q(action__statut=S.REFUSE)), ZERO),
+        )
+        .order_by()
+    )
+    missing = [row["financeur"] for row in totals if row["financeur"] not in lines]
+    for organisation in Organisation.objects.filter(pk__in=missing):
+        lines[organisation.pk] = LigneEnveloppe(organisation, None)
+    for row in totals:
+        line = lines[row["financeur"]]
+        line.demande, line.propose, line.vote = row["demande"], row["propose"], row["vote"]
+    if voted_override:
+        saved = _funding_lines(appel).filter(pk__in=voted_override).exclude(action__statut=S.REFUSE)
+        for pk, financeur_id, vote in saved.values_list("pk", "financeur", "montant_vote"):
+            lines[financeur_id].vote += (voted_override[pk] or ZERO) - (vote or ZERO)
+    return sorted(lines.values(), key=lambda line: (line.montant is None, line.financeur.nom))
+
+
+def dossiers_by_status(appel: AppelAProjets) -> list[dict]:
+    """Count and amounts requested / voted of the call's dossiers, per status in cycle order."""
+    rows = (
+        Financement.objects.filter(action__appel=appel, annee=appel.annee)
+        .values("action__statut")
+        .annotate(
+            demande=Coalesce(Sum("montant_demande"), ZERO), vote=Coalesce(Sum("montant_vote"), ZERO)
+        )
+        .order_by()
+    )
+    amounts = {row["action__statut"]: row for row in rows}
+    counts = defaultdict(int)
+    for statut in appel.dossiers.values_list("statut", flat=True):
+        counts[statut] += 1
+    return [
+        {
+            "statut": statut,
+            "label": label(statut),
+            "nombre": counts[statut],
+            "demande": amounts.get(statut, {}).get("demande", ZERO),
+            "vote": amounts.get(statut, {}).get("vote", ZERO),
+        }
+        for statut in [*ORDER, S.RETIRE]
+        if counts[statut]
+    ]
+
+
+# ---------------------------------------------------------------- the committee
+
+
+class EnvelopeOverrun(ValidationError):
+    """The committee's votes would exceed an envelope and nobody confirmed it."""
+
+
+@dataclass
+class LigneDecision:
+    action: Action
+    sens: str
+    commentaire: str
+    derogation: str
+    votes: dict[int, Decimal | None] = field(default_factory=dict)  # financing line pk -> amount
+
+
+def overruns(comite: Comite, lignes: list[LigneDecision]) -> list[LigneEnveloppe]:
+    override = {}
+    for ligne in lignes:
+        for pk, amount in ligne.votes.items():
+            override[pk] = ZERO if ligne.sens == DecisionComite.Sens.REFUSE else amount
+    return [line for line in envelopes(comite.appel, voted_override=override) if line.depasse]
+
+
+@transaction.atomic
+def committee_record(*, comite: Comite, lignes: list[LigneDecision], user, confirmed: bool) -> int:
+    """Records a committee's decisions in bulk: voted amounts, decision, status. All or nothing.
+
+    Raises ValidationError listing every problem; envelope overruns need `confirmed`.
+    """
+    if not user.sees_everything_as_manager:
+        raise PermissionDenied("Seul le chef de service enregistre les décisions du comité.")
+    exceeded = overruns(comite, lignes)
+    if exceeded and not confirmed:
+        raise EnvelopeOverrun(
+            [
+                f"L'enveloppe de {line.financeur} serait dépassée de "
+                f"{euros(line.vote - line.montant)} : cochez la confirmation pour enregistrer."
+                for line in exceeded
+            ]
+        )
+    errors = []
+    recorded = 0
+    for ligne in lignes:
+        action = ligne.action
+        if not ligne.sens:
+            continue
+        for pk, amount in ligne.votes.items():
+            vote = ZERO if ligne.sens == DecisionComite.Sens.REFUSE else amount
+            Financement.objects.filter(pk=pk, action=action).update(montant_vote=vote)
+        if action.statut != ligne.sens:
+            try:
+                change_status(action, ligne.sens, user=user, motif=ligne.derogation)
+            except ValidationError as error:
+                errors += [f"« {action.titre} » : {message}" for message in error.messages]
+                continue
+        DecisionComite.objects.update_or_create(
+            comite=comite,
+            action=action,
+            defaults={
+                "sens": ligne.sens,
+                "commentaire": ligne.commentaire,
+                "depassement_confirme": bool(exceeded),
+                "saisie_par": user,
+            },
+        )
+        recorded += 1
+    if errors:
+        raise ValidationError(errors)
+    return recorded

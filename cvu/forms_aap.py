@@ -1,0 +1,353 @@
+"""Forms of the call-for-projects cycle."""
+
+from django import forms
+from django.conf import settings
+from django.forms import inlineformset_factory, modelformset_factory
+
+from core.forms import CompactRowForm, MontantField, model_choices
+
+from . import dauphin
+from .models import (
+    Action,
+    AppelAProjets,
+    AvisFinanceur,
+    Bilan,
+    Comite,
+    ContratDeVille,
+    DecisionComite,
+    Enveloppe,
+    Financement,
+    IndicateurAction,
+    Instruction,
+    NoeudStrategie,
+    Organisation,
+    Reunion,
+)
+from .models.aap import CRITERES
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class AppelForm(forms.ModelForm):
+    class Meta:
+        model = AppelAProjets
+        fields = [
+            "nom",
+            "contrat",
+            "annee",
+            "date_ouverture",
+            "date_cloture",
+            "statut",
+            "orientations",
+            "conditions",
+            "signataire",
+            "courrier_notification",
+        ]
+        widgets = {
+            "date_ouverture": DATE,
+            "date_cloture": DATE,
+            "orientations": forms.SelectMultiple(attrs={"size": 8}),
+            "conditions": forms.Textarea(attrs={"rows": 3}),
+            "courrier_notification": forms.Textarea(attrs={"rows": 12}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contrat"].queryset = ContratDeVille.objects.all()
+        self.fields["orientations"].queryset = NoeudStrategie.objects.exclude(
+            niveau=NoeudStrategie.Niveau.AXE
+        ).select_related("contrat")
+        self.fields["orientations"].label_from_instance = lambda node: (
+            f"{node.contrat.annee_debut} · {node}"
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        contrat = cleaned.get("contrat")
+        if contrat and any(o.contrat_id != contrat.pk for o in cleaned.get("orientations") or []):
+            self.add_error("orientations", "Choisissez des orientations du contrat de l'appel.")
+        return cleaned
+
+
+class EnveloppeForm(CompactRowForm, forms.ModelForm):
+    montant = MontantField(label="Montant (€)")
+
+    class Meta:
+        model = Enveloppe
+        fields = ["financeur", "montant"]
+
+
+EnveloppeFormSet = inlineformset_factory(
+    AppelAProjets, Enveloppe, form=EnveloppeForm, extra=3, can_delete=True
+)
+
+
+def enveloppe_formset(*args, **kwargs):
+    formset = EnveloppeFormSet(
+        *args,
+        form_kwargs={"choices": {"financeur": model_choices(Organisation.objects.alphabetical())}},
+        **kwargs,
+    )
+    return formset
+
+
+# ---------------------------------------------------------------- Dauphin import
+
+
+class DauphinUploadForm(forms.Form):
+    fichier = forms.FileField(
+        label="Export Dauphin (.xlsx ou .csv)",
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
+    )
+
+    def clean_fichier(self):
+        upload = self.cleaned_data["fichier"]
+        dauphin.check_name(upload.name)
+        limit = settings.IMPORT_MAX_SIZE
+        if upload.size > limit:
+            raise forms.ValidationError(
+                f"Le fichier pèse {upload.size / 1_000_000:.1f} Mo : la limite est de "
+                f"{limit / 1_000_000:.0f} Mo."
+            )
+        self.content = upload.read()
+        self.table = dauphin.read_table(self.content)
+        return upload
+
+
+class MappingForm(forms.Form):
+    """Which column of the file holds what; guessed from the headers, corrected by the user."""
+
+    def __init__(self, *args, headers, funders, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", "— aucune —")] + [
+            (str(i), h or f"colonne {i + 1}") for i, h in enumerate(headers)
+        ]
+        for key, (label, required, _) in dauphin.FIELDS.items():
+            self.fields[key] = forms.TypedChoiceField(
+                label=label, choices=choices, required=required, coerce=int, empty_value=None
+            )
+        for funder in funders:
+            self.fields[f"financeur_{funder.pk}"] = forms.TypedChoiceField(
+                label=f"Montant demandé à {funder}",
+                choices=choices,
+                required=False,
+                coerce=int,
+                empty_value=None,
+            )
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-select form-select-sm"
+
+    def mapping(self) -> dict:
+        return dict(self.cleaned_data)
+
+
+# ---------------------------------------------------------------- instruction
+
+
+class InstructionForm(forms.ModelForm):
+    class Meta:
+        model = Instruction
+        fields = [name for key, _ in CRITERES for name in (f"{key}_note", f"{key}_commentaire")] + [
+            "avis",
+            "synthese",
+        ]
+        widgets = {
+            **{f"{key}_commentaire": forms.Textarea(attrs={"rows": 2}) for key, _ in CRITERES},
+            **{f"{key}_note": forms.NumberInput(attrs={"min": 0, "max": 3}) for key, _ in CRITERES},
+            "synthese": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def rows(self):
+        """The grid as (label, note field, comment field) for the template."""
+        return [(label, self[f"{key}_note"], self[f"{key}_commentaire"]) for key, label in CRITERES]
+
+
+class AvisFinanceurForm(CompactRowForm, forms.ModelForm):
+    class Meta:
+        model = AvisFinanceur
+        fields = ["financeur", "avis", "commentaire"]
+        widgets = {"commentaire": forms.TextInput}
+
+
+AvisFinanceurFormSet = inlineformset_factory(
+    Action, AvisFinanceur, form=AvisFinanceurForm, extra=2, can_delete=True
+)
+
+
+class ProposeForm(CompactRowForm, forms.ModelForm):
+    montant_propose = MontantField(label="Proposé (€)", required=False)
+
+    class Meta:
+        model = Financement
+        fields = ["montant_propose"]
+
+
+ProposeFormSet = modelformset_factory(Financement, form=ProposeForm, extra=0)
+
+
+# ---------------------------------------------------------------- status
+
+
+class TransitionForm(forms.Form):
+    vers = forms.ChoiceField(label="Nouveau statut", choices=Action.Statut.choices)
+    motif = forms.CharField(
+        label="Motif",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Obligatoire pour une réouverture ou une dérogation.",
+    )
+
+
+# ---------------------------------------------------------------- committee
+
+
+class ComiteForm(forms.ModelForm):
+    class Meta:
+        model = Comite
+        fields = ["date", "lieu", "reunion", "dossiers", "notes"]
+        widgets = {
+            "date": DATE,
+            "dossiers": forms.CheckboxSelectMultiple,
+            "notes": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, appel: AppelAProjets, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["dossiers"].queryset = (
+            appel.dossiers.exclude(statut=Action.Statut.RETIRE)
+            .select_related("porteur")
+            .order_by("titre")
+        )
+        self.fields["dossiers"].label_from_instance = lambda a: (
+            f"{a.titre} – {a.porteur} ({a.get_statut_display()})"
+        )
+        self.fields["reunion"].queryset = Reunion.objects.select_related("instance").order_by(
+            "-debut"
+        )[:200]
+        self.fields["reunion"].required = False
+
+
+class DecisionsForm(forms.Form):
+    """The committee's decisions in bulk: per dossier a decision and comment, per line a vote."""
+
+    confirmer = forms.BooleanField(
+        label="Je confirme le dépassement d'enveloppe signalé ci-dessus", required=False
+    )
+
+    def __init__(self, *args, dossiers, decisions: dict, late: set, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.dossiers = dossiers
+        self.late = late
+        sens_choices = [("", "— à décider —"), *DecisionComite.Sens.choices]
+        for action in dossiers:
+            decision = decisions.get(action.pk)
+            current = action.statut if action.statut in DecisionComite.Sens.values else ""
+            self.fields[f"sens_{action.pk}"] = forms.ChoiceField(
+                label="Décision",
+                choices=sens_choices,
+                required=False,
+                initial=decision.sens if decision else current,
+            )
+            self.fields[f"commentaire_{action.pk}"] = forms.CharField(
+                label="Commentaire",
+                required=False,
+                initial=decision.commentaire if decision else "",
+            )
+            if action.pk in late:
+                self.fields[f"derogation_{action.pk}"] = forms.CharField(
+                    label="Motif de dérogation (bilan en retard)", required=False
+                )
+            for line in action.lignes_appel:
+                self.fields[f"vote_{line.pk}"] = MontantField(
+                    label=f"Voté {line.financeur}",
+                    required=False,
+                    initial=line.montant_vote
+                    if line.montant_vote is not None
+                    else line.montant_propose,
+                )
+        for name, field in self.fields.items():
+            if name != "confirmer":
+                css = (
+                    "form-select form-select-sm"
+                    if isinstance(field, forms.ChoiceField)
+                    else ("form-control form-control-sm")
+                )
+                field.widget.attrs["class"] = css
+                field.widget.attrs.setdefault("aria-label", str(field.label))
+
+    def rows(self):
+        return [
+            {
+                "action": action,
+                "sens": self[f"sens_{action.pk}"],
+                "commentaire": self[f"commentaire_{action.pk}"],
+                "derogation": self[f"derogation_{action.pk}"] if action.pk in self.late else None,
+                "lignes": [(line, self[f"vote_{line.pk}"]) for line in action.lignes_appel],
+            }
+            for action in self.dossiers
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        for action in self.dossiers:
+            sens = cleaned.get(f"sens_{action.pk}")
+            if sens == DecisionComite.Sens.PROGRAMME:
+                votes = [cleaned.get(f"vote_{line.pk}") for line in action.lignes_appel]
+                if not any(votes):
+                    self.add_error(
+                        f"sens_{action.pk}",
+                        "Un dossier programmé reçoit au moins un montant voté.",
+                    )
+        return cleaned
+
+
+# ---------------------------------------------------------------- bilan
+
+
+class BilanForm(forms.ModelForm):
+    cout_realise = MontantField(label="Coût total réalisé (€)")
+    fichier = forms.FileField(
+        label="Cerfa 15059 (PDF, Word, Excel…)",
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.docx,.doc,.odt,.xlsx,.xls,.ods"}),
+    )
+
+    class Meta:
+        model = Bilan
+        fields = ["recu_le", "rapport", "cout_realise"]
+        widgets = {"recu_le": DATE, "rapport": forms.Textarea(attrs={"rows": 6})}
+
+    def __init__(self, *args, lignes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lignes = lignes
+        existing = {}
+        if self.instance.pk:
+            existing = {r.financement_id: r.montant_realise for r in self.instance.lignes.all()}
+        for line in lignes:
+            self.fields[f"realise_{line.pk}"] = MontantField(
+                label=f"Utilisé – {line.financeur}",
+                required=False,
+                initial=existing.get(line.pk),
+            )
+
+    def clean_fichier(self):
+        from .services import check_upload
+
+        upload = self.cleaned_data.get("fichier")
+        if upload:
+            self.content_type = check_upload(upload, max_size=settings.DOCUMENT_MAX_SIZE)
+        return upload
+
+    def rows(self):
+        return [(line, self[f"realise_{line.pk}"]) for line in self.lignes]
+
+
+class IndicateurRealiseForm(CompactRowForm, forms.ModelForm):
+    class Meta:
+        model = IndicateurAction
+        fields = ["realise"]
+
+
+IndicateurRealiseFormSet = modelformset_factory(
+    IndicateurAction, form=IndicateurRealiseForm, extra=0
+)

@@ -1,0 +1,622 @@
+"""The call for projects: list, page, Dauphin import, instruction, committee, notification, bilan."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, Prefetch, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from core.exports import FORMATS, export_response
+from core.pdf import render_pdf
+
+from .. import aap, dauphin, imports, services
+from ..forms_aap import (
+    AppelForm,
+    AvisFinanceurFormSet,
+    BilanForm,
+    ComiteForm,
+    DauphinUploadForm,
+    DecisionsForm,
+    IndicateurRealiseFormSet,
+    InstructionForm,
+    MappingForm,
+    ProposeFormSet,
+    TransitionForm,
+    enveloppe_formset,
+)
+from ..models import (
+    Action,
+    AppelAProjets,
+    Bilan,
+    BilanFinancement,
+    Comite,
+    DecisionComite,
+    Financement,
+    Instruction,
+)
+from ..models.aap import PLACEHOLDERS
+from ..models.actions import ZERO
+
+S = Action.Statut
+
+
+def _get_appel(request: HttpRequest, pk: int, *, write: bool = False) -> AppelAProjets:
+    appel = get_object_or_404(
+        AppelAProjets.objects.visible_to(request.user).select_related("contrat"), pk=pk
+    )
+    if write and not request.user.sees_everything_as_manager:
+        raise PermissionDenied("Seul le chef de service prépare les appels à projets.")
+    return appel
+
+
+def _get_dossier(request: HttpRequest, pk: int, *, write: bool = False) -> Action:
+    action = get_object_or_404(
+        Action.objects.visible_to(request.user)
+        .filter(appel__isnull=False)
+        .select_related("appel__contrat", "porteur", "referent"),
+        pk=pk,
+    )
+    if write and not Action.objects.editable_by(request.user).filter(pk=pk).exists():
+        raise PermissionDenied("Ce dossier relève d'un autre chef de projet.")
+    return action
+
+
+def _lines_of_year(appel: AppelAProjets):
+    return Financement.objects.filter(annee=appel.annee).select_related("financeur")
+
+
+# ---------------------------------------------------------------- calls
+
+
+def aap_list(request: HttpRequest) -> HttpResponse:
+    appels = (
+        AppelAProjets.objects.visible_to(request.user)
+        .select_related("contrat")
+        .annotate(
+            nb_dossiers=Count("dossiers", distinct=True),
+            nb_a_instruire=Count(
+                "dossiers", filter=Q(dossiers__statut__in=aap.WAITING_INSTRUCTION), distinct=True
+            ),
+        )
+        .order_by("-annee", "nom")
+    )
+    return render(
+        request,
+        "cvu/aap_list.html",
+        {"appels": appels, "can_create": request.user.sees_everything_as_manager},
+    )
+
+
+def _dossier_columns(funders):
+    columns = [
+        ("N° Dauphin", lambda a: a.numero_dauphin),
+        ("Intitulé", lambda a: a.titre),
+        ("Porteur", lambda a: str(a.porteur)),
+        ("SIRET", lambda a: a.porteur.siret),
+        ("Référent", lambda a: str(a.referent or "")),
+        ("Statut", lambda a: a.get_statut_display()),
+        ("Avis d'instruction", lambda a: _avis(a)),
+    ]
+    for funder in funders:
+        name = funder.sigle or funder.nom
+        columns += [
+            (f"{name} demandé", lambda a, pk=funder.pk: _amount(a, pk, "montant_demande")),
+            (f"{name} proposé", lambda a, pk=funder.pk: _amount(a, pk, "montant_propose")),
+            (f"{name} voté", lambda a, pk=funder.pk: _amount(a, pk, "montant_vote")),
+        ]
+    columns += [
+        ("Total demandé", lambda a: sum((f.montant_demande for f in a.lignes_appel), ZERO)),
+        ("Total voté", lambda a: sum((f.montant_vote or ZERO for f in a.lignes_appel), ZERO)),
+    ]
+    return columns
+
+
+def _avis(action: Action) -> str:
+    instruction = getattr(action, "instruction", None)
+    return instruction.get_avis_display() if instruction and instruction.avis else ""
+
+
+def _amount(action: Action, funder_pk: int, field: str):
+    for line in action.lignes_appel:
+        if line.financeur_id == funder_pk:
+            return getattr(line, field)
+    return None
+
+
+def _dossiers(appel: AppelAProjets):
+    return (
+        appel.dossiers.select_related("porteur", "referent", "instruction")
+        .prefetch_related(
+            Prefetch("financements", queryset=_lines_of_year(appel), to_attr="lignes_appel")
+        )
+        .order_by("titre")
+    )
+
+
+def aap_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    appel = _get_appel(request, pk)
+    envelopes = aap.envelopes(appel)
+    dossiers = _dossiers(appel)
+    statut = request.GET.get("statut", "")
+    if statut in S.values:
+        dossiers = dossiers.filter(statut=statut)
+    if request.GET.get("export") in FORMATS:
+        funders = [line.financeur for line in envelopes]
+        return export_response(
+            dossiers,
+            _dossier_columns(funders),
+            filename=f"programmation-{appel.annee}",
+            fmt=request.GET["export"],
+        )
+    context = {
+        "appel": appel,
+        "envelopes": envelopes,
+        "par_statut": aap.dossiers_by_status(appel),
+        "dossiers": dossiers,
+        "statut": statut,
+        "statuts": S.choices,
+        "comites": appel.comites.annotate(nb=Count("dossiers")).order_by("date"),
+        "orientations": appel.orientations.all(),
+        "can_manage": request.user.sees_everything_as_manager,
+        "can_import": request.user.sees_everything_as_manager,
+    }
+    return render(request, "cvu/aap_detail.html", context)
+
+
+def _appel_form_page(request: HttpRequest, appel: AppelAProjets | None) -> HttpResponse:
+    if not request.user.sees_everything_as_manager:
+        raise PermissionDenied("Seul le chef de service prépare les appels à projets.")
+    instance = appel or AppelAProjets()
+    data = request.POST if request.method == "POST" else None
+    form = AppelForm(data, instance=instance)
+    formset = enveloppe_formset(data, instance=instance, prefix="env")
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        with transaction.atomic():
+            saved = form.save()
+            formset.instance = saved
+            formset.save()
+        messages.success(request, f"Appel à projets « {saved} » enregistré.")
+        return redirect(saved)
+    return render(
+        request,
+        "cvu/aap_form.html",
+        {"form": form, "formset": formset, "appel": appel, "placeholders": PLACEHOLDERS},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def aap_create(request: HttpRequest) -> HttpResponse:
+    return _appel_form_page(request, None)
+
+
+@require_http_methods(["GET", "POST"])
+def aap_update(request: HttpRequest, pk: int) -> HttpResponse:
+    return _appel_form_page(request, _get_appel(request, pk, write=True))
+
+
+# ---------------------------------------------------------------- Dauphin import
+
+
+@require_http_methods(["GET", "POST"])
+def aap_import(request: HttpRequest, pk: int) -> HttpResponse:
+    """Upload → column mapping → preview → confirmation (one transaction)."""
+    appel = _get_appel(request, pk, write=True)
+    funders = dauphin.funders(appel)
+    context = {"appel": appel, "funders": funders, "max_size_mb": imports.max_size() // 1_000_000}
+    if request.method == "GET" or "token" not in request.POST:
+        form = DauphinUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            token = imports.store_upload(form.content, user=request.user)
+            mapping = dauphin.guess_mapping(form.table.headers, funders)
+            mapping_form = MappingForm(initial=mapping, headers=form.table.headers, funders=funders)
+            return render(
+                request,
+                "cvu/aap_import.html",
+                {**context, "token": token, "mapping_form": mapping_form, "table": form.table},
+            )
+        return render(request, "cvu/aap_import.html", {**context, "form": form})
+
+    token = request.POST["token"]
+    try:
+        content = imports.load_upload(token, user=request.user)
+    except FileNotFoundError:
+        messages.error(request, "Ce fichier n'est plus disponible : déposez-le à nouveau.")
+        return redirect("cvu:aap_import", pk=appel.pk)
+    if "annuler" in request.POST:
+        imports.discard_upload(token, user=request.user)
+        messages.info(request, "Import annulé : rien n'a été enregistré.")
+        return redirect(appel)
+    table = dauphin.read_table(content)
+    mapping_form = MappingForm(request.POST, headers=table.headers, funders=funders)
+    plan = None
+    if mapping_form.is_valid():
+        try:
+            plan = dauphin.plan_import(table=table, mapping=mapping_form.mapping(), appel=appel)
+        except ValidationError as error:
+            mapping_form.add_error(None, error)
+    if plan is not None and plan.ok and "confirmer" in request.POST:
+        dauphin.apply_import(plan=plan, appel=appel)
+        imports.discard_upload(token, user=request.user)
+        messages.success(
+            request,
+            f"Import terminé : {plan.created} dossier(s) créé(s), {plan.updated} mis à jour.",
+        )
+        return redirect(appel)
+    return render(
+        request,
+        "cvu/aap_import.html",
+        {**context, "token": token, "mapping_form": mapping_form, "table": table, "plan": plan},
+    )
+
+
+# ---------------------------------------------------------------- a dossier
+
+
+def dossier_panel(request: HttpRequest, action: Action) -> dict:
+    """What the action page shows of a dossier's cycle: next steps, history, links."""
+    can_edit = Action.objects.editable_by(request.user).filter(pk=action.pk).exists()
+    manager = request.user.sees_everything_as_manager
+    steps = [s for s in aap.allowed_next(action) if manager or s not in aap.COMMITTEE_DECISIONS]
+    return {
+        "can_edit": can_edit,
+        "steps": [(s, aap.label(s)) for s in steps] if can_edit else [],
+        "reopen": [(s, aap.label(s)) for s in aap.earlier_statuses(action)] if manager else [],
+        "transitions": action.transitions.select_related("par"),
+        "conventions": aap.conventions_required(action),
+        "late": list(aap.late_bilans(action.porteur, exclude=action)[:5]),
+        "bilan_en_retard": action.statut in aap.AWAITING_BILAN
+        and action.date_limite_bilan is not None
+        and action.date_limite_bilan < timezone.localdate(),
+        "can_notify": action.statut
+        not in (S.DEPOSE, S.EN_INSTRUCTION, S.INSTRUIT, S.AJOURNE, S.REFUSE, S.RETIRE),
+    }
+
+
+@require_POST
+def dossier_statut(request: HttpRequest, pk: int) -> HttpResponse:
+    action = _get_dossier(request, pk, write=True)
+    form = TransitionForm(request.POST)
+    if form.is_valid():
+        try:
+            aap.change_status(
+                action,
+                form.cleaned_data["vers"],
+                user=request.user,
+                motif=form.cleaned_data["motif"],
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request, f"Dossier passé au statut « {aap.label(form.cleaned_data['vers'])} »."
+            )
+    else:
+        messages.error(request, "Statut inconnu.")
+    return redirect(f"{action.get_absolute_url()}#cycle")
+
+
+@require_http_methods(["GET", "POST"])
+def dossier_instruction(request: HttpRequest, pk: int) -> HttpResponse:
+    action = _get_dossier(request, pk)
+    can_edit = Action.objects.editable_by(request.user).filter(pk=pk).exists()
+    if request.method == "POST" and not can_edit:
+        raise PermissionDenied("Ce dossier relève d'un autre chef de projet.")
+    instruction = Instruction.objects.filter(action=action).first() or Instruction(action=action)
+    data = request.POST if request.method == "POST" else None
+    form = InstructionForm(data, instance=instruction)
+    avis = AvisFinanceurFormSet(data, instance=action, prefix="avis")
+    propose = ProposeFormSet(
+        data, queryset=_lines_of_year(action.appel).filter(action=action), prefix="prop"
+    )
+    if request.method == "POST" and form.is_valid() and avis.is_valid() and propose.is_valid():
+        with transaction.atomic():
+            instruction = form.save(commit=False)
+            instruction.instruit_par = request.user
+            instruction.save()
+            for avis_form in avis.forms:
+                avis_form.instance.saisi_par = request.user
+            avis.save()
+            propose.save()
+            if action.statut == S.DEPOSE:
+                aap.change_status(action, S.EN_INSTRUCTION, user=request.user)
+        action.refresh_from_db()
+        if "terminer" in request.POST:
+            try:
+                aap.change_status(action, S.INSTRUIT, user=request.user)
+            except ValidationError as error:
+                messages.warning(
+                    request,
+                    "Instruction enregistrée, dossier non clos : " + " ".join(error.messages),
+                )
+                return redirect("cvu:dossier_instruction", pk=action.pk)
+            messages.success(request, "Instruction terminée : le dossier est instruit.")
+            return redirect(action)
+        messages.success(request, "Instruction enregistrée.")
+        return redirect("cvu:dossier_instruction", pk=action.pk)
+    if not can_edit:
+        for field in form.fields.values():
+            field.disabled = True
+    context = {
+        "action": action,
+        "form": form,
+        "avis": avis,
+        "propose": propose,
+        "can_edit": can_edit,
+        "instruction": instruction,
+    }
+    return render(request, "cvu/dossier_instruction.html", context)
+
+
+@require_GET
+def dossier_notification(request: HttpRequest, pk: int) -> HttpResponse:
+    """The notification letter as a PDF, from the call's letter template."""
+    action = _get_dossier(request, pk)
+    if action.statut in (S.DEPOSE, S.EN_INSTRUCTION, S.INSTRUIT, S.AJOURNE, S.REFUSE, S.RETIRE):
+        messages.error(request, "Le courrier de notification suit la programmation du dossier.")
+        return redirect(action)
+    lines = [
+        line for line in _lines_of_year(action.appel).filter(action=action) if line.montant_vote
+    ]
+    total = sum((line.montant_vote for line in lines), ZERO)
+    deadline = action.date_limite_bilan or aap.default_bilan_deadline(action)
+    from django.template.defaultfilters import date as date_filter
+
+    from core.templatetags.formats import euros
+
+    corps = aap.letter_text(
+        action.appel,
+        {
+            "porteur": str(action.porteur),
+            "action": action.titre,
+            "numero_dauphin": action.numero_dauphin or "—",
+            "exercice": action.periode,
+            "montant_total": euros(total),
+            "date_limite_bilan": date_filter(deadline, "j F Y"),
+            "appel": action.appel.nom,
+        },
+    )
+    pdf = render_pdf(
+        "cvu/pdf/notification.html",
+        {
+            "action": action,
+            "appel": action.appel,
+            "paragraphes": [p for p in corps.split("\n\n") if p.strip()],
+            "lignes": lines,
+            "total": total,
+            "conventions": aap.conventions_required(action),
+            "auteur": request.user.get_full_name() or request.user.email,
+        },
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    name = f"notification-{action.numero_dauphin or action.pk}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def dossier_bilan(request: HttpRequest, pk: int) -> HttpResponse:
+    action = _get_dossier(request, pk)
+    can_edit = Action.objects.editable_by(request.user).filter(pk=pk).exists()
+    if request.method == "POST" and not can_edit:
+        raise PermissionDenied("Ce dossier relève d'un autre chef de projet.")
+    if action.statut not in (*aap.AWAITING_BILAN, S.BILAN_RECU, S.SOLDE):
+        messages.error(request, "Un bilan se saisit pour un dossier notifié.")
+        return redirect(action)
+    bilan = Bilan.objects.filter(action=action).first() or Bilan(
+        action=action, recu_le=timezone.localdate()
+    )
+    lines = list(
+        action.financements.select_related("financeur").order_by("annee", "financeur__nom")
+    )
+    data = request.POST if request.method == "POST" else None
+    form = BilanForm(data, request.FILES or None, instance=bilan, lignes=lines)
+    indicateurs = IndicateurRealiseFormSet(data, queryset=action.indicateurs.all(), prefix="ind")
+    if request.method == "POST" and form.is_valid() and indicateurs.is_valid():
+        with transaction.atomic():
+            bilan = form.save(commit=False)
+            bilan.saisi_par = request.user
+            upload = form.cleaned_data.get("fichier")
+            if upload:
+                bilan.cerfa = services.document_add(
+                    action=action,
+                    upload=upload,
+                    user=request.user,
+                    content_type=form.content_type,
+                )
+            bilan.save()
+            for line in lines:
+                amount = form.cleaned_data.get(f"realise_{line.pk}")
+                if amount is None:
+                    BilanFinancement.objects.filter(bilan=bilan, financement=line).delete()
+                else:
+                    BilanFinancement.objects.update_or_create(
+                        financement=line, defaults={"bilan": bilan, "montant_realise": amount}
+                    )
+            indicateurs.save()
+            if action.statut in (S.EN_COURS, S.BILAN_ATTENDU, S.NOTIFIE, S.CONVENTIONNE):
+                path = {
+                    S.NOTIFIE: [S.EN_COURS, S.BILAN_ATTENDU, S.BILAN_RECU],
+                    S.CONVENTIONNE: [S.EN_COURS, S.BILAN_ATTENDU, S.BILAN_RECU],
+                    S.EN_COURS: [S.BILAN_ATTENDU, S.BILAN_RECU],
+                    S.BILAN_ATTENDU: [S.BILAN_RECU],
+                }[action.statut]
+                try:
+                    for step in path:
+                        aap.change_status(action, step, user=request.user)
+                        action.refresh_from_db()
+                except ValidationError as error:
+                    transaction.set_rollback(True)
+                    form.add_error(None, error)
+        if not form.errors:
+            messages.success(request, "Bilan enregistré.")
+            return redirect(f"{action.get_absolute_url()}#cycle")
+    if not can_edit:
+        for field in form.fields.values():
+            field.disabled = True
+    realised = {r.financement_id: r.montant_realise for r in bilan.lignes.all()} if bilan.pk else {}
+    comparison = []
+    for line in lines:
+        prevu, realise = line.montant_vote or ZERO, realised.get(line.pk)
+        comparison.append(
+            {
+                "line": line,
+                "field": form[f"realise_{line.pk}"],
+                "prevu": prevu,
+                "realise": realise,
+                "ecart": None if realise is None else realise - prevu,
+            }
+        )
+    context = {
+        "action": action,
+        "form": form,
+        "indicateurs": indicateurs,
+        "bilan": bilan if bilan.pk else None,
+        "comparison": comparison,
+        "can_edit": can_edit,
+        "deadline": action.date_limite_bilan or aap.default_bilan_deadline(action),
+    }
+    return render(request, "cvu/dossier_bilan.html", context)
+
+
+def mes_dossiers(request: HttpRequest) -> HttpResponse:
+    """The chef de projet's dossiers of every call, by what they wait for."""
+    today = timezone.localdate()
+    mine = (
+        Action.objects.visible_to(request.user)
+        .filter(appel__isnull=False, referent=request.user)
+        .select_related("appel", "porteur")
+        .order_by("appel__annee", "titre")
+    )
+    groups = [
+        ("À instruire", mine.filter(statut__in=aap.WAITING_INSTRUCTION), "instruction"),
+        ("Instruits, en attente du comité", mine.filter(statut__in=[S.INSTRUIT, S.AJOURNE]), ""),
+        ("À notifier", mine.filter(statut=S.PROGRAMME), "notification"),
+        (
+            "Bilans en retard",
+            mine.filter(statut__in=aap.AWAITING_BILAN, date_limite_bilan__lt=today),
+            "bilan",
+        ),
+        (
+            "Bilans attendus",
+            mine.filter(statut__in=aap.AWAITING_BILAN).exclude(date_limite_bilan__lt=today),
+            "bilan",
+        ),
+        ("Bilans reçus, à solder", mine.filter(statut=S.BILAN_RECU), ""),
+    ]
+    return render(
+        request,
+        "cvu/mes_dossiers.html",
+        {"groups": [(title, list(qs), link) for title, qs, link in groups]},
+    )
+
+
+# ---------------------------------------------------------------- the committee
+
+
+@require_http_methods(["GET", "POST"])
+def comite_create(request: HttpRequest, pk: int) -> HttpResponse:
+    appel = _get_appel(request, pk, write=True)
+    form = ComiteForm(
+        request.POST or None,
+        instance=Comite(appel=appel),
+        appel=appel,
+        initial={"dossiers": appel.dossiers.filter(statut__in=[S.INSTRUIT, S.AJOURNE])},
+    )
+    if request.method == "POST" and form.is_valid():
+        comite = form.save()
+        messages.success(request, f"{comite} créé.")
+        return redirect(comite)
+    return render(request, "cvu/comite_form.html", {"form": form, "appel": appel})
+
+
+@require_http_methods(["GET", "POST"])
+def comite_update(request: HttpRequest, pk: int) -> HttpResponse:
+    comite = get_object_or_404(Comite.objects.select_related("appel"), pk=pk)
+    appel = _get_appel(request, comite.appel_id, write=True)
+    form = ComiteForm(request.POST or None, instance=comite, appel=appel)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Comité enregistré.")
+        return redirect(comite)
+    return render(request, "cvu/comite_form.html", {"form": form, "appel": appel, "comite": comite})
+
+
+@require_http_methods(["GET", "POST"])
+def comite_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    comite = get_object_or_404(Comite.objects.select_related("appel__contrat", "reunion"), pk=pk)
+    appel = _get_appel(request, comite.appel_id)
+    manager = request.user.sees_everything_as_manager
+    if request.method == "POST" and not manager:
+        raise PermissionDenied("Seul le chef de service enregistre les décisions du comité.")
+    dossiers = list(
+        comite.dossiers.select_related("porteur", "referent", "instruction")
+        .prefetch_related(
+            Prefetch("financements", queryset=_lines_of_year(appel), to_attr="lignes_appel"),
+            "avis_financeurs__financeur",
+        )
+        .order_by("titre")
+    )
+    porteurs = {a.porteur_id for a in dossiers}
+    late_porteurs = set(
+        Action.objects.filter(
+            porteur_id__in=porteurs,
+            statut__in=aap.AWAITING_BILAN,
+            date_limite_bilan__lt=timezone.localdate(),
+        ).values_list("porteur_id", flat=True)
+    )
+    late = {a.pk for a in dossiers if a.porteur_id in late_porteurs}
+    decisions = {d.action_id: d for d in DecisionComite.objects.filter(comite=comite)}
+    form = DecisionsForm(
+        request.POST if request.method == "POST" else None,
+        dossiers=dossiers,
+        decisions=decisions,
+        late=late,
+    )
+    overrun_lines = []
+    if request.method == "POST" and form.is_valid():
+        lignes = [
+            aap.LigneDecision(
+                action=action,
+                sens=form.cleaned_data[f"sens_{action.pk}"],
+                commentaire=form.cleaned_data[f"commentaire_{action.pk}"],
+                derogation=form.cleaned_data.get(f"derogation_{action.pk}", ""),
+                votes={
+                    line.pk: form.cleaned_data[f"vote_{line.pk}"] for line in action.lignes_appel
+                },
+            )
+            for action in dossiers
+        ]
+        try:
+            count = aap.committee_record(
+                comite=comite,
+                lignes=lignes,
+                user=request.user,
+                confirmed=form.cleaned_data["confirmer"],
+            )
+        except ValidationError as error:
+            if isinstance(error, aap.EnvelopeOverrun):
+                overrun_lines = aap.overruns(comite, lignes)
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"{count} décision(s) enregistrée(s).")
+            return redirect(comite)
+    envelopes = aap.envelopes(appel)
+    funders = [line.financeur for line in envelopes]
+    rows = form.rows()
+    for row in rows:
+        by_funder = {line.financeur_id: (line, field) for line, field in row["lignes"]}
+        row["cells"] = [by_funder.get(funder.pk) for funder in funders]
+    context = {
+        "comite": comite,
+        "appel": appel,
+        "form": form,
+        "rows": rows,
+        "funders": funders,
+        "envelopes": envelopes,
+        "overrun_lines": overrun_lines,
+        "can_decide": manager,
+    }
+    return render(request, "cvu/comite_detail.html", context)
