@@ -3,15 +3,20 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
     Action,
+    AppelAProjets,
+    Bilan,
+    Comite,
     Contact,
     ContratDeVille,
     Decision,
     DispositifConnexe,
     Document,
     ElementPlanAction,
+    Enveloppe,
     Financement,
     IndicateurAction,
     Instance,
+    Instruction,
     NoeudStrategie,
     Organisation,
     PointOrdreDuJour,
@@ -19,6 +24,7 @@ from .models import (
     Reunion,
     SuiteADonner,
     Tag,
+    TransitionStatut,
     TypeInstance,
 )
 
@@ -173,3 +179,61 @@ class SuiteAdmin(admin.ModelAdmin):
     search_fields = ["quoi"]
     list_select_related = ["responsable", "responsable_contact"]
     raw_id_fields = ["reunion", "decision", "responsable_contact"]
+
+
+# ---------------------------------------------------------------- calls for projects
+
+
+class EnveloppeInline(admin.TabularInline):
+    model = Enveloppe
+    extra = 0
+    autocomplete_fields = ["financeur"]
+
+
+@admin.register(AppelAProjets)
+class AppelAProjetsAdmin(SimpleHistoryAdmin):
+    list_display = ["nom", "contrat", "annee", "statut", "date_ouverture", "date_cloture"]
+    list_filter = ["statut", "contrat"]
+    search_fields = ["nom"]
+    filter_horizontal = ["orientations"]
+    inlines = [EnveloppeInline]
+
+
+@admin.register(Comite)
+class ComiteAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "date", "lieu"]
+    list_filter = ["appel"]
+    raw_id_fields = ["dossiers", "reunion"]
+
+
+@admin.register(TransitionStatut)
+class TransitionStatutAdmin(admin.ModelAdmin):
+    """The cycle's history is kept as it happened: read only."""
+
+    list_display = ["action", "de", "vers", "par", "le", "derogation"]
+    list_filter = ["vers", "derogation"]
+    search_fields = ["action__titre", "action__numero_dauphin"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Instruction)
+class InstructionAdmin(SimpleHistoryAdmin):
+    list_display = ["action", "avis", "instruit_par", "updated_at"]
+    list_filter = ["avis"]
+    search_fields = ["action__titre"]
+    raw_id_fields = ["action"]
+
+
+@admin.register(Bilan)
+class BilanAdmin(SimpleHistoryAdmin):
+    list_display = ["action", "recu_le", "cout_realise"]
+    search_fields = ["action__titre"]
+    raw_id_fields = ["action", "cerfa"]

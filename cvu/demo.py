@@ -4,6 +4,7 @@ import random
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.db.models import Sum
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -607,3 +608,146 @@ def demo_gouvernance(*, users: dict) -> None:
                 statut="fait" if done else "a_faire",
                 fait_le=due if done else None,
             )
+
+
+# ---------------------------------------------------------------- calls for projects
+
+CRITERIA_KEYS = ["objectifs", "qpv", "public", "capacite", "faisabilite", "budget"]
+AFTER_INSTRUCTION = {
+    "instruit",
+    "programme",
+    "refuse",
+    "ajourne",
+    "notifie",
+    "conventionne",
+    "en_cours",
+    "bilan_attendu",
+    "bilan_recu",
+    "solde",
+}
+BILAN_DONE = {"bilan_recu", "solde"}
+
+
+def demo_appels(*, users: dict) -> None:
+    """One call per year of the current contract, its envelopes, instructions, a committee and
+    bilans, built over the demo actions that carry a Dauphin number. Idempotent."""
+    from .aap import AWAITING_BILAN
+    from .models import (
+        AppelAProjets,
+        Bilan,
+        Comite,
+        DecisionComite,
+        Enveloppe,
+        Instruction,
+        TransitionStatut,
+    )
+    from .models.aap import default_bilan_deadline
+
+    rng = random.Random(2026)
+    contrat = ContratDeVille.objects.filter(annee_debut__lte=2026, annee_fin__gte=2026).first()
+    if contrat is None:
+        return
+    for year in range(max(contrat.annee_debut, 2024), 2027):
+        appel, created = AppelAProjets.objects.get_or_create(
+            contrat=contrat,
+            annee=year,
+            defaults={
+                "nom": f"Appel à projets politique de la ville {year}",
+                "date_ouverture": date(year - 1, 10, 1),
+                "date_cloture": date(year - 1, 11, 30),
+                "statut": "ouvert" if year == 2026 else "programme",
+                "conditions": "Mention du soutien des financeurs sur tous les supports de "
+                "communication ; participation au bilan collectif de fin d'année.",
+            },
+        )
+        if not created:
+            continue
+        appel.orientations.set(contrat.noeuds.filter(niveau="orientation")[:6])
+        dossiers = list(
+            Action.objects.filter(contrat=contrat, annee=year)
+            .exclude(numero_dauphin="")
+            .select_related("referent")
+        )
+        Action.objects.filter(pk__in=[a.pk for a in dossiers]).update(appel=appel)
+        requested = (
+            Financement.objects.filter(action__in=dossiers, annee=year)
+            .values("financeur")
+            .annotate(total=Sum("montant_demande"))
+        )
+        Enveloppe.objects.bulk_create(
+            Enveloppe(
+                appel=appel,
+                financeur_id=row["financeur"],
+                montant=(row["total"] * Decimal("0.85")).quantize(Decimal("1000")),
+            )
+            for row in requested
+        )
+        instructions, transitions, decisions = [], [], []
+        for action in dossiers:
+            if action.statut in AFTER_INSTRUCTION:
+                notes = {f"{key}_note": rng.randint(1, 3) for key in CRITERIA_KEYS}
+                avis = (
+                    "defavorable"
+                    if action.statut == "refuse"
+                    else rng.choice(["favorable", "favorable", "reserve"])
+                )
+                instructions.append(
+                    Instruction(
+                        action=action,
+                        avis=avis,
+                        synthese="Dossier examiné selon la grille commune (démonstration).",
+                        instruit_par=action.referent,
+                        **notes,
+                    )
+                )
+            if action.statut != "depose" and action.referent:
+                transitions.append(
+                    TransitionStatut(
+                        action=action,
+                        de="depose",
+                        vers=action.statut,
+                        par=action.referent,
+                        motif="Reprise de l'historique (données de démonstration).",
+                    )
+                )
+        Instruction.objects.bulk_create(instructions)
+        TransitionStatut.objects.bulk_create(transitions)
+        awaiting = [a for a in dossiers if a.statut in AWAITING_BILAN or a.statut in BILAN_DONE]
+        for action in awaiting:
+            action.date_limite_bilan = default_bilan_deadline(action)
+        Action.objects.bulk_update(awaiting, ["date_limite_bilan"])
+        comite = Comite.objects.create(
+            appel=appel,
+            date=date(year, 3, 20),
+            lieu="Hôtel d'agglomération, Montbéliard",
+            notes="Comité des financeurs (démonstration).",
+        )
+        on_agenda = [a for a in dossiers if a.statut in AFTER_INSTRUCTION]
+        comite.dossiers.set(on_agenda)
+        for action in on_agenda:
+            sens = (
+                action.statut
+                if action.statut in ("refuse", "ajourne")
+                else "programme"
+                if action.statut != "instruit"
+                else None
+            )
+            if sens:
+                decisions.append(
+                    DecisionComite(
+                        comite=comite, action=action, sens=sens, saisie_par=users["service"]
+                    )
+                )
+        DecisionComite.objects.bulk_create(decisions)
+        Bilan.objects.bulk_create(
+            Bilan(
+                action=action,
+                recu_le=date(year + 1, 5, rng.randint(1, 28)),
+                rapport="Objectifs atteints pour l'essentiel ; fréquentation en hausse "
+                "(démonstration).",
+                cout_realise=action.cout_total,
+                saisi_par=action.referent,
+            )
+            for action in dossiers
+            if action.statut in BILAN_DONE
+        )

@@ -82,13 +82,13 @@ EnveloppeFormSet = inlineformset_factory(
 )
 
 
-def enveloppe_formset(*args, **kwargs):
-    formset = EnveloppeFormSet(
+def with_funders(formset_class, *args, **kwargs):
+    """A formset whose rows choose a funder, the funders' list computed once for all rows."""
+    return formset_class(
         *args,
         form_kwargs={"choices": {"financeur": model_choices(Organisation.objects.alphabetical())}},
         **kwargs,
     )
-    return formset
 
 
 # ---------------------------------------------------------------- Dauphin import
@@ -258,13 +258,24 @@ class DecisionsForm(forms.Form):
                     label="Motif de dérogation (bilan en retard)", required=False
                 )
             for line in action.lignes_appel:
-                self.fields[f"vote_{line.pk}"] = MontantField(
+                field = MontantField(
                     label=f"Voté {line.financeur}",
                     required=False,
                     initial=line.montant_vote
                     if line.montant_vote is not None
                     else line.montant_propose,
                 )
+                # Read by static/js/comite.js to update the envelopes while typing.
+                field.widget.attrs.update(
+                    {
+                        "data-vote-input": "",
+                        "data-financeur": line.financeur_id,
+                        "data-saved": str(line.montant_vote or 0),
+                        "data-refused": "1" if action.statut == "refuse" else "",
+                        "aria-label": f"Voté par {line.financeur} – {action.titre}",
+                    }
+                )
+                self.fields[f"vote_{line.pk}"] = field
         for name, field in self.fields.items():
             if name != "confirmer":
                 css = (
@@ -272,7 +283,9 @@ class DecisionsForm(forms.Form):
                     if isinstance(field, forms.ChoiceField)
                     else ("form-control form-control-sm")
                 )
-                field.widget.attrs["class"] = css
+                field.widget.attrs["class"] = css + (
+                    " text-end mt-1" if name.startswith("vote_") else ""
+                )
                 field.widget.attrs.setdefault("aria-label", str(field.label))
 
     def rows(self):

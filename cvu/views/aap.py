@@ -20,12 +20,13 @@ from ..forms_aap import (
     ComiteForm,
     DauphinUploadForm,
     DecisionsForm,
+    EnveloppeFormSet,
     IndicateurRealiseFormSet,
     InstructionForm,
     MappingForm,
     ProposeFormSet,
     TransitionForm,
-    enveloppe_formset,
+    with_funders,
 )
 from ..models import (
     Action,
@@ -172,7 +173,7 @@ def _appel_form_page(request: HttpRequest, appel: AppelAProjets | None) -> HttpR
     instance = appel or AppelAProjets()
     data = request.POST if request.method == "POST" else None
     form = AppelForm(data, instance=instance)
-    formset = enveloppe_formset(data, instance=instance, prefix="env")
+    formset = with_funders(EnveloppeFormSet, data, instance=instance, prefix="env")
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         with transaction.atomic():
             saved = form.save()
@@ -307,7 +308,7 @@ def dossier_instruction(request: HttpRequest, pk: int) -> HttpResponse:
     instruction = Instruction.objects.filter(action=action).first() or Instruction(action=action)
     data = request.POST if request.method == "POST" else None
     form = InstructionForm(data, instance=instruction)
-    avis = AvisFinanceurFormSet(data, instance=action, prefix="avis")
+    avis = with_funders(AvisFinanceurFormSet, data, instance=action, prefix="avis")
     propose = ProposeFormSet(
         data, queryset=_lines_of_year(action.appel).filter(action=action), prefix="prop"
     )

@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from cvu.models import Instance, Reunion, TypeInstance
 from participation.models import ConseilCitoyen, Membre, TypeParticipation
-from tests.cvu.factories import ActionFactory
+from tests.cvu.aap_factories import AppelFactory, ComiteFactory
+from tests.cvu.factories import ActionFactory, FinancementFactory
 from tests.quartiers.factories import ObservationFactory, ValeurIndicateurFactory
 
 FORM = re.compile(r"<form\b[^>]*method=\"post\"[^>]*>(.*?)</form>", re.S | re.I)
@@ -38,6 +39,11 @@ def test_post_forms_have_a_csrf_token(client, manager, qpv, commune):
         mandat_debut=date(2025, 1, 1),
         base_legale="mission_publique",
     )
+    appel = AppelFactory(contrat=action.contrat)
+    dossier = ActionFactory(contrat=appel.contrat, appel=appel, qpvs=[qpv], statut="en_cours")
+    FinancementFactory(action=dossier)
+    comite = ComiteFactory(appel=appel)
+    comite.dossiers.set([dossier])
     urls = [
         "/comptes/mot-de-passe/",
         "/comptes/preferences/",
@@ -65,6 +71,15 @@ def test_post_forms_have_a_csrf_token(client, manager, qpv, commune):
         f"/participation/membres/{membre.pk}/effacer/",
         "/participation/demarches/nouvelle/",
         "/participation/charte/nouvelle-version/",
+        "/appels-a-projets/nouveau/",
+        f"/appels-a-projets/{appel.pk}/modifier/",
+        f"/appels-a-projets/{appel.pk}/import/",
+        f"/appels-a-projets/{appel.pk}/comites/nouveau/",
+        comite.get_absolute_url(),
+        f"/appels-a-projets/comites/{comite.pk}/modifier/",
+        f"/appels-a-projets/dossiers/{dossier.pk}/instruction/",
+        f"/appels-a-projets/dossiers/{dossier.pk}/bilan/",
+        dossier.get_absolute_url(),
     ]
     client.force_login(manager)
     for url in urls:

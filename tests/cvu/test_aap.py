@@ -764,3 +764,26 @@ def test_call_and_committee_pages_query_counts_do_not_grow(client, manager, appe
     )
     assert small == large
     assert small[0] < 20 and small[1] < 25
+
+
+def test_dossier_pages_query_counts_do_not_grow(client, editor, appel, dossier, etat, pma):
+    client.force_login(editor)
+    urls = [
+        reverse("cvu:mes_dossiers"),
+        reverse("cvu:dossier_instruction", args=[dossier.pk]),
+        dossier.get_absolute_url(),
+    ]
+    small = [_queries(client, url) for url in urls]
+    for n in range(30):
+        other = ActionFactory(
+            contrat=appel.contrat, appel=appel, referent=editor, porteur=dossier.porteur
+        )
+        FinancementFactory(action=other, financeur=pma, montant_demande=100)
+        AvisFinanceur.objects.create(
+            action=dossier, financeur=OrganisationFactory(), avis="favorable"
+        ) if n < 5 else None
+        TransitionStatut.objects.create(
+            action=dossier, de="depose", vers="en_instruction", par=editor
+        )
+    large = [_queries(client, url) for url in urls]
+    assert small == large

@@ -196,3 +196,60 @@ def test_chef_de_projet_adds_a_member_and_takes_training_attendance(
     page.get_by_role("button", name="Enregistrer").click()
     page.get_by_text("Inscriptions et présences enregistrées.").wait_for()
     assert Inscription.objects.get(membre=awa).presence == "present"
+
+
+def test_instruction_then_committee_with_live_envelope(page, live_server, editor, manager, qpv):
+    """The chef de projet instructs a dossier; the chef de service sees the envelope shrink as
+    they type the voted amount, confirms an overrun and records the decision."""
+    from decimal import Decimal
+
+    from cvu.models import Action
+    from tests.cvu.aap_factories import AppelFactory, ComiteFactory, EnveloppeFactory
+    from tests.cvu.factories import ActionFactory, FinancementFactory, OrganisationFactory
+
+    etat = OrganisationFactory(nom="Préfecture du Doubs", sigle="DDETS", type="etat")
+    appel = AppelFactory()
+    EnveloppeFactory(appel=appel, financeur=etat, montant=Decimal("10000.00"))
+    dossier = ActionFactory(
+        contrat=appel.contrat, appel=appel, titre="Jardins partagés", qpvs=[qpv], referent=editor
+    )
+    FinancementFactory(action=dossier, financeur=etat, montant_demande=Decimal("12000.00"))
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    _log_in(page, live_server, editor.email)
+    page.goto(f"{live_server.url}{dossier.get_absolute_url()}")
+    page.get_by_role("link", name="Instruction").click()
+    for label in (
+        "Adéquation aux objectifs du contrat",
+        "Présence dans les QPV",
+        "Public visé",
+        "Capacité du porteur",
+        "Faisabilité et calendrier",
+        "Réalisme du budget",
+    ):
+        page.get_by_label(label, exact=True).fill("2")
+    page.get_by_label("Avis du chef de projet").select_option("favorable")
+    page.get_by_role("button", name="Enregistrer et terminer l'instruction").click()
+    page.get_by_text("Instruction terminée : le dossier est instruit.").wait_for()
+
+    comite = ComiteFactory(appel=appel)
+    comite.dossiers.set([dossier])
+    page.get_by_role("button", name=editor.get_full_name()).click()
+    page.get_by_role("button", name="Se déconnecter").click()
+    _log_in(page, live_server, manager.email)
+    page.goto(f"{live_server.url}{comite.get_absolute_url()}")
+    vote = page.get_by_label("Voté par Préfecture du Doubs (DDETS) – Jardins partagés")
+    vote.fill("11 000")
+    reste = page.locator("tr[data-financeur] [data-reste-cell]")
+    assert "-1 000,00" in reste.inner_text().replace("\u202f", " ").replace("\xa0", " ")
+    page.get_by_label("Décision").select_option("programme")
+    page.get_by_role("button", name="Enregistrer les décisions").click()
+    page.get_by_text("Dépassement d'enveloppe.").wait_for()
+    page.get_by_label("Je confirme le dépassement d'enveloppe signalé ci-dessus").check()
+    page.get_by_role("button", name="Enregistrer les décisions").click()
+    page.get_by_text("1 décision(s) enregistrée(s).").wait_for()
+    dossier.refresh_from_db()
+    assert dossier.statut == Action.Statut.PROGRAMME
+    assert dossier.financements.get().montant_vote == Decimal("11000.00")
+    assert errors == []

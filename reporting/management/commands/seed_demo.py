@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from comptes.demo import demo_users
-from cvu.demo import demo_contrat, demo_gouvernance
+from cvu.demo import demo_appels, demo_contrat, demo_gouvernance
 from participation.demo import demo_participation
 from quartiers.demo import demo_territoire
 from quartiers.models import Commune, Qpv
@@ -39,6 +39,7 @@ class Command(BaseCommand):
             users = demo_users(password=password)
             demo_territoire(users=users)
             demo_contrat(users=users)
+            demo_appels(users=users)
             demo_gouvernance(users=users)
             demo_participation(users=users)
         self.stdout.write(
