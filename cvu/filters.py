@@ -1,11 +1,13 @@
 import django_filters
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.utils import timezone
 
 from quartiers.models import Commune, Qpv, Secteur
 
 from .models import (
     Action,
+    AppelAProjets,
     ContratDeVille,
     Instance,
     NoeudStrategie,
@@ -74,6 +76,15 @@ class ActionFilterSet(django_filters.FilterSet):
         queryset=get_user_model().objects.filter(role="chef_projet"),
         empty_label="Tous",
     )
+    appel = django_filters.ModelChoiceFilter(
+        label="Appel à projets", queryset=AppelAProjets.objects.all(), empty_label="Tous"
+    )
+    bilan = django_filters.ChoiceFilter(
+        label="Bilan",
+        choices=[("en_retard", "En retard"), ("attendu", "Attendu, dans les délais")],
+        empty_label="Tous",
+        method="filter_bilan",
+    )
     secteur = django_filters.ModelChoiceFilter(
         label="Secteur",
         field_name="qpvs__communes__secteur",
@@ -124,6 +135,15 @@ class ActionFilterSet(django_filters.FilterSet):
                 noeudstrategie_id__in=_descendants(value)
             ).values("action_id")
         )
+
+    def filter_bilan(self, queryset, name, value):
+        from .aap import AWAITING_BILAN
+
+        today = timezone.localdate()
+        awaiting = queryset.filter(statut__in=AWAITING_BILAN, date_limite_bilan__isnull=False)
+        if value == "en_retard":
+            return awaiting.filter(date_limite_bilan__lt=today)
+        return awaiting.filter(date_limite_bilan__gte=today)
 
 
 class OrganisationFilterSet(django_filters.FilterSet):

@@ -33,6 +33,7 @@ class ActionForm(forms.ModelForm):
             "annee_fin",
             "appel",
             "statut",
+            "date_limite_bilan",
             "numero_dauphin",
             "referent",
             "qpvs",
@@ -45,6 +46,7 @@ class ActionForm(forms.ModelForm):
             "resultats_attendus",
         ]
         widgets = {
+            "date_limite_bilan": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "qpvs": forms.SelectMultiple(attrs={"size": 6}),
             "objectifs": forms.SelectMultiple(attrs={"size": 8}),
             "tags": forms.CheckboxSelectMultiple,

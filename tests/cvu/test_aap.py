@@ -342,10 +342,39 @@ def test_status_change_by_another_sector_is_403(client, dossier, outsider):
 
 
 def test_action_form_cannot_bypass_the_cycle(client, dossier, editor):
-    from cvu.forms import ActionForm
+    from tests.cvu.test_actions import _form_data
 
-    form = ActionForm(instance=dossier)
-    assert form.fields["statut"].disabled and form.fields["appel"].disabled
+    client.force_login(editor)
+    data = _form_data(dossier, statut="solde", date_limite_bilan="2027-09-30")
+    response = client.post(reverse("cvu:action_update", args=[dossier.pk]), data)
+    assert response.status_code == 302
+    dossier.refresh_from_db()
+    assert dossier.statut == S.DEPOSE  # the posted status is ignored
+    assert dossier.date_limite_bilan == date(2027, 9, 30)  # the deadline may be set by hand
+
+
+def test_new_dossier_of_a_call_must_start_depose(client, editor, appel, qpv, etat):
+    from tests.cvu.test_actions import _form_data
+
+    action = ActionFactory(contrat=appel.contrat, qpvs=[qpv], referent=editor)
+    FinancementFactory(action=action, financeur=etat)
+    data = _form_data(action, appel=appel.pk, statut="programme")
+    client.force_login(editor)
+    response = client.post(reverse("cvu:action_update", args=[action.pk]), data)
+    assert "commence « Déposé »" in page(response)
+    data["statut"] = "depose"
+    assert client.post(reverse("cvu:action_update", args=[action.pk]), data).status_code == 302
+    action.refresh_from_db()
+    assert action.appel == appel
+
+
+def test_action_list_filters_late_bilans_and_calls(client, manager, dossier, appel, editor):
+    late = _late_dossier(dossier.porteur, appel, editor)
+    client.force_login(manager)
+    response = client.get(reverse("cvu:action_list"), {"bilan": "en_retard"})
+    assert late.titre in page(response) and dossier.titre not in page(response)
+    response = client.get(reverse("cvu:action_list"), {"appel": appel.pk})
+    assert dossier.titre in page(response) and late.titre not in page(response)
 
 
 # ---------------------------------------------------------------- bilans and conventions

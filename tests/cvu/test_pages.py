@@ -231,8 +231,8 @@ def test_action_list_queries(
 ):
     _actions(size, contrat, qpv, etat, objectif)
     client.force_login(reader)
-    # session, user, count, rows with totals, QPVs, totals, and the choices of 9 filters
-    with django_assert_num_queries(15):
+    # session, user, count, rows with totals, QPVs, totals, and the choices of 10 filters
+    with django_assert_num_queries(16):
         assert client.get("/actions/").status_code == 200
 
 
