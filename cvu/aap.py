@@ -331,11 +331,17 @@ class LigneDecision:
     votes: dict[int, Decimal | None] = field(default_factory=dict)  # financing line pk -> amount
 
 
+NOT_VOTED = {DecisionComite.Sens.REFUSE, DecisionComite.Sens.AJOURNE}
+
+
 def overruns(comite: Comite, lignes: list[LigneDecision]) -> list[LigneEnveloppe]:
+    """The envelopes the decided rows would exceed (rows left undecided change nothing)."""
     override = {}
     for ligne in lignes:
+        if not ligne.sens:
+            continue
         for pk, amount in ligne.votes.items():
-            override[pk] = ZERO if ligne.sens == DecisionComite.Sens.REFUSE else amount
+            override[pk] = None if ligne.sens in NOT_VOTED else amount
     return [line for line in envelopes(comite.appel, voted_override=override) if line.depasse]
 
 
@@ -363,7 +369,8 @@ def committee_record(*, comite: Comite, lignes: list[LigneDecision], user, confi
         if not ligne.sens:
             continue
         for pk, amount in ligne.votes.items():
-            vote = ZERO if ligne.sens == DecisionComite.Sens.REFUSE else amount
+            # A refused or postponed dossier gets no vote.
+            vote = None if ligne.sens in NOT_VOTED else amount
             Financement.objects.filter(pk=pk, action=action).update(montant_vote=vote)
         if action.statut != ligne.sens:
             try:

@@ -338,8 +338,9 @@ def dossier_instruction(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, "Instruction enregistrée.")
         return redirect("cvu:dossier_instruction", pk=action.pk)
     if not can_edit:
-        for field in form.fields.values():
-            field.disabled = True
+        for read_only in [form, *propose.forms]:
+            for field in read_only.fields.values():
+                field.disabled = True
     context = {
         "action": action,
         "form": form,

@@ -26,7 +26,8 @@
     table.querySelectorAll("[data-vote-input]").forEach(function (input) {
       var funder = input.dataset.financeur;
       var saved = input.dataset.refused ? 0 : parse(input.dataset.saved);
-      var typed = decisionOf(input) === "refuse" ? 0 : parse(input.value);
+      var decision = decisionOf(input);
+      var typed = decision === "refuse" || decision === "ajourne" ? 0 : parse(input.value);
       delta[funder] = (delta[funder] || 0) + typed - saved;
     });
     envelopes.querySelectorAll("tr[data-financeur]").forEach(function (row) {

@@ -816,3 +816,28 @@ def test_dossier_pages_query_counts_do_not_grow(client, editor, appel, dossier, 
         )
     large = [_queries(client, url) for url in urls]
     assert small == large
+
+
+def test_postponed_and_refused_dossiers_get_no_vote(client, manager, appel, dossier, etat):
+    other = ActionFactory(contrat=appel.contrat, appel=appel, statut=S.INSTRUIT)
+    other_line = FinancementFactory(action=other, financeur=etat, montant_demande=4000)
+    dossier.statut = S.INSTRUIT
+    dossier.save()
+    comite = ComiteFactory(appel=appel)
+    comite.dossiers.set([dossier, other])
+    line = dossier.financements.get()
+    client.force_login(manager)
+    response = client.post(
+        comite.get_absolute_url(),
+        {
+            f"sens_{dossier.pk}": "ajourne",
+            f"vote_{line.pk}": "60 000",  # typed, but postponed: no vote, no overrun
+            f"sens_{other.pk}": "refuse",
+            f"vote_{other_line.pk}": "4 000",
+        },
+    )
+    assert response.status_code == 302
+    line.refresh_from_db()
+    other_line.refresh_from_db()
+    assert line.montant_vote is None and other_line.montant_vote is None
+    assert set(Action.objects.values_list("statut", flat=True)) == {S.AJOURNE, S.REFUSE}
