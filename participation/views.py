@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from core.exports import FORMATS, export_response
 from core.forms import save_if_editable
 from cvu.models import Reunion
 
@@ -67,10 +68,30 @@ def _membre(request: HttpRequest, pk: int) -> Membre:
 # ---------------------------------------------------------------- councils
 
 
+# Counts only: members' identities never leave through a list export.
+CONSEIL_COLUMNS = [
+    ("Instance de participation", lambda r: r["conseil"].nom),
+    ("Type", lambda r: str(r["conseil"].type)),
+    ("Commune", lambda r: r["conseil"].commune.nom if r["conseil"].commune else ""),
+    ("QPV", lambda r: ", ".join(q.nom for q in r["conseil"].qpvs.all())),
+    ("Membres actifs", lambda r: r["stats"]["total"]),
+    ("Femmes", lambda r: r["stats"]["femmes"]),
+    ("Résidents des QPV", lambda r: r["stats"]["residents"]),
+    ("Représentativité", lambda r: LIBELLES_ETAT.get(r["etat"], r["etat"])),
+    (
+        "Points d'attention",
+        lambda r: " ; ".join(f"{x.label} : {x.raison}" for x in r["regles"] if x.statut != "vert"),
+    ),
+]
+LIBELLES_ETAT = {"vert": "conforme", "orange": "à surveiller", "rouge": "non conforme"}
+
+
 def conseil_list(request: HttpRequest) -> HttpResponse:
+    queryset = ConseilCitoyen.objects.visible_to(request.user)
+    if request.GET.get("secteur") == "mien":
+        queryset = queryset.filter(pk__in=ConseilCitoyen.objects.editable_by(request.user))
     conseils = list(
-        ConseilCitoyen.objects.visible_to(request.user)
-        .select_related("type", "commune")
+        queryset.select_related("type", "commune")
         .prefetch_related("qpvs", "membres")
         .order_by("commune__nom", "nom")
     )
@@ -94,6 +115,10 @@ def conseil_list(request: HttpRequest) -> HttpResponse:
                 "stats": services.counts(membres),
                 "mine": conseil.pk in mine,
             }
+        )
+    if request.GET.get("export") in FORMATS:
+        return export_response(
+            rows, CONSEIL_COLUMNS, filename="conseils", fmt=request.GET["export"]
         )
     return render(
         request,
@@ -298,6 +323,21 @@ def steering_attendance(request: HttpRequest, pk: int) -> HttpResponse:
 # ---------------------------------------------------------------- démarches
 
 
+DEMARCHE_COLUMNS = [
+    ("Démarche", lambda d: d.titre),
+    ("Type", lambda d: d.get_type_display()),
+    ("Initiateur", lambda d: d.get_initiateur_display()),
+    ("Organisation", lambda d: str(d.organisation or "")),
+    ("Statut", lambda d: d.get_statut_display()),
+    ("Rôle de PMA", lambda d: d.get_role_pma_display()),
+    ("Début", lambda d: d.date_debut),
+    ("Fin", lambda d: d.date_fin),
+    ("Communes", lambda d: ", ".join(c.nom for c in d.communes.all())),
+    ("QPV", lambda d: ", ".join(q.nom for q in d.qpvs.all())),
+    ("Référent", lambda d: str(d.referent or "")),
+]
+
+
 def demarche_list(request: HttpRequest) -> HttpResponse:
     queryset = (
         Demarche.objects.visible_to(request.user)
@@ -305,6 +345,10 @@ def demarche_list(request: HttpRequest) -> HttpResponse:
         .prefetch_related("communes", "qpvs")
     )
     filterset = DemarcheFilterSet(request.GET, queryset=queryset)
+    if request.GET.get("export") in FORMATS:
+        return export_response(
+            filterset.qs, DEMARCHE_COLUMNS, filename="demarches", fmt=request.GET["export"]
+        )
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -467,8 +511,17 @@ def charte_create(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------- training cycle
 
 
+CYCLE_COLUMNS = [
+    ("Année", lambda c: c.annee),
+    ("Cycle", lambda c: c.titre),
+    ("Partenaires", lambda c: ", ".join(str(p) for p in c.partenaires.all())),
+]
+
+
 def cycle_list(request: HttpRequest) -> HttpResponse:
     cycles = CycleQualification.objects.visible_to(request.user).prefetch_related("partenaires")
+    if request.GET.get("export") in FORMATS:
+        return export_response(cycles, CYCLE_COLUMNS, filename="cycles", fmt=request.GET["export"])
     return render(
         request,
         "participation/cycle_list.html",

@@ -72,6 +72,18 @@ def _lines_of_year(appel: AppelAProjets):
 # ---------------------------------------------------------------- calls
 
 
+APPEL_COLUMNS = [
+    ("Appel à projets", lambda a: a.nom),
+    ("Contrat", lambda a: a.contrat.nom),
+    ("Exercice", lambda a: a.annee),
+    ("Ouverture du dépôt", lambda a: a.date_ouverture),
+    ("Clôture du dépôt", lambda a: a.date_cloture),
+    ("Statut", lambda a: a.get_statut_display()),
+    ("Dossiers", lambda a: a.nb_dossiers),
+    ("À instruire", lambda a: a.nb_a_instruire),
+]
+
+
 def aap_list(request: HttpRequest) -> HttpResponse:
     appels = (
         AppelAProjets.objects.visible_to(request.user)
@@ -84,6 +96,10 @@ def aap_list(request: HttpRequest) -> HttpResponse:
         )
         .order_by("-annee", "nom")
     )
+    if request.GET.get("export") in FORMATS:
+        return export_response(
+            appels, APPEL_COLUMNS, filename="appels-a-projets", fmt=request.GET["export"]
+        )
     return render(
         request,
         "cvu/aap_list.html",

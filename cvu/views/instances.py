@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from core.exports import FORMATS, export_response
 from core.forms import save_if_editable
 from quartiers.models import Commune
 
@@ -18,6 +19,22 @@ from ..forms_gouvernance import DispositifForm, InstanceForm, PlanActionFormSet
 from ..models import Contact, DispositifConnexe, Instance, Presence, Reunion
 
 # ---------------------------------------------------------------- instances
+
+
+INSTANCE_COLUMNS = [
+    ("Instance", lambda i: i.nom),
+    ("Type", lambda i: str(i.type)),
+    ("Échelle", lambda i: i.get_echelle_display()),
+    ("Organisateur", lambda i: str(i.organisateur or "")),
+    ("Communes", lambda i: ", ".join(c.nom for c in i.communes.all())),
+    ("Réunions", lambda i: i.nb_reunions),
+]
+DISPOSITIF_COLUMNS = [
+    ("Dispositif", lambda d: d.nom),
+    ("Type", lambda d: d.get_type_display()),
+    ("Mode d'implication", lambda d: d.get_mode_display()),
+    ("Communes", lambda d: ", ".join(c.nom for c in d.communes.all())),
+]
 
 
 def instance_list(request: HttpRequest) -> HttpResponse:
@@ -29,6 +46,10 @@ def instance_list(request: HttpRequest) -> HttpResponse:
         .order_by("type__ordre", "type__nom", "nom")
     )
     filterset = InstanceFilterSet(request.GET, queryset=queryset)
+    if request.GET.get("export") in FORMATS:
+        return export_response(
+            filterset.qs, INSTANCE_COLUMNS, filename="instances", fmt=request.GET["export"]
+        )
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -133,6 +154,10 @@ def dispositif_list(request: HttpRequest) -> HttpResponse:
         .prefetch_related(Prefetch("communes", queryset=Commune.objects.order_by("nom")))
         .order_by("type", "nom")
     )
+    if request.GET.get("export") in FORMATS:
+        return export_response(
+            dispositifs, DISPOSITIF_COLUMNS, filename="dispositifs", fmt=request.GET["export"]
+        )
     return render(
         request,
         "cvu/dispositif_list.html",

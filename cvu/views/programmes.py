@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.exports import FORMATS, export_response
 from core.forms import save_if_editable
 from quartiers.models import Commune
 
@@ -30,6 +31,18 @@ def _get_programme(request: HttpRequest, pk: int, *, write: bool = False) -> Pro
     return programme
 
 
+PROGRAMME_COLUMNS = [
+    ("Programme", lambda p: p.nom),
+    ("Contrat", lambda p: p.contrat.nom),
+    ("Période", lambda p: p.periode),
+    ("Secteur", lambda p: p.secteur.nom if p.secteur else ""),
+    ("Chef de projet", lambda p: str(p.secteur.chef_projet or "") if p.secteur else ""),
+    ("Communes", lambda p: ", ".join(c.nom for c in p.communes.all())),
+    ("Statut", lambda p: p.get_statut_display()),
+    ("Actions", lambda p: p.nb_actions),
+]
+
+
 def programme_list(request: HttpRequest) -> HttpResponse:
     queryset = (
         ProgrammeActions.objects.visible_to(request.user)
@@ -39,6 +52,10 @@ def programme_list(request: HttpRequest) -> HttpResponse:
         .order_by("-annee_debut", "nom")  # Meta.ordering does not apply to GROUP BY queries.
     )
     filterset = ProgrammeFilterSet(request.GET, queryset=queryset)
+    if request.GET.get("export") in FORMATS:
+        return export_response(
+            filterset.qs, PROGRAMME_COLUMNS, filename="programmes", fmt=request.GET["export"]
+        )
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
     return render(
         request,
