@@ -104,6 +104,20 @@ def late_bilans(porteur: Organisation, *, exclude: Action | None = None):
     return queryset
 
 
+def _above_threshold(porteurs, years):
+    """(porteur, funder, year) groups whose voted amounts exceed 23 000 €, in one query."""
+    return (
+        Financement.objects.filter(
+            action__porteur_id__in=porteurs, annee__in=years, montant_vote__isnull=False
+        )
+        .exclude(action__statut__in=[S.REFUSE, S.RETIRE])
+        .values("action__porteur", "financeur__nom", "financeur__sigle", "annee")
+        .annotate(total=Sum("montant_vote"))
+        .filter(total__gt=SEUIL_CONVENTION)
+        .order_by("financeur__nom", "annee")
+    )
+
+
 def conventions_required(action: Action) -> list[tuple[str, Decimal]]:
     """Funders giving the porteur more than 23 000 € for one year, counting all its dossiers.
 
@@ -111,22 +125,22 @@ def conventions_required(action: Action) -> list[tuple[str, Decimal]]:
     from one funder to one porteur in one year add up.
     """
     years = {f.annee for f in action.financements.all()}
-    rows = (
-        Financement.objects.filter(
-            action__porteur_id=action.porteur_id,
-            annee__in=years,
-            montant_vote__isnull=False,
-        )
-        .exclude(action__statut__in=[S.REFUSE, S.RETIRE])
-        .values("financeur__nom", "financeur__sigle", "annee")
-        .annotate(total=Sum("montant_vote"))
-        .order_by("financeur__nom", "annee")
-    )
     return [
         (f"{row['financeur__sigle'] or row['financeur__nom']} {row['annee']}", row["total"])
-        for row in rows
-        if row["total"] > SEUIL_CONVENTION
+        for row in _above_threshold([action.porteur_id], years)
     ]
+
+
+def needing_convention(actions: list[Action]) -> list[Action]:
+    """Those of the actions whose porteur passes the threshold with one of their funders, for
+    one of their years (one query, whatever the number of actions)."""
+    if not actions:
+        return []
+    groups = {
+        (row["action__porteur"], row["annee"])
+        for row in _above_threshold({a.porteur_id for a in actions}, {a.annee for a in actions})
+    }
+    return [a for a in actions if (a.porteur_id, a.annee) in groups]
 
 
 def _refuse(action: Action, vers: str) -> None:

@@ -13,14 +13,14 @@ from .models import Action, Comite, Instance, Reunion, SuiteADonner
 
 def dossiers_for(user) -> dict:
     """The call-for-projects items of a referent chef de projet: what waits for them."""
-    from .aap import AWAITING_BILAN, WAITING_INSTRUCTION, conventions_required
+    from .aap import AWAITING_BILAN, WAITING_INSTRUCTION, needing_convention
 
     today = timezone.localdate()
     mine = Action.objects.filter(appel__isnull=False, referent=user).select_related(
         "porteur", "appel"
     )
     awaiting = mine.filter(statut__in=AWAITING_BILAN, date_limite_bilan__isnull=False)
-    notified = mine.filter(statut=Action.Statut.NOTIFIE).prefetch_related("financements")
+    notified = list(mine.filter(statut=Action.Statut.NOTIFIE).order_by("titre"))
     return {
         "a_instruire": list(mine.filter(statut__in=WAITING_INSTRUCTION).order_by("titre")),
         "comites": list(
@@ -32,7 +32,7 @@ def dossiers_for(user) -> dict:
             .select_related("appel")
             .order_by("date")
         ),
-        "conventions": [a for a in notified.order_by("titre") if conventions_required(a)],
+        "conventions": needing_convention(notified),
         "bilans_en_retard": list(
             awaiting.filter(date_limite_bilan__lt=today).order_by("date_limite_bilan")
         ),

@@ -841,3 +841,22 @@ def test_postponed_and_refused_dossiers_get_no_vote(client, manager, appel, doss
     other_line.refresh_from_db()
     assert line.montant_vote is None and other_line.montant_vote is None
     assert set(Action.objects.values_list("statut", flat=True)) == {S.AJOURNE, S.REFUSE}
+
+
+def test_digest_queries_do_not_grow_with_dossiers(editor, appel, etat):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as context:
+            digest_for(editor)
+        return len(context.captured_queries)
+
+    def notified(n):
+        for _ in range(n):
+            action = ActionFactory(
+                contrat=appel.contrat, appel=appel, referent=editor, statut=S.NOTIFIE
+            )
+            FinancementFactory(action=action, financeur=etat, montant_demande=1, montant_vote=1)
+
+    notified(1)
+    small = count()
+    notified(10)
+    assert count() == small
