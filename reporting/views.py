@@ -1,9 +1,13 @@
 from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from cvu.models import Instance, Reunion, SuiteADonner
 from quartiers.models import Commune, Observation, Qpv, Secteur
+
+from .dashboard import Scope, dashboard
+from .forms import DashboardForm, current_contract
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -59,3 +63,30 @@ def home(request: HttpRequest) -> HttpResponse:
         "observations": observations[:10],
     }
     return render(request, "reporting/home.html", context)
+
+
+def tableau_de_bord(request: HttpRequest) -> HttpResponse:
+    """The service head's dashboard for a contract and a year, as charts with their tables."""
+    data = request.GET.copy()
+    contrat = current_contract()
+    if not data.get("contrat") and contrat is not None:
+        data["contrat"] = str(contrat.pk)
+    data.setdefault("annee", str(timezone.localdate().year))
+    form = DashboardForm(data)
+    if not form.is_valid():
+        # Wrong filters are reported on the form; the figures fall back to the defaults.
+        fallback = DashboardForm({})
+        fallback.is_valid()
+        cleaned = {**fallback.cleaned_data}
+    else:
+        cleaned = form.cleaned_data
+    context = {"form": form}
+    if cleaned.get("contrat") is not None:
+        scope = Scope(
+            contrat=cleaned["contrat"],
+            annee=cleaned["annee"],
+            secteur=cleaned.get("secteur"),
+            commune=cleaned.get("commune"),
+        )
+        context.update(scope=scope, **dashboard(scope))
+    return render(request, "reporting/tableau_de_bord.html", context)

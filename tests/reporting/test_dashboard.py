@@ -1,0 +1,209 @@
+"""The service head's dashboard: aggregates against hand-computed values, filters, links,
+query counts and access."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from cvu.models import Action, Instance, Reunion, SuiteADonner, TypeInstance
+from participation.models import ConseilCitoyen, Demarche, TypeParticipation
+from reporting.dashboard import Scope, dashboard
+from tests.cvu.aap_factories import AppelFactory, EnveloppeFactory
+from tests.cvu.factories import (
+    ActionFactory,
+    ContratFactory,
+    FinancementFactory,
+    NoeudFactory,
+    OrganisationFactory,
+)
+from tests.quartiers.factories import CommuneFactory, QpvFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def data(editor, secteur, commune, qpv):
+    """Two 2026 actions, one of them in two axes and two QPVs, one 2025 action."""
+    contrat = ContratFactory()
+    axe1 = NoeudFactory(contrat=contrat, code="1", libelle="Éducation")
+    axe2 = NoeudFactory(contrat=contrat, code="2", libelle="Emploi")
+    o1 = NoeudFactory(contrat=contrat, parent=axe1, niveau="objectif", code="1.1")
+    orientation = NoeudFactory(contrat=contrat, parent=axe2, niveau="orientation", code="2.1")
+    o2 = NoeudFactory(contrat=contrat, parent=orientation, niveau="objectif", code="2.1.1")
+    autre_commune = CommuneFactory(code_insee="25031", nom="Audincourt")
+    qpv2 = QpvFactory(nom="Les Champs-Montants", communes=[autre_commune])
+    etat = OrganisationFactory(nom="Préfecture", sigle="État", type="etat")
+    pma = OrganisationFactory(nom="PMA", type="epci")
+    x = ActionFactory(contrat=contrat, titre="X", qpvs=[qpv, qpv2], statut="programme")
+    x.objectifs.set([o1, o2])
+    FinancementFactory(
+        action=x,
+        financeur=etat,
+        montant_demande=Decimal("1000.10"),
+        montant_vote=Decimal("900.05"),
+        montant_verse=Decimal("100.00"),
+    )
+    FinancementFactory(action=x, financeur=pma, montant_demande=Decimal("500.00"))
+    y = ActionFactory(contrat=contrat, titre="Y", qpvs=[qpv], statut="en_cours")
+    y.objectifs.set([o1])
+    FinancementFactory(
+        action=y, financeur=etat, montant_demande=Decimal("200.20"), montant_vote=Decimal("200.20")
+    )
+    z = ActionFactory(contrat=contrat, titre="Z", annee=2025, qpvs=[qpv2])
+    FinancementFactory(action=z, financeur=etat, annee=2025, montant_demande=Decimal("9999"))
+    appel = AppelFactory(contrat=contrat)
+    EnveloppeFactory(appel=appel, financeur=etat, montant=Decimal("5000.00"))
+    return {
+        "contrat": contrat,
+        "axes": (axe1, axe2),
+        "qpvs": (qpv, qpv2),
+        "communes": (commune, autre_commune),
+        "etat": etat,
+        "pma": pma,
+        "actions": (x, y, z),
+    }
+
+
+def section(result, key):
+    return next(s for s in result["sections"] if s.key == key)
+
+
+def values(result, key) -> dict:
+    return {row.label: row.values for row in section(result, key).rows}
+
+
+def test_aggregates_match_hand_computed_values(data):
+    result = dashboard(Scope(contrat=data["contrat"], annee=2026))
+    assert result["totals"] == {
+        "demande": Decimal("1700.30"),
+        "vote": Decimal("1100.25"),
+        "verse": Decimal("100.00"),
+    }
+    funders = values(result, "financeurs")
+    assert funders["État"] == {
+        "demande": Decimal("1200.30"),
+        "vote": Decimal("1100.25"),
+        "verse": Decimal("100.00"),
+        "enveloppe": Decimal("5000.00"),
+    }
+    assert funders["PMA"]["vote"] == Decimal("0.00") and funders["PMA"]["enveloppe"] is None
+    axes = values(result, "axes")
+    # X serves both axes and counts in each; Y only in the first.
+    assert axes["1 Éducation"]["demande"] == Decimal("1700.30")
+    assert axes["2 Emploi"]["demande"] == Decimal("1500.10")
+    assert axes["2 Emploi"]["vote"] == Decimal("900.05")
+    qpvs = values(result, "qpv")
+    assert qpvs["Chiffogne"]["demande"] == Decimal("1700.30")
+    assert qpvs["Les Champs-Montants"]["demande"] == Decimal("1500.10")
+    communes = values(result, "communes")
+    assert communes["Montbéliard"]["vote"] == Decimal("1100.25")
+    assert communes["Audincourt"]["vote"] == Decimal("900.05")
+    statuts = values(result, "statuts")
+    assert statuts == {"Programmé": {"nombre": 1}, "En cours": {"nombre": 1}}
+
+
+def test_commune_filter_restricts_every_amount(data):
+    result = dashboard(Scope(contrat=data["contrat"], annee=2026, commune=data["communes"][1]))
+    assert result["totals"]["demande"] == Decimal("1500.10")  # X only
+    assert set(values(result, "qpv")) == {"Chiffogne", "Les Champs-Montants"}
+
+
+def test_sector_filter(data, secteur):
+    result = dashboard(Scope(contrat=data["contrat"], annee=2026, secteur=secteur))
+    assert result["totals"]["demande"] == Decimal("1700.30")  # X and Y are in its QPV
+
+
+def test_late_bilans_follow_ups_councils_and_demarches(data, editor, commune):
+    x, y, _ = data["actions"]
+    Action.objects.filter(pk=y.pk).update(
+        statut="en_cours", referent=editor, date_limite_bilan=timezone.localdate() - timedelta(1)
+    )
+    instance = Instance.objects.create(
+        nom="COPIL",
+        type=TypeInstance.objects.create(nom="COPIL", pilotage=True),
+        echelle="intercommunale",
+    )
+    start = timezone.now() - timedelta(days=10)
+    reunion = Reunion.objects.create(
+        instance=instance, debut=start, fin=start + timedelta(hours=1), statut="tenue"
+    )
+    SuiteADonner.objects.create(
+        reunion=reunion,
+        quoi="Relancer",
+        responsable=editor,
+        echeance=timezone.localdate() - timedelta(2),
+    )
+    ConseilCitoyen.objects.create(
+        nom="CC Petite-Hollande", type=TypeParticipation.objects.create(nom="CC"), commune=commune
+    )
+    Demarche.objects.create(
+        titre="Diagnostic en marchant",
+        initiateur="pma",
+        type="concertation",
+        date_debut=timezone.localdate(),
+        statut="en_cours",
+    )
+    result = dashboard(Scope(contrat=data["contrat"], annee=2026))
+    assert values(result, "bilans") == {"Élise Éditrice": {"nombre": 1}}
+    assert values(result, "suites") == {"Élise Éditrice": {"nombre": 1}}
+    conseils = section(result, "conseils")
+    assert conseils.rows[0].label == "CC Petite-Hollande"
+    assert conseils.rows[0].values["presence"] == 0  # one steering meeting, no member present
+    assert conseils.rows[0].badge == "rouge"  # no member at all
+    assert sum(r.values["nombre"] for r in section(result, "demarches").rows) == 1
+
+
+def test_page_links_charts_to_filtered_lists(client, manager, data):
+    client.force_login(manager)
+    response = client.get("/tableau-de-bord/", {"contrat": data["contrat"].pk, "annee": 2026})
+    html = response.content.decode()
+    axe1 = data["axes"][0]
+    assert f"objectif={axe1.pk}" in html
+    assert f"financeur={data['etat'].pk}" in html
+    assert 'id="donnees-financeurs"' in html and "<script>" not in html.replace('<script id="', "")
+    # The linked list shows the same figure.
+    listing = client.get(
+        "/actions/", {"contrat": data["contrat"].pk, "annee": 2026, "objectif": axe1.pk}
+    )
+    assert {a.titre for a in listing.context["page_obj"]} == {"X", "Y"}
+
+
+def test_bad_year_gets_a_french_message_and_defaults(client, manager, data):
+    client.force_login(manager)
+    response = client.get("/tableau-de-bord/", {"contrat": data["contrat"].pk, "annee": 1999})
+    assert response.status_code == 200
+    assert "couvre les exercices 2024 à 2030" in response.content.decode()
+
+
+@pytest.mark.parametrize("role", ["editor", "manager", "reader"])
+def test_every_role_sees_the_dashboard(client, request, role, data):
+    client.force_login(request.getfixturevalue(role))
+    assert client.get("/tableau-de-bord/").status_code == 200
+
+
+def test_anonymous_goes_to_login(client):
+    response = client.get("/tableau-de-bord/")
+    assert response.status_code == 302 and "/comptes/connexion/" in response["Location"]
+
+
+def test_query_count_does_not_grow_with_data(client, manager, data):
+    client.force_login(manager)
+    url = f"/tableau-de-bord/?contrat={data['contrat'].pk}&annee=2026"
+
+    def count():
+        with CaptureQueriesContext(connection) as context:
+            assert client.get(url).status_code == 200
+        return len(context.captured_queries)
+
+    small = count()
+    qpv = data["qpvs"][0]
+    for n in range(40):
+        action = ActionFactory(contrat=data["contrat"], qpvs=[qpv], statut="depose")
+        action.objectifs.set([data["axes"][1]])
+        FinancementFactory(action=action, financeur=data["pma"], montant_demande=n + 1)
+        FinancementFactory(action=action, financeur=OrganisationFactory(), montant_demande=1)
+    assert count() == small
