@@ -332,17 +332,14 @@ def overdue_follow_ups() -> Section:
 COLOURS = {"vert": "conforme", "orange": "à surveiller", "rouge": "non conforme"}
 
 
-def councils(scope: Scope) -> Section:
+def council_rows(queryset) -> tuple[list[Row], int]:
     """Each council's representativeness (worst rule) and its members' presence in steering
-    instances over the last 12 months."""
-    queryset = ConseilCitoyen.objects.select_related("type", "commune").prefetch_related(
-        "qpvs", "membres"
+    instances over the last 12 months; and the number of those meetings. Constant queries."""
+    conseils = list(
+        queryset.select_related("type", "commune")
+        .prefetch_related("qpvs", "membres")
+        .order_by("commune__nom", "nom")
     )
-    if scope.commune is not None:
-        queryset = queryset.filter(commune=scope.commune)
-    elif scope.secteur is not None:
-        queryset = queryset.filter(commune__secteur=scope.secteur)
-    conseils = list(queryset.order_by("commune__nom", "nom"))
     jeunes = participation.young_share_by_conseil(conseils)
     meetings = list(
         participation.steering_meetings(since=timezone.now() - timedelta(days=365))
@@ -365,17 +362,31 @@ def councils(scope: Scope) -> Section:
             Row(
                 conseil.nom,
                 conseil.get_absolute_url(),
-                {"presence": rate, "etat": COLOURS[colour]},
+                {
+                    "presence": rate,
+                    "etat": COLOURS[colour],
+                    "raisons": [r.raison for r in regles if r.statut == "rouge"],
+                },
                 badge=colour,
             )
         )
+    return rows, len(meetings)
+
+
+def councils(scope: Scope) -> Section:
+    queryset = ConseilCitoyen.objects.all()
+    if scope.commune is not None:
+        queryset = queryset.filter(commune=scope.commune)
+    elif scope.secteur is not None:
+        queryset = queryset.filter(commune__secteur=scope.secteur)
+    rows, meetings = council_rows(queryset)
     return Section(
         "conseils",
         "Conseils citoyens : représentativité et présence dans les instances de pilotage",
         [("presence", "Présence (% des réunions, 12 mois)")],
         rows,
         euros=False,
-        note=f"{len(meetings)} réunion(s) d'instances de pilotage tenue(s) sur 12 mois.",
+        note=f"{meetings} réunion(s) d'instances de pilotage tenue(s) sur 12 mois.",
         list_url=reverse("participation:conseil_list"),
     )
 

@@ -3,10 +3,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from cvu.digest import dossiers_for
 from cvu.models import Instance, Reunion, SuiteADonner
+from participation.models import ConseilCitoyen
 from quartiers.models import Commune, Observation, Qpv, Secteur
 
-from .dashboard import Scope, dashboard
+from .dashboard import Scope, council_rows, dashboard
 from .forms import DashboardForm, current_contract
 
 
@@ -55,7 +57,14 @@ def home(request: HttpRequest) -> HttpResponse:
         .select_related("instance")
         .order_by("debut")
     )
+    conseils = []
+    if has_own:
+        conseils, _ = council_rows(
+            ConseilCitoyen.objects.visible_to(user).filter(commune__secteur__in=mine)
+        )
     context = {
+        "dossiers": dossiers_for(user) if user.is_chef_projet else None,
+        "conseils": conseils,
         "suites": suites[:15],
         "reunions": reunions[:8],
         "own_sectors": has_own,

@@ -98,6 +98,7 @@ def test_home(client, editor, commune, size, django_assert_num_queries):
     _territory(size, commune)
     client.force_login(editor)
     # session, user, has own sectors, my follow-ups, next meetings, sectors, communes, QPVs,
-    # recent observations
-    with django_assert_num_queries(9):
+    # recent observations; my dossiers (to instruct, committees, to notify, bilans late and
+    # due); my councils and the steering meetings
+    with django_assert_num_queries(16):
         assert client.get("/").status_code == 200

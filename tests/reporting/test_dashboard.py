@@ -207,3 +207,49 @@ def test_query_count_does_not_grow_with_data(client, manager, data):
         FinancementFactory(action=action, financeur=data["pma"], montant_demande=n + 1)
         FinancementFactory(action=action, financeur=OrganisationFactory(), montant_demande=1)
     assert count() == small
+
+
+def test_home_of_a_chef_de_projet_shows_dossiers_and_red_councils(client, editor, commune, qpv):
+    from tests.cvu.aap_factories import AppelFactory
+
+    appel = AppelFactory()
+    ActionFactory(contrat=appel.contrat, appel=appel, referent=editor, titre="Dossier à instruire")
+    ActionFactory(
+        contrat=appel.contrat,
+        appel=appel,
+        referent=editor,
+        titre="Bilan oublié",
+        statut="en_cours",
+        date_limite_bilan=timezone.localdate() - timedelta(days=5),
+    )
+    ConseilCitoyen.objects.create(
+        nom="CC sans membres", type=TypeParticipation.objects.create(nom="CC"), commune=commune
+    )
+    client.force_login(editor)
+    html = client.get("/").content.decode()
+    assert "À instruire : Dossier à instruire" in html
+    assert "Bilan en retard : Bilan oublié" in html
+    assert "CC sans membres" in html and "non conforme" in html
+
+
+def test_home_query_count_with_dossiers_and_councils(client, editor, commune, qpv):
+    from tests.cvu.aap_factories import AppelFactory
+
+    appel = AppelFactory()
+    type_cc = TypeParticipation.objects.create(nom="CC")
+
+    def grow(n):
+        for i in range(n):
+            ActionFactory(contrat=appel.contrat, appel=appel, referent=editor)
+            ConseilCitoyen.objects.create(nom=f"CC {n}-{i}", type=type_cc, commune=commune)
+
+    def count():
+        with CaptureQueriesContext(connection) as context:
+            assert client.get("/").status_code == 200
+        return len(context.captured_queries)
+
+    client.force_login(editor)
+    grow(1)
+    small = count()
+    grow(15)
+    assert count() == small
