@@ -244,7 +244,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "participation.tasks.anonymise_members",
         "schedule": crontab(hour=3, minute=15),
     },
+    "pack-mensuel-direction": {
+        "task": "reporting.tasks.build_monthly_pack",
+        "schedule": crontab(day_of_month=1, hour=6, minute=0),
+    },
+    "purge-des-rapports": {
+        "task": "reporting.tasks.purge_reports",
+        "schedule": crontab(hour=3, minute=45),
+    },
 }
+# PDF reports are kept this many days, then deleted (file and record).
+RAPPORTS_CONSERVATION_JOURS = env_int("RAPPORTS_CONSERVATION_JOURS", 90)
 
 # Security: the flags follow DEBUG, so production needs nothing but its environment.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

@@ -60,11 +60,23 @@ class LocalStaticFetcher(URLFetcher):
         raise ValueError(f"Ressource refusée dans un PDF (pas d'accès réseau) : {url}")
 
 
+def html_document(html: str):
+    """The laid-out WeasyPrint document of an HTML string (its pages, then its PDF)."""
+    return HTML(string=html, base_url="file:///", url_fetcher=LocalStaticFetcher()).render()
+
+
 def html_to_pdf(html: str) -> bytes:
-    return HTML(string=html, base_url="file:///", url_fetcher=LocalStaticFetcher()).write_pdf()
+    return html_document(html).write_pdf()
 
 
 def render_pdf(template_name: str, context: dict) -> bytes:
     """Renders a template to PDF bytes; `produit_le` (now) is added unless given."""
     context = {"produit_le": timezone.localtime(), **context}
     return html_to_pdf(render_to_string(template_name, context))
+
+
+def render_pdf_pages(template_name: str, context: dict) -> tuple[bytes, int]:
+    """Like render_pdf, with the number of pages."""
+    context = {"produit_le": timezone.localtime(), **context}
+    document = html_document(render_to_string(template_name, context))
+    return document.write_pdf(), len(document.pages)

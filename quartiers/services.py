@@ -1,6 +1,7 @@
 """Territory workflows: loading the reference data, writing the diagnosis."""
 
 import csv
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -273,3 +274,14 @@ def valeur_save(*, valeur: ValeurIndicateur, user) -> ValeurIndicateur:
 
 def valeur_delete(*, valeur: ValeurIndicateur) -> None:
     valeur.delete()
+
+
+def indicator_series(valeurs) -> list[dict]:
+    """Values grouped by indicator, years ascending, for the table and the chart."""
+    series: OrderedDict[int, dict] = OrderedDict()
+    for valeur in valeurs:
+        entry = series.setdefault(
+            valeur.indicateur_id, {"indicateur": valeur.indicateur, "valeurs": []}
+        )
+        entry["valeurs"].append(valeur)
+    return list(series.values())

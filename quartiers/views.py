@@ -115,17 +115,6 @@ def secteur_list(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------- territory pages
 
 
-def _indicator_series(valeurs) -> list[dict]:
-    """Values grouped by indicator, years ascending, for the table and the chart."""
-    series: OrderedDict[int, dict] = OrderedDict()
-    for valeur in valeurs:
-        entry = series.setdefault(
-            valeur.indicateur_id, {"indicateur": valeur.indicateur, "valeurs": []}
-        )
-        entry["valeurs"].append(valeur)
-    return list(series.values())
-
-
 def _territory_page(request: HttpRequest, territory, *, template: str, extra: dict) -> HttpResponse:
     """Shared by QPV and commune pages: diagnosis table, chart, observations and the two forms."""
     model = type(territory)
@@ -166,7 +155,7 @@ def _territory_page(request: HttpRequest, territory, *, template: str, extra: di
         status = 400
 
     valeurs = ValeurIndicateur.objects.for_territory(territory).select_related("indicateur")
-    series = _indicator_series(valeurs)
+    series = services.indicator_series(valeurs)
     years = sorted({v.annee for entry in series for v in entry["valeurs"]})
     for entry in series:
         by_year = {v.annee: v for v in entry["valeurs"]}

@@ -32,6 +32,7 @@ class Row:
     url: str = ""
     values: dict = field(default_factory=dict)  # column key -> number
     badge: str = ""  # a status colour for the row (councils)
+    obj: object = None  # the object behind the row, when a report needs more of it
 
 
 @dataclass
@@ -117,7 +118,7 @@ def _sums(queryset, *group) -> list[dict]:
     )
 
 
-def _per_action(scope: Scope) -> dict[int, dict]:
+def amounts_by_action(scope: Scope) -> dict[int, dict]:
     """Requested / voted / paid of each action for the year (one query)."""
     return {row["action"]: row for row in _sums(scope.lines(), "action")}
 
@@ -368,6 +369,7 @@ def council_rows(queryset) -> tuple[list[Row], int]:
                     "raisons": [r.raison for r in regles if r.statut == "rouge"],
                 },
                 badge=colour,
+                obj=conseil,
             )
         )
     return rows, len(meetings)
@@ -422,7 +424,7 @@ def demarches(scope: Scope) -> Section:
 
 def dashboard(scope: Scope) -> dict:
     """Every section of the dashboard, and the year's totals."""
-    per_action = _per_action(scope)
+    per_action = amounts_by_action(scope)
     totals = {name: sum((a[name] for a in per_action.values()), ZERO) for name in AMOUNTS}
     return {
         "totals": totals,

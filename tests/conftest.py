@@ -99,3 +99,22 @@ def close_response(response) -> None:
         response.close()
     finally:
         request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def live_worker():
+    """A real Celery worker over the configured broker (Redis in CI), in this process."""
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    broker = os.environ.get("CELERY_BROKER_URL")
+    require_live(None if broker else "aucun broker configuré (CELERY_BROKER_URL est vide)")
+    saved = {key: app.conf[key] for key in ("task_always_eager", "broker_url", "result_backend")}
+    app.conf.update(task_always_eager=False, broker_url=broker, result_backend=broker)
+    try:
+        app.control.purge()  # Messages left by an interrupted run would be delivered first.
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+            yield app
+    finally:
+        app.conf.update(saved)

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from cvu.models import Instance, Reunion, TypeInstance
 from participation.models import ConseilCitoyen, Membre, TypeParticipation
+from reporting.models import Rapport
 from tests.cvu.aap_factories import AppelFactory, ComiteFactory
 from tests.cvu.factories import ActionFactory, FinancementFactory
 from tests.quartiers.factories import ObservationFactory, ValeurIndicateurFactory
@@ -44,6 +45,9 @@ def test_post_forms_have_a_csrf_token(client, manager, qpv, commune):
     FinancementFactory(action=dossier)
     comite = ComiteFactory(appel=appel)
     comite.dossiers.set([dossier])
+    rapport = Rapport.objects.create(
+        type="participation", titre="En échec", demande_par=manager, statut="echec"
+    )
     urls = [
         "/comptes/mot-de-passe/",
         "/comptes/preferences/",
@@ -80,6 +84,8 @@ def test_post_forms_have_a_csrf_token(client, manager, qpv, commune):
         f"/appels-a-projets/dossiers/{dossier.pk}/instruction/",
         f"/appels-a-projets/dossiers/{dossier.pk}/bilan/",
         dossier.get_absolute_url(),
+        "/rapports/",
+        rapport.get_absolute_url(),
     ]
     client.force_login(manager)
     for url in urls:

@@ -253,3 +253,26 @@ def test_instruction_then_committee_with_live_envelope(page, live_server, editor
     assert dossier.statut == Action.Statut.PROGRAMME
     assert dossier.financements.get().montant_vote == Decimal("11000.00")
     assert errors == []
+
+
+def test_request_a_report_watch_it_and_download_it(page, live_server, manager, commune):
+    """The chef de service asks for the participation report, sees it become ready (the page
+    polls while it is built) and downloads the PDF."""
+    from reporting.models import Rapport
+
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    _log_in(page, live_server, manager.email)
+    page.get_by_role("link", name="Rapports").click()
+    page.get_by_role("button", name="Produire le rapport").first.click()
+    page.get_by_text("Rapport demandé").wait_for()
+    rapport = Rapport.objects.get()
+    if rapport.statut != "pret":  # a real worker: the htmx polling brings the result
+        page.get_by_role("link", name="Télécharger le PDF").wait_for(timeout=60_000)
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Télécharger le PDF").click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".pdf")
+    with open(download.path(), "rb") as pdf:
+        assert pdf.read(5) == b"%PDF-"
+    assert errors == []

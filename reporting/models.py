@@ -1,0 +1,100 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from core.querysets import is_active_user
+
+# A build still "en cours" after this long was interrupted (worker killed, machine restarted).
+STALE_AFTER = timedelta(minutes=30)
+
+
+class RapportQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A report goes to who asked for it, and to the chef de service and administrators."""
+        if not is_active_user(user):
+            return self.none()
+        if user.sees_everything_as_manager:
+            return self.all()
+        return self.filter(demande_par=user)
+
+
+def rapport_path(instance, filename: str) -> str:
+    return f"rapports/{instance.created_at:%Y/%m}/{filename}"
+
+
+class Rapport(models.Model):
+    """A PDF report asked for by a user and built by a worker."""
+
+    class Type(models.TextChoices):
+        PARTICIPATION = "participation", "Avancement des démarches participatives"
+        PROGRAMMATION = "programmation", "Bilan de programmation"
+        FICHE = "fiche", "Fiche QPV / commune"
+
+    class Statut(models.TextChoices):
+        EN_ATTENTE = "en_attente", "En attente"
+        EN_COURS = "en_cours", "En cours"
+        PRET = "pret", "Prêt"
+        ECHEC = "echec", "Échec"
+
+    type = models.CharField("type", max_length=20, choices=Type)
+    titre = models.CharField("titre", max_length=300)
+    parametres = models.JSONField("paramètres", default=dict)
+    statut = models.CharField("statut", max_length=12, choices=Statut, default=Statut.EN_ATTENTE)
+    demande_par = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="demandé par",
+        on_delete=models.CASCADE,
+        related_name="rapports",
+    )
+    created_at = models.DateTimeField("demandé le", auto_now_add=True)
+    started_at = models.DateTimeField("commencé le", null=True, blank=True)
+    finished_at = models.DateTimeField("terminé le", null=True, blank=True)
+    erreur = models.TextField("erreur", blank=True)
+    fichier = models.FileField("fichier", upload_to=rapport_path, max_length=300, blank=True)
+    pages = models.PositiveIntegerField("pages", null=True, blank=True)
+    tentatives = models.PositiveSmallIntegerField("tentatives", default=0)
+    envoyer_lien = models.BooleanField(
+        "envoyer le lien par e-mail", default=False, help_text="Pour le pack mensuel."
+    )
+
+    objects = RapportQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "rapport"
+        verbose_name_plural = "rapports"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["demande_par", "-created_at"])]
+
+    def __str__(self):
+        return self.titre
+
+    def get_absolute_url(self):
+        return reverse("reporting:rapport_detail", args=[self.pk])
+
+    @property
+    def interrupted(self) -> bool:
+        """Started long ago and never finished: its worker died."""
+        return (
+            self.statut == self.Statut.EN_COURS
+            and self.started_at is not None
+            and timezone.now() - self.started_at > STALE_AFTER
+        )
+
+    @property
+    def in_progress(self) -> bool:
+        return (
+            self.statut in (self.Statut.EN_ATTENTE, self.Statut.EN_COURS) and not self.interrupted
+        )
+
+    @property
+    def retryable(self) -> bool:
+        return self.statut == self.Statut.ECHEC or self.interrupted
+
+    @property
+    def duree(self):
+        if self.started_at and self.finished_at:
+            return self.finished_at - self.started_at
+        return None

@@ -1,0 +1,372 @@
+"""PDF reports: what each one holds, how a worker builds it, retries and the monthly pack.
+
+A report type is a parameter form (reporting.forms), a context builder (below) and a template
+(templates/pdf/rapport_<type>.html); core.pdf renders it. A build never raises: a failure is
+recorded on the report, with a readable message, and can be retried.
+"""
+
+import logging
+from collections import defaultdict
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Count, Prefetch, Q
+from django.template import TemplateDoesNotExist, TemplateSyntaxError
+from django.urls import reverse
+from django.utils import timezone
+
+from core.pdf import render_pdf_pages
+from cvu.aap import AWAITING_BILAN
+from cvu.models import Action, ContratDeVille, DispositifConnexe
+from participation import services as participation
+from participation.models import (
+    ConseilCitoyen,
+    Demarche,
+    Inscription,
+    PointEtape,
+    SessionFormation,
+    VerificationCharte,
+)
+from quartiers.models import Commune, Observation, Qpv, ValeurIndicateur
+from quartiers.services import indicator_series
+
+from .dashboard import (
+    ZERO,
+    Scope,
+    amounts_by_action,
+    by_axe,
+    by_commune,
+    by_funder,
+    by_qpv,
+    council_rows,
+)
+from .models import Rapport
+from .svg import line_chart
+
+logger = logging.getLogger(__name__)
+T = Rapport.Type
+
+
+# ---------------------------------------------------------------- contexts
+
+
+def participation_context(params: dict) -> dict:
+    """Per commune: councils (composition, representativeness, presence), démarches and their
+    latest points d'étape, trainings held, the charter's follow-up. Counts only, no names."""
+    commune = Commune.objects.filter(pk=params.get("commune")).first()
+    conseils = ConseilCitoyen.objects.all()
+    demarches = Demarche.objects.prefetch_related(
+        "communes",
+        Prefetch("points", queryset=PointEtape.objects.order_by("-date", "-pk")),
+        Prefetch(
+            "verifications",
+            queryset=VerificationCharte.objects.select_related("engagement"),
+        ),
+    ).order_by("titre")
+    if commune is not None:
+        conseils = conseils.filter(commune=commune)
+        demarches = demarches.filter(communes=commune)
+    rows, meetings = council_rows(conseils)
+    groupes: dict = defaultdict(lambda: {"conseils": [], "demarches": []})
+    for row in rows:
+        conseil = row.obj
+        name = conseil.commune.nom if conseil.commune else "Intercommunal"
+        groupes[name]["conseils"].append(
+            {"row": row, "stats": participation.counts(list(conseil.membres.all()))}
+        )
+    for demarche in demarches:
+        names = [c.nom for c in demarche.communes.all()] or ["Intercommunal"]
+        points = list(demarche.points.all())
+        verifications = list(demarche.verifications.all())
+        entry = {
+            "demarche": demarche,
+            "dernier_point": points[0] if points else None,
+            "charte": {
+                label: sum(v.appreciation == value for v in verifications)
+                for value, label in VerificationCharte.Appreciation.choices
+            },
+            "verifiee": bool(verifications),
+        }
+        for name in names:
+            if commune is None or name == commune.nom:
+                groupes[name]["demarches"].append(entry)
+    since = timezone.now() - timedelta(days=365)
+    sessions = (
+        SessionFormation.objects.filter(date__gte=since, date__lte=timezone.now())
+        .select_related("cycle")
+        .annotate(
+            presents=Count(
+                "inscriptions", filter=Q(inscriptions__presence=Inscription.Presence.PRESENT)
+            )
+        )
+        .order_by("date")
+    )
+    communes = sorted(groupes.items(), key=lambda item: (item[0] == "Intercommunal", item[0]))
+    return {
+        "perimetre": commune.nom if commune else "Intercommunal (toutes les communes)",
+        "communes": communes,
+        "sommaire": [
+            *((f"commune-{n}", name) for n, (name, _) in enumerate(communes, start=1)),
+            ("formations", "Formations tenues"),
+        ]
+        if len(communes) > 1
+        else [],
+        "sessions": list(sessions),
+        "reunions_pilotage": meetings,
+        "vide": not communes and not sessions,
+    }
+
+
+def programmation_context(params: dict) -> dict:
+    """Totals by axe, QPV, commune and funder; the actions with porteur and amounts; bilans
+    received and missing."""
+    contrat = ContratDeVille.objects.get(pk=params["contrat"])
+    annee = int(params["annee"])
+    scope = Scope(contrat=contrat, annee=annee)
+    per_action = amounts_by_action(scope)
+    actions = list(
+        scope.actions()
+        .select_related("porteur", "referent", "bilan")
+        .prefetch_related("qpvs")
+        .order_by("titre")
+    )
+    for action in actions:
+        action.montants = per_action.get(action.pk, {})
+    today = timezone.localdate()
+    recus = [a for a in actions if hasattr(a, "bilan") or a.statut in ("bilan_recu", "solde")]
+    manquants = [
+        a
+        for a in actions
+        if a.statut in AWAITING_BILAN and a.date_limite_bilan and a.date_limite_bilan < today
+    ]
+    totals = {
+        name: sum((row[name] for row in per_action.values()), ZERO)
+        for name in ("demande", "vote", "verse")
+    }
+    sections = [
+        by_axe(scope, per_action),
+        by_qpv(scope, per_action),
+        by_commune(scope, per_action),
+        by_funder(scope),
+    ]
+    return {
+        "contrat": contrat,
+        "annee": annee,
+        "totals": totals,
+        "sections": sections,
+        "sommaire": [
+            ("synthese", "Synthèse"),
+            *((s.key, s.title) for s in sections),
+            ("actions", "Actions programmées"),
+            ("bilans", "Bilans reçus et manquants"),
+        ],
+        "actions": actions,
+        "bilans_recus": recus,
+        "bilans_manquants": manquants,
+        "vide": not actions,
+    }
+
+
+def fiche_context(params: dict) -> dict:
+    """A QPV's or a commune's diagnosis over time (SVG charts), observations, actions,
+    councils and connected schemes."""
+    if params.get("qpv"):
+        territory = Qpv.objects.prefetch_related("communes").get(pk=params["qpv"])
+        actions = Action.objects.filter(qpvs=territory)
+        conseils = ConseilCitoyen.objects.filter(qpvs=territory)
+        dispositifs = DispositifConnexe.objects.filter(qpvs=territory)
+        kind = "QPV"
+    else:
+        territory = Commune.objects.get(pk=params["commune"])
+        actions = Action.objects.filter(qpvs__communes=territory).distinct()
+        conseils = ConseilCitoyen.objects.filter(commune=territory)
+        dispositifs = DispositifConnexe.objects.filter(communes=territory)
+        kind = "Commune"
+    series = indicator_series(
+        ValeurIndicateur.objects.for_territory(territory).select_related("indicateur")
+    )
+    for entry in series:
+        entry["svg"] = line_chart(
+            [(v.annee, v.valeur) for v in entry["valeurs"]], unit=entry["indicateur"].unite
+        )
+    since = timezone.localdate().year - 2
+    actions = list(
+        actions.filter(annee__gte=since)
+        .with_totals()
+        .select_related("porteur")
+        .order_by("-annee", "titre")
+    )
+    rows, _ = council_rows(conseils)
+    return {
+        "territory": territory,
+        "kind": kind,
+        "series": series,
+        "has_demo_values": any(v.est_demo for e in series for v in e["valeurs"]),
+        "observations": list(
+            Observation.objects.for_territory(territory).select_related("auteur")[:15]
+        ),
+        "actions": actions,
+        "depuis": since,
+        "conseils": rows,
+        "dispositifs": list(dispositifs.order_by("nom")),
+        "vide": not series and not actions,
+    }
+
+
+REPORTS = {
+    T.PARTICIPATION: (participation_context, "pdf/rapport_participation.html"),
+    T.PROGRAMMATION: (programmation_context, "pdf/rapport_programmation.html"),
+    T.FICHE: (fiche_context, "pdf/rapport_fiche.html"),
+}
+
+
+# ---------------------------------------------------------------- requests and builds
+
+
+def rapport_request(
+    *, type: str, titre: str, parametres: dict, user, envoyer_lien=False
+) -> Rapport:
+    """Records the request and queues its build once the transaction commits."""
+    rapport = Rapport.objects.create(
+        type=type, titre=titre, parametres=parametres, demande_par=user, envoyer_lien=envoyer_lien
+    )
+    _queue(rapport)
+    return rapport
+
+
+def _queue(rapport: Rapport) -> None:
+    from .tasks import build_report  # reporting.tasks imports this module.
+
+    transaction.on_commit(partial(build_report.delay, rapport.pk))
+
+
+def rapport_retry(*, rapport: Rapport) -> Rapport:
+    if not rapport.retryable:
+        return rapport
+    if rapport.fichier:
+        rapport.fichier.delete(save=False)
+    rapport.statut = Rapport.Statut.EN_ATTENTE
+    rapport.erreur = ""
+    rapport.started_at = rapport.finished_at = None
+    rapport.save(update_fields=["statut", "erreur", "started_at", "finished_at", "fichier"])
+    _queue(rapport)
+    return rapport
+
+
+def build_report(rapport_id: int) -> str:
+    """Builds one report; returns its final status. Never raises: failures are recorded."""
+    updated = Rapport.objects.filter(
+        pk=rapport_id, statut__in=[Rapport.Statut.EN_ATTENTE, Rapport.Statut.EN_COURS]
+    ).update(statut=Rapport.Statut.EN_COURS, started_at=timezone.now())
+    rapport = Rapport.objects.select_related("demande_par").filter(pk=rapport_id).first()
+    if rapport is None or not updated:
+        return rapport.statut if rapport else "absent"
+    Rapport.objects.filter(pk=rapport_id).update(tentatives=rapport.tentatives + 1)
+    try:
+        builder, template = REPORTS[rapport.type]
+        context = builder(rapport.parametres)
+        content, pages = render_pdf_pages(
+            template,
+            {
+                **context,
+                "rapport": rapport,
+                "auteur": rapport.demande_par.get_full_name() or rapport.demande_par.email,
+            },
+        )
+    except Exception as error:  # noqa: BLE001 - any failure becomes a readable status.
+        logger.exception("Rapport %s : échec de la production", rapport_id)
+        rapport.statut = Rapport.Statut.ECHEC
+        rapport.erreur = _readable(error)
+        rapport.finished_at = timezone.now()
+        rapport.save(update_fields=["statut", "erreur", "finished_at"])
+        return rapport.statut
+    name = f"rapport-{rapport.type}-{rapport.pk}.pdf"
+    rapport.fichier.save(name, ContentFile(content), save=False)
+    rapport.pages = pages
+    rapport.statut = Rapport.Statut.PRET
+    rapport.finished_at = timezone.now()
+    rapport.erreur = ""
+    rapport.save(update_fields=["fichier", "pages", "statut", "finished_at", "erreur"])
+    if rapport.envoyer_lien:
+        _send_link(rapport)
+    return rapport.statut
+
+
+def _readable(error: Exception) -> str:
+    if isinstance(error, TemplateSyntaxError | TemplateDoesNotExist):
+        return f"Erreur dans le modèle du rapport : {error}. Prévenez l'administrateur."
+    if isinstance(error, KeyError | ValueError) or error.__class__.__name__ == "DoesNotExist":
+        return (
+            "Les paramètres du rapport ne correspondent plus aux données (un élément a pu être "
+            f"supprimé) : {error}."
+        )
+    return f"Le rapport n'a pas pu être produit ({error.__class__.__name__} : {error})."
+
+
+def _send_link(rapport: Rapport) -> None:
+    url = settings.SITE_URL.rstrip("/") + rapport.get_absolute_url()
+    send_mail(
+        subject=f"Pilotage CVU : {rapport.titre}",
+        message=(
+            f"Bonjour,\n\nLe rapport « {rapport.titre} » est prêt ({rapport.pages} pages).\n"
+            f"Il est disponible ici : {url}\n\n"
+            "Direction cohésion sociale – Pays de Montbéliard Agglomération\n"
+        ),
+        from_email=None,
+        recipient_list=[rapport.demande_par.email],
+    )
+
+
+# ---------------------------------------------------------------- scheduled jobs
+
+
+def monthly_pack() -> int:
+    """On the 1st: participation (intercommunal) and programming of the month just ended's year
+    for each member of the direction de projet, who gets an e-mail with each link."""
+    from .forms import current_contract
+
+    contrat = current_contract()
+    year = (timezone.localdate().replace(day=1) - timedelta(days=1)).year
+    users = get_user_model().objects.filter(is_active=True, role="direction").exclude(email="")
+    count = 0
+    for user in users:
+        rapport_request(
+            type=T.PARTICIPATION,
+            titre="Avancement des démarches participatives – intercommunal",
+            parametres={},
+            user=user,
+            envoyer_lien=True,
+        )
+        count += 1
+        if contrat is not None and contrat.annee_debut <= year <= contrat.annee_fin:
+            rapport_request(
+                type=T.PROGRAMMATION,
+                titre=f"Bilan de programmation {year} – {contrat.nom}",
+                parametres={"contrat": contrat.pk, "annee": year},
+                user=user,
+                envoyer_lien=True,
+            )
+            count += 1
+    return count
+
+
+def purge(*, days: int | None = None) -> int:
+    """Deletes reports (records and files) older than the retention period."""
+    days = settings.RAPPORTS_CONSERVATION_JOURS if days is None else days
+    old = Rapport.objects.filter(created_at__lt=timezone.now() - timedelta(days=days))
+    count = 0
+    for rapport in old:
+        if rapport.fichier:
+            rapport.fichier.delete(save=False)
+        rapport.delete()
+        count += 1
+    return count
+
+
+def download_url(rapport: Rapport) -> str:
+    return reverse("reporting:rapport_download", args=[rapport.pk])

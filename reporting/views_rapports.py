@@ -1,0 +1,108 @@
+"""PDF reports: request one, watch it being built, download it, retry a failure."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import rapports
+from .forms import REPORT_FORMS, current_contract
+from .models import Rapport
+
+
+def _get(request: HttpRequest, pk: int) -> Rapport:
+    """404 for a report the user may not see (someone else's, unless chef de service)."""
+    return get_object_or_404(
+        Rapport.objects.visible_to(request.user).select_related("demande_par"), pk=pk
+    )
+
+
+def _forms(data=None, bound_type: str | None = None) -> dict:
+    """One parameter form per report type; only the submitted one is bound."""
+    contrat = current_contract()
+    year = timezone.localdate().year
+    initial = {}
+    if contrat is not None:
+        annee = min(max(contrat.annee_debut, year), contrat.annee_fin)
+        initial["programmation"] = {"contrat": contrat, "annee": annee}
+    return {
+        key: form_class(data if key == bound_type else None, prefix=key, initial=initial.get(key))
+        for key, form_class in REPORT_FORMS.items()
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def rapport_list(request: HttpRequest) -> HttpResponse:
+    """The reports the user asked for (all of them for the chef de service), and a form per
+    report type."""
+    bound = request.POST.get("type") if request.method == "POST" else None
+    if bound is not None and bound not in REPORT_FORMS:
+        raise Http404("Type de rapport inconnu.")
+    forms = _forms(request.POST, bound)
+    if bound is not None:
+        form = forms[bound]
+        if form.is_valid():
+            titre, parametres = form.describe()
+            rapport = rapports.rapport_request(
+                type=bound, titre=titre, parametres=parametres, user=request.user
+            )
+            messages.success(
+                request, "Rapport demandé : vous pouvez quitter cette page, il vous attendra ici."
+            )
+            return redirect(rapport)
+    queryset = Rapport.objects.visible_to(request.user).select_related("demande_par")
+    page = Paginator(queryset, 30).get_page(request.GET.get("page"))
+    status = 400 if bound is not None else 200
+    return render(
+        request,
+        "reporting/rapport_list.html",
+        {
+            "page_obj": page,
+            "forms": [
+                (key, Rapport.Type(key).label, form, key == (bound or "participation"))
+                for key, form in forms.items()
+            ],
+            "bound": bound,
+        },
+        status=status,
+    )
+
+
+def rapport_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    rapport = _get(request, pk)
+    template = (
+        "reporting/includes/_rapport_statut.html"
+        if request.htmx
+        else "reporting/rapport_detail.html"
+    )
+    return render(request, template, {"rapport": rapport})
+
+
+@require_POST
+def rapport_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    rapport = _get(request, pk)
+    if rapport.retryable:
+        rapports.rapport_retry(rapport=rapport)
+        messages.success(request, "Le rapport est relancé.")
+    else:
+        messages.info(request, "Ce rapport n'est pas en échec : rien à relancer.")
+    return redirect(rapport)
+
+
+@require_GET
+def rapport_download(request: HttpRequest, pk: int) -> FileResponse:
+    rapport = _get(request, pk)
+    if rapport.statut != Rapport.Statut.PRET or not rapport.fichier:
+        raise Http404("Ce rapport n'est pas encore prêt.")
+    try:
+        file = rapport.fichier.open("rb")
+    except FileNotFoundError as error:
+        raise Http404("Le fichier de ce rapport a été supprimé : relancez-le.") from error
+    return FileResponse(
+        file,
+        as_attachment=True,
+        filename=f"{rapport.type}-{rapport.created_at:%Y-%m-%d}-{rapport.pk}.pdf",
+        content_type="application/pdf",
+    )
