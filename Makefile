@@ -8,7 +8,7 @@ DEPLOY_ENV := env DEBUG=False ALLOWED_HOSTS=cvu.example.org \
 	SECRET_KEY=check-deploy-only-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ
 
 .DEFAULT_GOAL := help
-.PHONY: help demo run test test-live lint fix clean
+.PHONY: help demo run test test-live lint fix clean bench
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,6 +33,10 @@ demo: $(VENV)/.runtime ## Demo on SQLite with demo data, served on http://127.0.
 
 run: $(VENV)/.runtime ## Serve the current database without reloading data
 	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+bench: $(VENV)/.runtime ## Benchmark the dashboard, home page and report on a large dataset (DATABASE_URL)
+	DEBUG=True $(BIN)/python manage.py migrate --noinput -v0
+	DEBUG=True $(BIN)/python manage.py bench_reporting
 
 lint: $(VENV)/.dev ## ruff, Django checks, missing migrations, deploy check, static files
 	$(BIN)/ruff check .

@@ -1,0 +1,315 @@
+"""Benchmark of the reporting pages on a large dataset: `python manage.py bench_reporting`.
+
+Generates (once) about ten years of PMA's history — 200 actions a year in each of 9 sectors,
+four to five financing lines each, 300 council members, 2,000 meetings — then measures the
+server time of the service head's dashboard and of a chef de projet's home page (median and
+95th percentile) and the build of the "bilan de programmation" report for one year.
+"""
+
+import random
+import statistics
+import time
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.test import Client
+from django.utils import timezone
+
+from cvu.models import (
+    Action,
+    ContratDeVille,
+    Financement,
+    Instance,
+    NoeudStrategie,
+    Organisation,
+    Reunion,
+    SuiteADonner,
+    TypeInstance,
+)
+from participation.models import ConseilCitoyen, Membre, TypeParticipation
+from quartiers.models import Commune, Qpv, Secteur
+from reporting import rapports
+from reporting.models import Rapport
+
+CONTRAT = "Contrat de banc d'essai"
+FIRST_YEAR, LAST_YEAR = 2017, 2026
+SECTORS = 9
+STATUTS = ["solde", "solde", "bilan_recu", "en_cours", "programme", "notifie", "refuse"]
+
+
+class Command(BaseCommand):
+    help = (
+        "Crée (une fois) un grand jeu de données de banc d'essai puis mesure le tableau de bord, "
+        "la page d'accueil d'un chef de projet et la production du bilan de programmation."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--echelle",
+            type=float,
+            default=1.0,
+            help="Part du volume complet à créer (0.05 pour un essai rapide).",
+        )
+        parser.add_argument("--requetes", type=int, default=50, help="Requêtes par page mesurée.")
+        parser.add_argument("--annee", type=int, default=2025, help="Exercice mesuré.")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Accepter d'écrire les données de banc d'essai alors que DEBUG est désactivé.",
+        )
+
+    def handle(self, *args, echelle, requetes, annee, force, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "DEBUG est désactivé : cette base ressemble à une base de production. Le banc "
+                "d'essai n'y écrit qu'avec --force."
+            )
+        if not 0 < echelle <= 1:
+            raise CommandError("--echelle est compris entre 0 (exclu) et 1.")
+        if not Qpv.objects.exists():
+            call_command("load_territoire", verbosity=0)
+        started = time.perf_counter()
+        contrat, created = self._dataset(echelle)
+        if created:
+            self.stdout.write(f"Données créées en {time.perf_counter() - started:.1f} s.")
+        self.stdout.write(
+            f"Volume : {Action.objects.filter(contrat=contrat).count()} actions, "
+            f"{Financement.objects.filter(action__contrat=contrat).count()} lignes de "
+            f"financement, {Membre.objects.count()} membres de conseils, "
+            f"{Reunion.objects.count()} réunions."
+        )
+        service = self._user("bench-service@bench.local", role="chef_service")
+        cdp = Secteur.objects.filter(chef_projet__isnull=False).first().chef_projet
+        dashboard = self._measure(
+            service, f"/tableau-de-bord/?contrat={contrat.pk}&annee={annee}", requetes
+        )
+        home = self._measure(cdp, "/", requetes)
+        rapport = Rapport.objects.create(
+            type="programmation",
+            titre=f"Banc d'essai {annee}",
+            parametres={"contrat": contrat.pk, "annee": annee},
+            demande_par=service,
+        )
+        t0 = time.perf_counter()
+        rapports.build_report(rapport.pk)
+        build = time.perf_counter() - t0
+        rapport.refresh_from_db()
+        self.stdout.write(
+            f"Tableau de bord : médiane {dashboard[0]:.0f} ms, p95 {dashboard[1]:.0f} ms "
+            f"(objectif p95 < 300 ms)"
+        )
+        self.stdout.write(
+            f"Accueil chef de projet : médiane {home[0]:.0f} ms, p95 {home[1]:.0f} ms "
+            f"(objectif p95 < 150 ms)"
+        )
+        self.stdout.write(
+            f"Bilan de programmation {annee} : {build:.1f} s, {rapport.pages} pages, statut "
+            f"{rapport.get_statut_display().lower()} (objectif < 10 s)"
+        )
+        if rapport.fichier:
+            rapport.fichier.delete(save=False)
+        rapport.delete()
+
+    # ------------------------------------------------------------ measures
+
+    def _measure(self, user, url: str, count: int) -> tuple[float, float]:
+        hosts = [h for h in settings.ALLOWED_HOSTS if h and not h.startswith((".", "*"))]
+        client = Client(HTTP_HOST="testserver" if "testserver" in hosts else hosts[0])
+        client.force_login(user)
+        assert client.get(url).status_code == 200, url  # warm-up (caches, connections)
+        times = []
+        for _ in range(count):
+            t0 = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - t0) * 1000)
+            if response.status_code != 200:
+                raise CommandError(f"{url} a répondu {response.status_code}.")
+        times.sort()
+        p95 = times[min(len(times) - 1, round(0.95 * len(times)) - 1)]
+        return statistics.median(times), p95
+
+    def _user(self, email, **fields):
+        user, _ = get_user_model().objects.get_or_create(
+            email=email, defaults={"first_name": "Banc", "last_name": "D'essai", **fields}
+        )
+        return user
+
+    # ------------------------------------------------------------ dataset
+
+    @transaction.atomic
+    def _dataset(self, scale: float):
+        contrat = ContratDeVille.objects.filter(nom=CONTRAT).first()
+        if contrat is not None:
+            return contrat, False
+        rng = random.Random(147)
+        contrat = ContratDeVille.objects.create(nom=CONTRAT, annee_debut=2015, annee_fin=2030)
+        objectifs = []
+        for a in range(1, 5):
+            axe = NoeudStrategie.objects.create(
+                contrat=contrat, niveau="axe", code=str(a), libelle=f"Axe {a}", ordre=a
+            )
+            for o in range(1, 4):
+                objectifs.append(
+                    NoeudStrategie.objects.create(
+                        contrat=contrat,
+                        parent=axe,
+                        niveau="objectif",
+                        code=f"{a}.{o}",
+                        libelle=f"Objectif {a}.{o}",
+                    )
+                )
+        funders = [
+            Organisation.objects.create(nom=f"Financeur de banc d'essai {n}", type="autre")
+            for n in range(6)
+        ]
+        porteurs = Organisation.objects.bulk_create(
+            Organisation(nom=f"Association de banc d'essai {n}", type="association")
+            for n in range(200)
+        )
+        sectors = self._sectors()
+        per_year = max(1, round(200 * scale))
+        actions, links = [], []
+        for year in range(FIRST_YEAR, LAST_YEAR + 1):
+            for secteur, qpvs in sectors:
+                for n in range(per_year):
+                    actions.append(
+                        Action(
+                            contrat=contrat,
+                            titre=f"Action {year}-{secteur.pk}-{n}",
+                            porteur=rng.choice(porteurs),
+                            annee=year,
+                            statut=rng.choice(STATUTS),
+                            referent=secteur.chef_projet,
+                            cout_total=Decimal(rng.randrange(2000, 60000)),
+                            date_limite_bilan=date(year + 1, 6, 30),
+                        )
+                    )
+                    links.append((qpvs, year))
+        Action.objects.bulk_create(actions, batch_size=2000)
+        qpv_links, objectif_links, lines = [], [], []
+        for action, (qpvs, year) in zip(actions, links, strict=True):
+            for qpv in qpvs:
+                qpv_links.append(Action.qpvs.through(action=action, qpv=qpv))
+            for objectif in rng.sample(objectifs, k=rng.randint(1, 2)):
+                objectif_links.append(
+                    Action.objectifs.through(action=action, noeudstrategie=objectif)
+                )
+            for funder in rng.sample(funders, k=rng.choice([4, 4, 5])):
+                asked = Decimal(rng.randrange(500, 20000))
+                voted = asked if action.statut != "refuse" else None
+                lines.append(
+                    Financement(
+                        action=action,
+                        financeur=funder,
+                        annee=year,
+                        montant_demande=asked,
+                        montant_vote=voted,
+                        montant_verse=voted or Decimal(0),
+                    )
+                )
+        Action.qpvs.through.objects.bulk_create(qpv_links, batch_size=5000)
+        Action.objectifs.through.objects.bulk_create(objectif_links, batch_size=5000)
+        Financement.objects.bulk_create(lines, batch_size=5000)
+        self._participation(rng, sectors, scale)
+        self._meetings(rng, sectors, scale)
+        return contrat, True
+
+    def _sectors(self):
+        """The 2024 QPVs with their chef de projet's sector (nine sectors created if none)."""
+        existing = list(
+            Secteur.objects.filter(chef_projet__isnull=False, communes__qpvs__isnull=False)
+            .distinct()
+            .order_by("nom")[:SECTORS]
+        )
+        if not existing:
+            communes = list(Commune.objects.filter(qpvs__isnull=False).distinct().order_by("nom"))
+            for n in range(SECTORS):
+                secteur = Secteur.objects.create(
+                    nom=f"Secteur de banc d'essai {n + 1}",
+                    chef_projet=self._user(f"bench-cdp{n + 1}@bench.local", role="chef_projet"),
+                )
+                Commune.objects.filter(pk__in=[c.pk for c in communes[n::SECTORS]]).update(
+                    secteur=secteur
+                )
+                existing.append(secteur)
+        # One group per 2024 QPV (PMA has 9), with the sector of its commune.
+        result = []
+        for qpv in Qpv.objects.filter(geographie="2024").prefetch_related("communes__secteur"):
+            secteur = next((c.secteur for c in qpv.communes.all() if c.secteur_id), None)
+            if secteur is not None and secteur.chef_projet_id:
+                result.append((secteur, [qpv]))
+        return result
+
+    def _participation(self, rng, sectors, scale):
+        type_cc, _ = TypeParticipation.objects.get_or_create(nom="Conseil citoyen")
+        conseils = []
+        for _, qpvs in sectors:
+            for qpv in qpvs:
+                conseil = ConseilCitoyen.objects.create(
+                    nom=f"Conseil de banc d'essai {qpv.nom}",
+                    type=type_cc,
+                    commune=qpv.communes.first(),
+                )
+                conseil.qpvs.set([qpv])
+                conseils.append(conseil)
+        Membre.objects.bulk_create(
+            Membre(
+                conseil=conseils[n % len(conseils)],
+                prenom="Banc",
+                nom=f"Membre {n}",
+                college=rng.choice(["habitants", "habitants", "acteurs"]),
+                genre=rng.choice(["femme", "homme"]),
+                tranche_age=rng.choice(["moins_25", "25_39", "40_59", "60_plus"]),
+                designation="volontaire",
+                mandat_debut=date(2024, 1, 1),
+                base_legale="mission_publique",
+            )
+            for n in range(max(1, round(300 * scale)))
+        )
+
+    def _meetings(self, rng, sectors, scale):
+        copil = TypeInstance.objects.get_or_create(nom="Comité de pilotage", pilotage=True)[0]
+        gtc = TypeInstance.objects.get_or_create(nom="Groupe technique communal")[0]
+        instances = [
+            Instance.objects.create(
+                nom="COPIL de banc d'essai", type=copil, echelle="intercommunale"
+            )
+        ]
+        for secteur, _ in sectors:
+            instance = Instance.objects.create(
+                nom=f"GTC de banc d'essai {secteur.nom}",
+                type=gtc,
+                echelle="communale",
+                organisateur=secteur.chef_projet,
+            )
+            instances.append(instance)
+        now = timezone.now()
+        start = timezone.make_aware(datetime(FIRST_YEAR, 1, 10, 9))
+        span = (now + timedelta(days=60) - start).days
+        reunions = Reunion.objects.bulk_create(
+            Reunion(
+                instance=instances[n % len(instances)],
+                debut=(
+                    debut := start + timedelta(days=rng.randrange(span), hours=rng.randint(0, 8))
+                ),
+                fin=debut + timedelta(hours=2),
+                statut="tenue" if debut < now else "prevue",
+            )
+            for n in range(max(1, round(2000 * scale)))
+        )
+        users = [s.chef_projet for s, _ in sectors]
+        SuiteADonner.objects.bulk_create(
+            SuiteADonner(
+                reunion=reunion,
+                quoi="Relancer les partenaires",
+                responsable=rng.choice(users),
+                echeance=(reunion.debut + timedelta(days=30)).date(),
+                statut=rng.choice(["a_faire", "fait", "fait"]),
+            )
+            for reunion in reunions[::4]
+        )
