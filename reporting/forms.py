@@ -67,7 +67,18 @@ class DashboardForm(BootstrapForm):
 # ---------------------------------------------------------------- report parameters
 
 
-class ParticipationReportForm(BootstrapForm):
+class ReportForm(BootstrapForm):
+    """A report's parameters: only objects visible to the user can be chosen."""
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.ModelChoiceField):
+                visible = field.queryset.model.objects.visible_to(user)
+                field.queryset = field.queryset.filter(pk__in=visible.values("pk"))
+
+
+class ParticipationReportForm(ReportForm):
     """Report 1: a commune, or every commune (intercommunal)."""
 
     commune = forms.ModelChoiceField(
@@ -85,7 +96,7 @@ class ParticipationReportForm(BootstrapForm):
         return f"Avancement des démarches participatives – {commune.nom}", {"commune": commune.pk}
 
 
-class ProgrammationReportForm(BootstrapForm):
+class ProgrammationReportForm(ReportForm):
     """Report 2: a contract's programming for one year."""
 
     contrat = forms.ModelChoiceField(
@@ -112,7 +123,7 @@ class ProgrammationReportForm(BootstrapForm):
         )
 
 
-class FicheReportForm(BootstrapForm):
+class FicheReportForm(ReportForm):
     """Report 3: one QPV or one commune."""
 
     qpv = forms.ModelChoiceField(

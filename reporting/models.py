@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -13,12 +14,22 @@ STALE_AFTER = timedelta(minutes=30)
 
 class RapportQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """A report goes to who asked for it, and to the chef de service and administrators."""
+        """A report goes to who asked for it and to the chef de service and administrators; the
+        direction de projet also reads the reports that hold no personal data."""
         if not is_active_user(user):
             return self.none()
         if user.sees_everything_as_manager:
             return self.all()
+        if user.role == user.Role.DIRECTION:
+            return self.filter(Q(demande_par=user) | Q(type__in=Rapport.SANS_DONNEES_PERSONNELLES))
         return self.filter(demande_par=user)
+
+    def requested_by(self, user):
+        """The list page: everything for the chef de service, one's own reports for the others."""
+        queryset = self.visible_to(user)
+        if is_active_user(user) and not user.sees_everything_as_manager:
+            queryset = queryset.filter(demande_par=user)
+        return queryset
 
 
 def rapport_path(instance, filename: str) -> str:
@@ -32,6 +43,10 @@ class Rapport(models.Model):
         PARTICIPATION = "participation", "Avancement des démarches participatives"
         PROGRAMMATION = "programmation", "Bilan de programmation"
         FICHE = "fiche", "Fiche QPV / commune"
+
+    # Counts and figures only (no council member, no inhabitant is named): the direction de
+    # projet may read them whoever asked for them.
+    SANS_DONNEES_PERSONNELLES = [Type.PARTICIPATION, Type.PROGRAMMATION, Type.FICHE]
 
     class Statut(models.TextChoices):
         EN_ATTENTE = "en_attente", "En attente"
@@ -55,6 +70,7 @@ class Rapport(models.Model):
     erreur = models.TextField("erreur", blank=True)
     fichier = models.FileField("fichier", upload_to=rapport_path, max_length=300, blank=True)
     pages = models.PositiveIntegerField("pages", null=True, blank=True)
+    task_id = models.CharField("tâche Celery", max_length=50, blank=True)
     tentatives = models.PositiveSmallIntegerField("tentatives", default=0)
     envoyer_lien = models.BooleanField(
         "envoyer le lien par e-mail", default=False, help_text="Pour le pack mensuel."

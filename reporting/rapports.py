@@ -9,6 +9,7 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 from functools import partial
+from uuid import uuid4
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -138,12 +139,23 @@ def programmation_context(params: dict) -> dict:
     for action in actions:
         action.montants = per_action.get(action.pk, {})
     today = timezone.localdate()
-    recus = [a for a in actions if hasattr(a, "bilan") or a.statut in ("bilan_recu", "solde")]
-    manquants = [
-        a
-        for a in actions
-        if a.statut in AWAITING_BILAN and a.date_limite_bilan and a.date_limite_bilan < today
-    ]
+    received = (Action.Statut.BILAN_RECU, Action.Statut.SOLDE)
+    recus = []
+    for action in actions:
+        bilan = getattr(action, "bilan", None)  # None when no bilan row exists
+        action.bilan_recu_le = bilan.recu_le if bilan is not None else None
+        if bilan is not None or action.statut in received:
+            recus.append(action)
+    # Missing: the dossier says a bilan is expected, or its deadline has passed (cvu's rule).
+    manquants = []
+    for action in actions:
+        action.bilan_en_retard = bool(
+            action.statut in AWAITING_BILAN
+            and action.date_limite_bilan
+            and action.date_limite_bilan < today
+        )
+        if action.statut == Action.Statut.BILAN_ATTENDU or action.bilan_en_retard:
+            manquants.append(action)
     totals = {
         name: sum((row[name] for row in per_action.values()), ZERO)
         for name in ("demande", "vote", "verse")
@@ -240,9 +252,14 @@ def rapport_request(
 
 
 def _queue(rapport: Rapport) -> None:
+    """Queues the build once the transaction commits, under a task id recorded beforehand."""
     from .tasks import build_report  # reporting.tasks imports this module.
 
-    transaction.on_commit(partial(build_report.delay, rapport.pk))
+    rapport.task_id = str(uuid4())
+    rapport.save(update_fields=["task_id"])
+    transaction.on_commit(
+        partial(build_report.apply_async, args=[rapport.pk], task_id=rapport.task_id)
+    )
 
 
 def rapport_retry(*, rapport: Rapport) -> Rapport:
@@ -278,6 +295,9 @@ def build_report(rapport_id: int) -> str:
                 "auteur": rapport.demande_par.get_full_name() or rapport.demande_par.email,
             },
         )
+        rapport.fichier.save(
+            f"rapport-{rapport.type}-{rapport.pk}.pdf", ContentFile(content), save=False
+        )
     except Exception as error:  # noqa: BLE001 - any failure becomes a readable status.
         logger.exception("Rapport %s : échec de la production", rapport_id)
         rapport.statut = Rapport.Statut.ECHEC
@@ -285,15 +305,16 @@ def build_report(rapport_id: int) -> str:
         rapport.finished_at = timezone.now()
         rapport.save(update_fields=["statut", "erreur", "finished_at"])
         return rapport.statut
-    name = f"rapport-{rapport.type}-{rapport.pk}.pdf"
-    rapport.fichier.save(name, ContentFile(content), save=False)
     rapport.pages = pages
     rapport.statut = Rapport.Statut.PRET
     rapport.finished_at = timezone.now()
     rapport.erreur = ""
     rapport.save(update_fields=["fichier", "pages", "statut", "finished_at", "erreur"])
     if rapport.envoyer_lien:
-        _send_link(rapport)
+        try:
+            _send_link(rapport)
+        except OSError:  # The report is ready all the same; the link is on the reports page.
+            logger.exception("Rapport %s : lien non envoyé", rapport_id)
     return rapport.statut
 
 
@@ -327,11 +348,17 @@ def _send_link(rapport: Rapport) -> None:
 
 def monthly_pack() -> int:
     """On the 1st: participation (intercommunal) and programming of the month just ended's year
-    for each member of the direction de projet, who gets an e-mail with each link."""
-    from .forms import current_contract
+    for each member of the direction de projet, who gets an e-mail with each link.
 
-    contrat = current_contract()
+    The month just ended's year is the current year to date, except on 1 January, when the
+    pack holds the whole year just closed, under the contract that covered it.
+    """
     year = (timezone.localdate().replace(day=1) - timedelta(days=1)).year
+    contrat = (
+        ContratDeVille.objects.filter(annee_debut__lte=year, annee_fin__gte=year)
+        .order_by("-annee_debut")
+        .first()
+    )
     users = get_user_model().objects.filter(is_active=True, role="direction").exclude(email="")
     count = 0
     for user in users:
@@ -343,7 +370,7 @@ def monthly_pack() -> int:
             envoyer_lien=True,
         )
         count += 1
-        if contrat is not None and contrat.annee_debut <= year <= contrat.annee_fin:
+        if contrat is not None:
             rapport_request(
                 type=T.PROGRAMMATION,
                 titre=f"Bilan de programmation {year} – {contrat.nom}",

@@ -1,10 +1,12 @@
 """PDF reports: request one, watch it being built, download it, retry a failure."""
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import rapports
@@ -19,7 +21,12 @@ def _get(request: HttpRequest, pk: int) -> Rapport:
     )
 
 
-def _forms(data=None, bound_type: str | None = None) -> dict:
+def _may_retry(request: HttpRequest, rapport: Rapport) -> bool:
+    """The requester or the chef de service; the direction reads others' reports, no more."""
+    return rapport.demande_par_id == request.user.pk or request.user.sees_everything_as_manager
+
+
+def _forms(user, data=None, bound_type: str | None = None) -> dict:
     """One parameter form per report type; only the submitted one is bound."""
     contrat = current_contract()
     year = timezone.localdate().year
@@ -28,7 +35,9 @@ def _forms(data=None, bound_type: str | None = None) -> dict:
         annee = min(max(contrat.annee_debut, year), contrat.annee_fin)
         initial["programmation"] = {"contrat": contrat, "annee": annee}
     return {
-        key: form_class(data if key == bound_type else None, prefix=key, initial=initial.get(key))
+        key: form_class(
+            data if key == bound_type else None, prefix=key, initial=initial.get(key), user=user
+        )
         for key, form_class in REPORT_FORMS.items()
     }
 
@@ -40,7 +49,7 @@ def rapport_list(request: HttpRequest) -> HttpResponse:
     bound = request.POST.get("type") if request.method == "POST" else None
     if bound is not None and bound not in REPORT_FORMS:
         raise Http404("Type de rapport inconnu.")
-    forms = _forms(request.POST, bound)
+    forms = _forms(request.user, request.POST, bound)
     if bound is not None:
         form = forms[bound]
         if form.is_valid():
@@ -52,7 +61,7 @@ def rapport_list(request: HttpRequest) -> HttpResponse:
                 request, "Rapport demandé : vous pouvez quitter cette page, il vous attendra ici."
             )
             return redirect(rapport)
-    queryset = Rapport.objects.visible_to(request.user).select_related("demande_par")
+    queryset = Rapport.objects.requested_by(request.user).select_related("demande_par")
     page = Paginator(queryset, 30).get_page(request.GET.get("page"))
     status = 400 if bound is not None else 200
     return render(
@@ -70,6 +79,7 @@ def rapport_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_GET
 def rapport_detail(request: HttpRequest, pk: int) -> HttpResponse:
     rapport = _get(request, pk)
     template = (
@@ -77,12 +87,17 @@ def rapport_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if request.htmx
         else "reporting/rapport_detail.html"
     )
-    return render(request, template, {"rapport": rapport})
+    context = {"rapport": rapport, "can_retry": _may_retry(request, rapport)}
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])  # a cached fragment never shows as a page
+    return response
 
 
 @require_POST
 def rapport_retry(request: HttpRequest, pk: int) -> HttpResponse:
     rapport = _get(request, pk)
+    if not _may_retry(request, rapport):
+        raise PermissionDenied("Seul le demandeur ou le chef de service relance ce rapport.")
     if rapport.retryable:
         rapports.rapport_retry(rapport=rapport)
         messages.success(request, "Le rapport est relancé.")
