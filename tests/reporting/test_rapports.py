@@ -76,7 +76,7 @@ def test_programming_report_lists_received_and_missing_bilans(data, manager):
     y.save(update_fields=["statut"])
     rapport = build("programmation", {"contrat": data["contrat"].pk, "annee": 2026}, manager)
     text = pdf_text(rapport.fichier.path)
-    assert "Reçus (1) • X – " in text and "Manquants (1) • Y – " in text
+    assert "Reçus (1) X – " in text and "Manquants (1) Y – " in text
 
 
 def test_empty_year_gives_a_nothing_to_report_page(data, manager):
