@@ -291,6 +291,17 @@ def test_presence_rate_and_meetings_without_members(client, conseil, editor, cop
     assert presence["sans_membre"] == [second]
 
 
+def test_attendance_form_names_are_not_localised_for_large_ids(client, conseil, editor, copil):
+    """A member numbered 1500 is posted as m-1500, not "m-1 500" (French thousand separator)."""
+    membre = _membre(conseil, pk=1500)
+    reunion = _held(copil, 10)
+    client.force_login(editor)
+    page = client.get(f"/participation/presences/{reunion.pk}/").content.decode()
+    assert 'name="m-1500"' in page
+    client.post(f"/participation/presences/{reunion.pk}/", {"m-1500": "present"})
+    assert PresenceMembre.objects.get(membre=membre).statut == "present"
+
+
 def test_direction_cannot_take_member_attendance(client, reader, conseil, copil):
     _membre(conseil)
     client.force_login(reader)
