@@ -91,6 +91,7 @@ urlpatterns = [
     path("appels-a-projets/<int:pk>/", aap.aap_detail, name="aap_detail"),
     path("appels-a-projets/<int:pk>/modifier/", aap.aap_update, name="aap_update"),
     path("appels-a-projets/<int:pk>/import/", aap.aap_import, name="aap_import"),
+    path("appels-a-projets/<int:pk>/attribuer/", aap.aap_assign, name="aap_assign"),
     path("appels-a-projets/<int:pk>/comites/nouveau/", aap.comite_create, name="comite_create"),
     path("appels-a-projets/comites/<int:pk>/", aap.comite_detail, name="comite_detail"),
     path("appels-a-projets/comites/<int:pk>/modifier/", aap.comite_update, name="comite_update"),

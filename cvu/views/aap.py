@@ -1,6 +1,7 @@
 """The call for projects: list, page, Dauphin import, instruction, committee, notification, bilan."""
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
@@ -160,6 +161,9 @@ def aap_detail(request: HttpRequest, pk: int) -> HttpResponse:
     statut = request.GET.get("statut", "")
     if statut in S.values:
         dossiers = dossiers.filter(statut=statut)
+    sans_referent = request.GET.get("referent") == "aucun"
+    if sans_referent:
+        dossiers = dossiers.filter(referent__isnull=True)
     if request.GET.get("export") in FORMATS:
         funders = [line.financeur for line in envelopes]
         return export_response(
@@ -179,8 +183,41 @@ def aap_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "orientations": appel.orientations.all(),
         "can_manage": request.user.sees_everything_as_manager,
         "can_import": request.user.sees_everything_as_manager,
+        "sans_referent": sans_referent,
+        "nb_sans_referent": appel.dossiers.filter(referent__isnull=True).count(),
+        "chefs_de_projet": get_user_model()
+        .objects.filter(role="chef_projet", is_active=True)
+        .order_by("last_name", "first_name")
+        if request.user.sees_everything_as_manager
+        else [],
     }
     return render(request, "cvu/aap_detail.html", context)
+
+
+@require_POST
+def aap_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    """The chef de service gives the ticked dossiers (often fresh from Dauphin) a referent."""
+    appel = _get_appel(request, pk, write=True)
+    referent = (
+        get_user_model()
+        .objects.filter(role="chef_projet", is_active=True, pk=request.POST.get("referent") or 0)
+        .first()
+    )
+    ids = [int(pk) for pk in request.POST.getlist("dossiers") if pk.isdigit()]
+    if referent is None:
+        messages.error(request, "Choisissez le chef de projet référent.")
+    elif not ids:
+        messages.error(request, "Cochez au moins un dossier.")
+    else:
+        with transaction.atomic():
+            dossiers = list(appel.dossiers.filter(pk__in=ids))
+            for dossier in dossiers:
+                dossier.referent = referent
+                dossier.save(update_fields=["referent", "updated_at"])  # kept in history
+        messages.success(
+            request, f"{len(dossiers)} dossier(s) attribué(s) à {referent.get_full_name()}."
+        )
+    return redirect(f"{appel.get_absolute_url()}#dossiers")
 
 
 def _appel_form_page(request: HttpRequest, appel: AppelAProjets | None) -> HttpResponse:

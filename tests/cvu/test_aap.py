@@ -875,3 +875,32 @@ def test_digest_queries_do_not_grow_with_dossiers(editor, appel, etat):
     small = count()
     notified(10)
     assert count() == small
+
+
+def test_chef_de_service_assigns_a_referent_to_imported_dossiers(client, manager, editor, appel):
+    dossiers = [ActionFactory(contrat=appel.contrat, appel=appel) for _ in range(3)]
+    other_call = ActionFactory(
+        contrat=appel.contrat, appel=AppelFactory(contrat=appel.contrat, annee=2025)
+    )
+    client.force_login(manager)
+    page = client.get(appel.get_absolute_url()).content.decode()
+    assert "3 sans référent" in page
+    url = reverse("cvu:aap_assign", args=[appel.pk])
+    response = client.post(
+        url, {"referent": editor.pk, "dossiers": [dossiers[0].pk, dossiers[1].pk, other_call.pk]}
+    )
+    assert response.status_code == 302
+    assert {a.pk for a in Action.objects.filter(referent=editor)} == {
+        dossiers[0].pk,
+        dossiers[1].pk,
+    }
+    assert Action.history.filter(id=dossiers[0].pk, referent=editor).exists()  # kept in history
+    client.post(url, {"referent": "", "dossiers": [dossiers[2].pk]}, follow=True)
+    assert Action.objects.get(pk=dossiers[2].pk).referent is None
+    # The referent can now instruct them.
+    client.force_login(editor)
+    instruction = reverse("cvu:dossier_instruction", args=[dossiers[0].pk])
+    assert "Consultation" not in client.get(instruction).content.decode()
+    assert (
+        client.post(url, {"referent": editor.pk, "dossiers": [dossiers[2].pk]}).status_code == 403
+    )
