@@ -205,3 +205,44 @@ def test_home_query_count_with_dossiers_and_councils(client, editor, commune, qp
     small = count()
     grow(15)
     assert count() == small
+
+
+def test_follow_up_and_demarche_links_open_the_filtered_lists(client, manager, data, editor):
+    instance = Instance.objects.create(
+        nom="GTC", type=TypeInstance.objects.create(nom="GTC"), echelle="communale"
+    )
+    start = timezone.now() - timedelta(days=10)
+    reunion = Reunion.objects.create(instance=instance, debut=start, fin=start + timedelta(hours=1))
+    late = SuiteADonner.objects.create(
+        reunion=reunion,
+        quoi="En retard",
+        responsable=editor,
+        echeance=timezone.localdate() - timedelta(3),
+    )
+    SuiteADonner.objects.create(
+        reunion=reunion,
+        quoi="À venir",
+        responsable=editor,
+        echeance=timezone.localdate() + timedelta(3),
+    )
+    Demarche.objects.create(
+        titre="Terminée",
+        initiateur="pma",
+        type="concertation",
+        date_debut=timezone.localdate(),
+        statut="terminee",
+    )
+    Demarche.objects.create(
+        titre="En cours",
+        initiateur="pma",
+        type="concertation",
+        date_debut=timezone.localdate(),
+        statut="en_cours",
+    )
+    result = dashboard(Scope(contrat=data["contrat"], annee=2026))
+    client.force_login(manager)
+    suites = client.get(section(result, "suites").rows[0].url)
+    assert [s.pk for s in suites.context["page_obj"]] == [late.pk]
+    en_cours = next(r for r in section(result, "demarches").rows if r.label == "En cours")
+    demarches = client.get(en_cours.url)
+    assert [d.titre for d in demarches.context["page_obj"]] == ["En cours"]
