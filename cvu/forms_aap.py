@@ -144,7 +144,7 @@ class MappingForm(forms.Form):
 # ---------------------------------------------------------------- instruction
 
 
-class InstructionForm(forms.ModelForm):
+class InstructionForm(CompactRowForm, forms.ModelForm):
     class Meta:
         model = Instruction
         fields = [name for key, _ in CRITERES for name in (f"{key}_note", f"{key}_commentaire")] + [
@@ -156,6 +156,13 @@ class InstructionForm(forms.ModelForm):
             **{f"{key}_note": forms.NumberInput(attrs={"min": 0, "max": 3}) for key, _ in CRITERES},
             "synthese": forms.Textarea(attrs={"rows": 3}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.pop("aria-label", None)  # the grid labels the notes
+        for key, label in CRITERES:
+            self.fields[f"{key}_commentaire"].widget.attrs["aria-label"] = f"Commentaire : {label}"
 
     def rows(self):
         """The grid as (label, note field, comment field) for the template."""
@@ -317,7 +324,7 @@ class DecisionsForm(forms.Form):
 # ---------------------------------------------------------------- bilan
 
 
-class BilanForm(forms.ModelForm):
+class BilanForm(CompactRowForm, forms.ModelForm):
     cout_realise = MontantField(label="Coût total réalisé (€)")
     fichier = forms.FileField(
         label="Cerfa 15059 (PDF, Word, Excel…)",
@@ -332,16 +339,20 @@ class BilanForm(forms.ModelForm):
 
     def __init__(self, *args, lignes, **kwargs):
         super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.pop("aria-label", None)  # each field has a visible <label>
         self.lignes = lignes
         existing = {}
         if self.instance.pk:
             existing = {r.financement_id: r.montant_realise for r in self.instance.lignes.all()}
         for line in lignes:
-            self.fields[f"realise_{line.pk}"] = MontantField(
-                label=f"Utilisé – {line.financeur}",
-                required=False,
-                initial=existing.get(line.pk),
+            field = MontantField(
+                label=f"Utilisé – {line.financeur}", required=False, initial=existing.get(line.pk)
             )
+            field.widget.attrs.update(
+                {"class": "form-control form-control-sm text-end", "aria-label": field.label}
+            )
+            self.fields[f"realise_{line.pk}"] = field
 
     def clean_fichier(self):
         from .services import check_upload
