@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from core.exports import FORMATS, export_response
 from core.forms import save_if_editable
+from core.presences import Attendee, presence_formset
 from cvu.models import Reunion
 
 from . import imports, services
@@ -297,26 +298,29 @@ def steering_attendance(request: HttpRequest, pk: int) -> HttpResponse:
             "Vous ne suivez aucun conseil : la présence de ses membres ne vous est pas accessible."
         )
     recorded = {p.membre_id: p.statut for p in PresenceMembre.objects.filter(reunion=reunion)}
-    if request.method == "POST":
-        allowed = {"present", "excuse", "absent"}
+    by_key = {f"m-{membre.pk}": membre for membre in membres}
+    attendees = [
+        Attendee(key=key, name=str(m), detail=str(m.conseil), status=recorded.get(m.pk, ""))
+        for key, m in by_key.items()
+    ]
+    data = request.POST if request.method == "POST" else None
+    formset = presence_formset(
+        data, people=attendees, choices=PresenceMembre._meta.get_field("statut").choices
+    )
+    if data is not None and formset.is_valid():
         with transaction.atomic():
-            for membre in membres:
-                value = request.POST.get(f"m-{membre.pk}", "")
-                if value in allowed:
+            for key, statut in formset.changed_statuses().items():
+                if statut:
                     PresenceMembre.objects.update_or_create(
-                        reunion=reunion, membre=membre, defaults={"statut": value}
+                        reunion=reunion, membre=by_key[key], defaults={"statut": statut}
                     )
         messages.success(request, "Présences des membres enregistrées.")
         return redirect("participation:steering_attendance", pk=reunion.pk)
-    rows = [{"membre": m, "statut": recorded.get(m.pk, "")} for m in membres]
     return render(
         request,
         "participation/steering_attendance.html",
-        {
-            "reunion": reunion,
-            "rows": rows,
-            "statuts": PresenceMembre._meta.get_field("statut").choices,
-        },
+        {"reunion": reunion, "formset": formset},
+        status=400 if data is not None else 200,
     )
 
 
@@ -611,6 +615,10 @@ def session_create(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+# A choice of the session's grid, not a stored value: it takes a member off the session.
+NON_INSCRIT = "non_inscrit"
+
+
 @require_http_methods(["GET", "POST"])
 def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Invitations, attendance taken quickly, and evaluations of a training session."""
@@ -627,7 +635,21 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("conseil__nom", "nom")
     )
     inscriptions = {i.membre_id: i for i in session.inscriptions.all()}
+    by_key = {f"m-{membre.pk}": membre for membre in membres}
+    attendees = [
+        Attendee(
+            key=key,
+            name=str(m),
+            detail=str(m.conseil),
+            status=inscriptions[m.pk].presence if m.pk in inscriptions else NON_INSCRIT,
+        )
+        for key, m in by_key.items()
+    ]
+    choices = [(NON_INSCRIT, "Non inscrit"), *Inscription.Presence.choices]
     evaluation_form = EvaluationForm()
+    formset = presence_formset(
+        None, people=attendees, choices=choices, disabled=not request.user.is_writer
+    )
     if request.method == "POST":
         if not request.user.is_writer:
             raise PermissionDenied("Votre rôle ne permet pas de modifier cette session.")
@@ -638,37 +660,31 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, "Évaluation enregistrée.")
                 return redirect(session)
         else:
-            allowed = {choice for choice, _label in Inscription.Presence.choices}
-            with transaction.atomic():
-                for membre in membres:
-                    value = request.POST.get(f"m-{membre.pk}", "")
-                    if value in allowed:
-                        Inscription.objects.update_or_create(
-                            session=session, membre=membre, defaults={"presence": value}
-                        )
-                    elif (
-                        value == ""
-                        and membre.pk in inscriptions
-                        and request.POST.get(f"retirer-{membre.pk}")
-                    ):
-                        inscriptions[membre.pk].delete()
-            total = session.inscriptions.count()
-            messages.success(request, "Inscriptions et présences enregistrées.")
-            if total > session.capacite:
-                messages.warning(
-                    request,
-                    f"{total} inscrits pour {session.capacite} places : la session est "
-                    "au-delà de sa capacité.",
-                )
-            return redirect(session)
-    rows = [
-        {"membre": m, "presence": inscriptions[m.pk].presence if m.pk in inscriptions else ""}
-        for m in membres
-    ]
+            formset = presence_formset(
+                request.POST, people=attendees, choices=choices, required=True
+            )
+            if formset.is_valid():
+                with transaction.atomic():
+                    for key, presence in formset.changed_statuses().items():
+                        membre = by_key[key]
+                        if presence != NON_INSCRIT:
+                            Inscription.objects.update_or_create(
+                                session=session, membre=membre, defaults={"presence": presence}
+                            )
+                        elif membre.pk in inscriptions:
+                            inscriptions[membre.pk].delete()
+                total = session.inscriptions.count()
+                messages.success(request, "Inscriptions et présences enregistrées.")
+                if total > session.capacite:
+                    messages.warning(
+                        request,
+                        f"{total} inscrits pour {session.capacite} places : la session est "
+                        "au-delà de sa capacité.",
+                    )
+                return redirect(session)
     context = {
         "session": session,
-        "rows": rows,
-        "presences": Inscription.Presence.choices,
+        "formset": formset,
         "evaluations": session.evaluations.all(),
         "evaluation_form": evaluation_form,
         "nb_inscrits": len(inscriptions),
@@ -678,7 +694,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "participation/session_detail.html",
         context,
-        status=400 if evaluation_form.errors else 200,
+        status=400 if evaluation_form.errors or formset.is_bound else 200,
     )
 
 

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods
 
 from core.exports import FORMATS, export_response
 from core.forms import model_choices
+from core.presences import Attendee, presence_formset
 
 from .. import services
 from ..filters import SuiteFilterSet
@@ -20,6 +21,7 @@ from ..forms_gouvernance import (
     SuiteUpdateForm,
     contact_label,
 )
+from ..forms_presences import AutresPresentsForm
 from ..models import (
     Action,
     Contact,
@@ -163,55 +165,50 @@ def reunion_presences(request: HttpRequest, pk: int) -> HttpResponse:
         ("u", p.utilisateur_id) if p.utilisateur_id else ("c", p.contact_id): p
         for p in Presence.objects.filter(reunion=reunion).select_related("contact__organisation")
     }
-    people = [("u", u.pk, str(u), "PMA") for u in reunion.invites_utilisateurs.all()]
+    people = [("u", u, "PMA") for u in reunion.invites_utilisateurs.all()]
     people += [
-        ("c", c.pk, str(c), c.organisation.nom)
+        ("c", c, c.organisation.nom)
         for c in reunion.invites_contacts.select_related("organisation")
     ]
-    invited_keys = {(kind, pk) for kind, pk, _name, _org in people}
+    invited_keys = {(kind, person.pk) for kind, person, _org in people}
     # People who came without an invitation keep their row, marked as such.
     people += [
-        ("c", p.contact_id, str(p.contact), p.contact.organisation.nom)
+        ("c", p.contact, p.contact.organisation.nom)
         for key, p in recorded.items()
         if key not in invited_keys and p.contact_id
     ]
-    allowed = {choice for choice, _label in Presence.Statut.choices}
-    if request.method == "POST":
-        statuses = {}
-        for kind, person_pk, _name, _org in people:
-            value = request.POST.get(f"{kind}-{person_pk}", "")
-            if value in allowed:
-                statuses[(kind, person_pk)] = value
-        extra = Contact.objects.filter(pk__in=request.POST.getlist("autres"))
-        services.presences_save(reunion=reunion, statuses=statuses, extra_contacts=list(extra))
-        not_invited = [c for c in extra if ("c", c.pk) not in invited_keys]
-        messages.success(request, f"Présences enregistrées ({len(statuses) + len(extra)}).")
-        if not_invited:
-            names = ", ".join(contact_label(c) for c in not_invited)
-            messages.warning(request, f"Présents sans avoir été invités : {names}.")
-        return redirect(f"{reunion.get_absolute_url()}#presences")
-    rows = [
-        {
-            "key": f"{kind}-{person_pk}",
-            "name": name,
-            "organisation": org,
-            "statut": recorded[(kind, person_pk)].statut if (kind, person_pk) in recorded else "",
-            "invite": (kind, person_pk) in invited_keys,
-        }
-        for kind, person_pk, name, org in people
+    by_key = {f"{kind}-{person.pk}": (kind, person.pk) for kind, person, _org in people}
+    attendees = [
+        Attendee(
+            key=f"{kind}-{person.pk}",
+            name=str(person),
+            detail=org,
+            note="" if (kind, person.pk) in invited_keys else "non invité",
+            status=recorded[(kind, person.pk)].statut if (kind, person.pk) in recorded else "",
+        )
+        for kind, person, org in people
     ]
     others = (
         Contact.objects.select_related("organisation")
-        .exclude(pk__in=[pk for kind, pk in invited_keys if kind == "c"])
+        .exclude(pk__in=[pk for kind, pk in by_key.values() if kind == "c"])
         .order_by("organisation__nom", "nom")
     )
-    context = {
-        "reunion": reunion,
-        "rows": rows,
-        "statuts": Presence.Statut.choices,
-        "others": [(c.pk, contact_label(c)) for c in others],
-    }
-    return render(request, "cvu/reunion_presences.html", context)
+    data = request.POST if request.method == "POST" else None
+    formset = presence_formset(data, people=attendees, choices=Presence.Statut.choices)
+    autres_form = AutresPresentsForm(data, queryset=others)
+    if data is not None and formset.is_valid() and autres_form.is_valid():
+        statuses = {by_key[key]: statut for key, statut in formset.statuses().items() if statut}
+        extra = list(autres_form.cleaned_data["autres"])
+        services.presences_save(reunion=reunion, statuses=statuses, extra_contacts=extra)
+        messages.success(request, f"Présences enregistrées ({len(statuses) + len(extra)}).")
+        if extra:
+            names = ", ".join(contact_label(c) for c in extra)
+            messages.warning(request, f"Présents sans avoir été invités : {names}.")
+        return redirect(f"{reunion.get_absolute_url()}#presences")
+    context = {"reunion": reunion, "formset": formset, "autres_form": autres_form}
+    return render(
+        request, "cvu/reunion_presences.html", context, status=400 if data is not None else 200
+    )
 
 
 # ---------------------------------------------------------------- close

@@ -16,6 +16,7 @@ from cvu.models import (
 from cvu.views.instances import attendance_rates
 from tests.comptes.factories import UserFactory
 from tests.cvu.factories import ContactFactory, OrganisationFactory
+from tests.presences import grid_data
 from tests.quartiers.factories import CommuneFactory
 
 pytestmark = pytest.mark.django_db
@@ -158,11 +159,15 @@ def test_attendance_is_taken_and_uninvited_people_are_marked(client, editor, gro
     reunion.invites_utilisateurs.set([editor])
     walk_in = ContactFactory(nom="Petit", prenom="Louis")
     client.force_login(editor)
-    page = client.get(f"/reunions/{reunion.pk}/presences/").content.decode()
-    assert "Anne Martin" in page
+    page = client.get(f"/reunions/{reunion.pk}/presences/")
+    assert "Anne Martin" in page.content.decode()
     response = client.post(
         f"/reunions/{reunion.pk}/presences/",
-        {f"c-{caf_contact.pk}": "present", f"u-{editor.pk}": "excuse", "autres": [walk_in.pk]},
+        grid_data(
+            page,
+            {f"c-{caf_contact.pk}": "present", f"u-{editor.pk}": "excuse"},
+            autres=[walk_in.pk],
+        ),
         follow=True,
     )
     assert "Présents sans avoir été invités : Louis Petit" in response.content.decode()

@@ -19,6 +19,7 @@ from participation.models import (
 from participation.services import anonymise_expired, representativite
 from participation.tasks import anonymise_members
 from tests.comptes.factories import UserFactory
+from tests.presences import grid_data
 from tests.quartiers.factories import IndicateurFactory, ValeurIndicateurFactory
 
 pytestmark = pytest.mark.django_db
@@ -283,7 +284,8 @@ def test_presence_rate_and_meetings_without_members(client, conseil, editor, cop
     membre = _membre(conseil)
     first, second, _old = _held(copil, 30), _held(copil, 60), _held(copil, 500)
     client.force_login(editor)
-    client.post(f"/participation/presences/{first.pk}/", {f"m-{membre.pk}": "present"})
+    url = f"/participation/presences/{first.pk}/"
+    client.post(url, grid_data(client.get(url), {f"m-{membre.pk}": "present"}))
     assert PresenceMembre.objects.get().statut == "present"
     response = client.get(conseil.get_absolute_url())
     presence = response.context["presence"]
@@ -296,9 +298,10 @@ def test_attendance_form_names_are_not_localised_for_large_ids(client, conseil, 
     membre = _membre(conseil, pk=1500)
     reunion = _held(copil, 10)
     client.force_login(editor)
-    page = client.get(f"/participation/presences/{reunion.pk}/").content.decode()
-    assert 'name="m-1500"' in page
-    client.post(f"/participation/presences/{reunion.pk}/", {"m-1500": "present"})
+    page = client.get(f"/participation/presences/{reunion.pk}/")
+    assert 'value="m-1500"' in page.content.decode()
+    assert 'id="m-1500-present"' in page.content.decode()
+    client.post(f"/participation/presences/{reunion.pk}/", grid_data(page, {"m-1500": "present"}))
     assert PresenceMembre.objects.get(membre=membre).statut == "present"
 
 

@@ -18,6 +18,7 @@ from participation.models import (
     VerificationCharte,
 )
 from participation.services import current_charte
+from tests.presences import grid_data
 
 pytestmark = pytest.mark.django_db
 
@@ -173,9 +174,10 @@ def membres(commune, qpv):
 
 def test_attendance_is_taken_and_over_capacity_warns(client, editor, session, membres):
     client.force_login(editor)
+    page = client.get(session.get_absolute_url())
     response = client.post(
         session.get_absolute_url(),
-        {f"m-{membres[0].pk}": "present", f"m-{membres[1].pk}": "invite"},
+        grid_data(page, {f"m-{membres[0].pk}": "present", f"m-{membres[1].pk}": "invite"}),
         follow=True,
     )
     assert "2 inscrits pour 1 places" in response.content.decode()
