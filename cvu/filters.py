@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
+from core.widgets import CheckboxFilterList
 from quartiers.models import Commune, Qpv, Secteur
 
 from .models import (
@@ -60,7 +61,9 @@ class ActionFilterSet(django_filters.FilterSet):
     tag = django_filters.ModelChoiceFilter(
         label="Thématique", field_name="tags", queryset=Tag.objects.all(), empty_label="Toutes"
     )
-    statut = django_filters.MultipleChoiceFilter(label="Statut", choices=Action.Statut.choices)
+    statut = django_filters.MultipleChoiceFilter(
+        label="Statut", choices=Action.Statut.choices, widget=CheckboxFilterList
+    )
     porteur = django_filters.ModelChoiceFilter(
         label="Porteur", queryset=Organisation.objects.all(), empty_label="Tous"
     )
@@ -225,7 +228,7 @@ class SuiteFilterSet(django_filters.FilterSet):
         empty_label="Tous",
     )
     statut = django_filters.MultipleChoiceFilter(
-        label="Statut", choices=SuiteADonner.Statut.choices
+        label="Statut", choices=SuiteADonner.Statut.choices, widget=CheckboxFilterList
     )
     instance = django_filters.ModelChoiceFilter(
         label="Instance",

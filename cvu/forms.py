@@ -2,6 +2,7 @@ from django import forms
 from django.conf import settings
 
 from core.forms import CompactRowForm, FrenchDecimalField, MontantField
+from core.widgets import CheckboxFilterList
 from quartiers.models import Qpv
 
 from .models import (
@@ -47,8 +48,8 @@ class ActionForm(forms.ModelForm):
         ]
         widgets = {
             "date_limite_bilan": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "qpvs": forms.SelectMultiple(attrs={"size": 6}),
-            "objectifs": forms.SelectMultiple(attrs={"size": 8}),
+            "qpvs": CheckboxFilterList(),
+            "objectifs": CheckboxFilterList(),
             "tags": forms.CheckboxSelectMultiple,
             "description": forms.Textarea(attrs={"rows": 4}),
             "resultats_attendus": forms.Textarea(attrs={"rows": 3}),
@@ -224,6 +225,6 @@ class ProgrammeForm(forms.ModelForm):
             "notes",
         ]
         widgets = {
-            "communes": forms.SelectMultiple(attrs={"size": 8}),
+            "communes": CheckboxFilterList(),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }

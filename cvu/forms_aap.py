@@ -5,6 +5,7 @@ from django.conf import settings
 from django.forms import inlineformset_factory, modelformset_factory
 
 from core.forms import CompactRowForm, MontantField, model_choices
+from core.widgets import CheckboxFilterList
 
 from . import dauphin
 from .models import (
@@ -46,7 +47,7 @@ class AppelForm(forms.ModelForm):
         widgets = {
             "date_ouverture": DATE,
             "date_cloture": DATE,
-            "orientations": forms.SelectMultiple(attrs={"size": 8}),
+            "orientations": CheckboxFilterList(),
             "conditions": forms.Textarea(attrs={"rows": 3}),
             "courrier_notification": forms.Textarea(attrs={"rows": 12}),
         }

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from core.forms import CompactRowForm
+from core.widgets import CheckboxFilterList
 from quartiers.models import Commune
 
 from .models import (
@@ -49,7 +50,7 @@ class InstanceForm(forms.ModelForm):
         label="Personnes membres",
         queryset=_contacts(),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 8}),
+        widget=CheckboxFilterList(),
     )
 
     class Meta:
@@ -69,8 +70,8 @@ class InstanceForm(forms.ModelForm):
             "notes",
         ]
         widgets = {
-            "communes": forms.SelectMultiple(attrs={"size": 6}),
-            "organisations_membres": forms.SelectMultiple(attrs={"size": 8}),
+            "communes": CheckboxFilterList(),
+            "organisations_membres": CheckboxFilterList(),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
 
@@ -95,8 +96,8 @@ class DispositifForm(forms.ModelForm):
         model = DispositifConnexe
         fields = ["nom", "type", "mode", "communes", "qpvs", "convention", "notes"]
         widgets = {
-            "communes": forms.SelectMultiple(attrs={"size": 6}),
-            "qpvs": forms.SelectMultiple(attrs={"size": 6}),
+            "communes": CheckboxFilterList(),
+            "qpvs": CheckboxFilterList(),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
 
@@ -118,7 +119,7 @@ class ReunionForm(forms.ModelForm):
         label="Partenaires invités",
         queryset=_contacts(),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 8}),
+        widget=CheckboxFilterList(),
     )
 
     class Meta:
@@ -136,7 +137,7 @@ class ReunionForm(forms.ModelForm):
         widgets = {
             "debut": DATETIME_WIDGET,
             "fin": DATETIME_WIDGET,
-            "invites_utilisateurs": forms.SelectMultiple(attrs={"size": 6}),
+            "invites_utilisateurs": CheckboxFilterList(),
         }
 
     def __init__(self, *args, instances=None, **kwargs):

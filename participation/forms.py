@@ -3,6 +3,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.forms import CompactRowForm
+from core.widgets import CheckboxFilterList
 from cvu.models import Action
 
 from .models import (
@@ -38,7 +39,7 @@ class ConseilForm(forms.ModelForm):
         ]
         widgets = {
             "arrete_date": DATE_WIDGET,
-            "qpvs": forms.SelectMultiple(attrs={"size": 5}),
+            "qpvs": CheckboxFilterList(),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
 
@@ -94,11 +95,11 @@ class DemarcheForm(forms.ModelForm):
             "description",
         ]
         widgets = {
-            "actions": forms.SelectMultiple(attrs={"size": 6}),
+            "actions": CheckboxFilterList(),
             "date_debut": DATE_WIDGET,
             "date_fin": DATE_WIDGET,
-            "communes": forms.SelectMultiple(attrs={"size": 5}),
-            "qpvs": forms.SelectMultiple(attrs={"size": 5}),
+            "communes": CheckboxFilterList(),
+            "qpvs": CheckboxFilterList(),
             "description": forms.Textarea(attrs={"rows": 3}),
         }
 
@@ -170,7 +171,7 @@ class CycleForm(forms.ModelForm):
         model = CycleQualification
         fields = ["annee", "titre", "partenaires", "notes"]
         widgets = {
-            "partenaires": forms.SelectMultiple(attrs={"size": 6}),
+            "partenaires": CheckboxFilterList(),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
 

@@ -1,0 +1,63 @@
+from django import forms
+
+
+class CheckboxFilterList(forms.SelectMultiple):
+    """A multiple choice as a list of checkboxes, with a filter box when the list is long.
+
+    With a <select multiple>, one plain click drops every other selected item (Ctrl+click
+    is needed): a checkbox keeps the others whatever is clicked. The list scrolls when long,
+    shows "n sélectionnés" and a filter box (static/js/checkbox-filter.js; without JavaScript
+    the box stays hidden and the list still works).
+
+    It subclasses SelectMultiple, not CheckboxSelectMultiple, on purpose: crispy-forms draws a
+    CheckboxSelectMultiple with its own template and would ignore this one. The data sent is
+    the same (one value per ticked box), so forms validate exactly as with a select.
+    """
+
+    template_name = "core/widgets/checkbox_filter_list.html"
+    input_type = "checkbox"
+    checked_attribute = {"checked": True}
+    option_inherits_attrs = True
+    add_id_index = True  # Select turns it off: each box needs its own id for its label.
+    # The group is named by a <legend> (crispy) rather than by a <label for=…>.
+    use_fieldset = True
+
+    def __init__(self, attrs=None, choices=(), *, filter_from: int = 9):
+        super().__init__(attrs, choices)
+        self.filter_from = filter_from
+
+    def __deepcopy__(self, memo):
+        copy = super().__deepcopy__(memo)
+        copy.filter_from = self.filter_from
+        return copy
+
+    def use_required_attribute(self, initial):
+        # A required attribute on each box would force every box to be ticked.
+        return False
+
+    def value_omitted_from_data(self, data, files, name):
+        # No box ticked sends nothing: that is an empty choice, not an omitted field.
+        return False
+
+    def id_for_label(self, id_, index=None):
+        if index is None:
+            return ""
+        return super().id_for_label(id_, index)
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        # Only what concerns one box: crispy's "form-select" class is for the list as a whole.
+        kept = {k: v for k, v in option["attrs"].items() if k in ("id", "checked", "disabled")}
+        option["attrs"] = {**kept, "class": "form-check-input"}
+        return option
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        widget = context["widget"]
+        classes = str(widget["attrs"].get("class", "")).split()
+        options = [option for _, group, _ in widget["optgroups"] for option in group]
+        widget["invalid"] = "is-invalid" in classes
+        widget["filterable"] = len(options) >= self.filter_from
+        widget["selected_count"] = sum(1 for option in options if option["selected"])
+        widget["option_count"] = len(options)
+        return context
