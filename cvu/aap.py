@@ -1,24 +1,22 @@
 """The call-for-projects cycle: a dossier's status workflow, envelopes, committee decisions."""
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from string import Template
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Sum
 from django.utils import timezone
 
 from core.templatetags.formats import euros
 
+from . import figures
 from .models import (
     Action,
     AppelAProjets,
     Comite,
     DecisionComite,
-    Enveloppe,
     Financement,
     Organisation,
     TransitionStatut,
@@ -265,67 +263,32 @@ class LigneEnveloppe:
         return min(int(self.vote * 100 / self.montant), 999)
 
 
-def _funding_lines(appel: AppelAProjets):
-    return Financement.objects.filter(action__appel=appel, annee=appel.annee).exclude(
-        action__statut__in=[S.RETIRE]
-    )
-
-
 def envelopes(appel: AppelAProjets, *, voted_override: dict | None = None) -> list[LigneEnveloppe]:
-    """Per funder: envelope, requested, proposed and voted (refused dossiers vote nothing).
+    """Per funder: envelope, requested, proposed and voted over the call's contract and year
+    (cvu.figures: refused and withdrawn dossiers vote nothing).
 
     voted_override maps financing-line pk to a voted amount not saved yet (committee preview).
     """
-    lines: dict[int, LigneEnveloppe] = {}
-    for enveloppe in Enveloppe.objects.filter(appel=appel).select_related("financeur"):
-        lines[enveloppe.financeur_id] = LigneEnveloppe(enveloppe.financeur, enveloppe.montant)
-    totals = (
-        _funding_lines(appel)
-        .values("financeur")
-        .annotate(
-            demande=Coalesce(Sum("montant_demande"), ZERO),
-            propose=Coalesce(Sum("montant_propose"), ZERO),
-            vote=Coalesce(Sum("montant_vote", filter=~Q(action__statut=S.REFUSE)), ZERO),
-        )
-        .order_by()
-    )
-    missing = [row["financeur"] for row in totals if row["financeur"] not in lines]
-    for organisation in Organisation.objects.filter(pk__in=missing):
-        lines[organisation.pk] = LigneEnveloppe(organisation, None)
-    for row in totals:
-        line = lines[row["financeur"]]
-        line.demande, line.propose, line.vote = row["demande"], row["propose"], row["vote"]
-    if voted_override:
-        saved = _funding_lines(appel).filter(pk__in=voted_override).exclude(action__statut=S.REFUSE)
-        for pk, financeur_id, vote in saved.values_list("pk", "financeur", "montant_vote"):
-            lines[financeur_id].vote += (voted_override[pk] or ZERO) - (vote or ZERO)
-    return sorted(lines.values(), key=lambda line: (line.montant is None, line.financeur.nom))
+    chiffres = figures.Chiffres(appel.contrat, appel.annee, voted_override=voted_override)
+    return [
+        LigneEnveloppe(row.financeur, row.montant, row.demande, row.propose, row.vote)
+        for row in chiffres.par_financeur
+    ]
 
 
 def dossiers_by_status(appel: AppelAProjets) -> list[dict]:
-    """Count and amounts requested / voted of the call's dossiers, per status in cycle order."""
-    rows = (
-        Financement.objects.filter(action__appel=appel, annee=appel.annee)
-        .values("action__statut")
-        .annotate(
-            demande=Coalesce(Sum("montant_demande"), ZERO), vote=Coalesce(Sum("montant_vote"), ZERO)
-        )
-        .order_by()
-    )
-    amounts = {row["action__statut"]: row for row in rows}
-    counts = defaultdict(int)
-    for statut in appel.dossiers.values_list("statut", flat=True):
-        counts[statut] += 1
+    """Count and amounts requested / voted of the year's dossiers, per status (cvu.figures)."""
     return [
         {
-            "statut": statut,
-            "label": label(statut),
-            "nombre": counts[statut],
-            "demande": amounts.get(statut, {}).get("demande", ZERO),
-            "vote": amounts.get(statut, {}).get("vote", ZERO),
+            "statut": group.key,
+            "label": group.label,
+            "nombre": group.nombre,
+            "demande": group.montants.demande,
+            "propose": group.montants.propose,
+            "vote": group.montants.vote,
+            "verse": group.montants.verse,
         }
-        for statut in [*ORDER, S.RETIRE]
-        if counts[statut]
+        for group in figures.Chiffres(appel.contrat, appel.annee).par_statut
     ]
 
 

@@ -6,6 +6,7 @@ from django.utils import timezone
 from core.widgets import CheckboxFilterList
 from quartiers.models import Commune, Qpv, Secteur
 
+from . import figures
 from .models import (
     Action,
     AppelAProjets,
@@ -69,10 +70,9 @@ class ActionFilterSet(django_filters.FilterSet):
     )
     financeur = django_filters.ModelChoiceFilter(
         label="Financeur",
-        field_name="financements__financeur",
         queryset=Organisation.objects.filter(financements_accordes__isnull=False).distinct(),
         empty_label="Tous",
-        distinct=True,
+        method="filter_financeur",
     )
     referent = django_filters.ModelChoiceFilter(
         label="Référent",
@@ -119,6 +119,18 @@ class ActionFilterSet(django_filters.FilterSet):
         model = Action
         fields = []
 
+    def _year(self) -> int | None:
+        value = self.form.cleaned_data.get("annee")
+        return None if value is None else int(value)
+
+    def filter_queryset(self, queryset):
+        # Amounts follow the year and funder filters (cvu.figures): a list reached from a
+        # funder's row of the dashboard totals that funder's lines of that year, like the row.
+        queryset = figures.with_amounts(
+            queryset, annee=self._year(), financeur=self.form.cleaned_data.get("financeur")
+        )
+        return super().filter_queryset(queryset)
+
     def filter_search(self, queryset, name, value):
         return queryset.filter(
             Q(titre__icontains=value)
@@ -128,9 +140,15 @@ class ActionFilterSet(django_filters.FilterSet):
         )
 
     def filter_annee(self, queryset, name, value):
-        year = int(value)
-        # A multi-year action counts in every year of its period.
-        return queryset.filter(Q(annee=year) | Q(annee__lte=year, annee_fin__gte=year))
+        # A multi-year action counts in every year of its period, and in a year it has a line.
+        return figures.of_year(queryset, int(value))
+
+    def filter_financeur(self, queryset, name, value):
+        return queryset.filter(
+            pk__in=figures.lines(Action.objects.all(), annee=self._year(), financeur=value).values(
+                "action_id"
+            )
+        )
 
     def filter_objectif(self, queryset, name, value):
         return queryset.filter(
@@ -251,6 +269,15 @@ class SuiteFilterSet(django_filters.FilterSet):
     class Meta:
         model = SuiteADonner
         fields = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = getattr(self.request, "user", None)
+        if user is not None and user.is_authenticated:
+            # "Mes suites" must be a valid choice before the user is given a first follow-up.
+            self.filters["responsable"].queryset = (
+                get_user_model().objects.filter(Q(suites__isnull=False) | Q(pk=user.pk)).distinct()
+            )
 
     def filter_en_retard(self, queryset, name, value):
         return queryset.overdue() if value else queryset

@@ -1,6 +1,7 @@
-"""The service head's dashboard: the contract's figures for a year, computed in the database.
+"""The service head's dashboard: the contract's figures for a year.
 
-Each section is a function returning a `Section` (title, rows, chart); the page draws every
+The amounts come from cvu.figures, like those of the call page, the programming export and the
+bilan de programmation, so that every screen agrees to the cent. Each section is a function returning a `Section` (title, rows, chart); the page draws every
 section the same way, as a chart with its numbers in a table beside it. The number of queries
 does not depend on the amount of data.
 """
@@ -8,22 +9,21 @@ does not depend on the amount of data.
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
-from decimal import Decimal
+from functools import cached_property
 from urllib.parse import urlencode
 
-from django.db.models import Count, Q, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
-from cvu.aap import AWAITING_BILAN, label
-from cvu.models import Action, Enveloppe, Financement, NoeudStrategie, SuiteADonner
+from core.templatetags.formats import euros
+from cvu import figures
+from cvu.aap import AWAITING_BILAN
+from cvu.models import Action, SuiteADonner
 from participation import services as participation
 from participation.models import ConseilCitoyen, Demarche, PresenceMembre
-from quartiers.models import Commune, Qpv
 
-ZERO = Decimal("0.00")
-AMOUNTS = ("demande", "vote", "verse")
+ZERO = figures.ZERO
 
 
 @dataclass
@@ -33,6 +33,8 @@ class Row:
     values: dict = field(default_factory=dict)  # column key -> number
     badge: str = ""  # a status colour for the row (councils)
     obj: object = None  # the object behind the row, when a report needs more of it
+    abbr: str = ""  # a short name shown beside the label (funders' sigles)
+    alert: str = ""  # what is wrong with the row, in words (an envelope overrun)
 
 
 @dataclass
@@ -45,22 +47,52 @@ class Section:
     note: str = ""
     euros: bool = True
     list_url: str = ""
+    counts: tuple[str, ...] = ()  # columns holding counts in a section of amounts
+    percents: tuple[str, ...] = ()  # columns holding whole percentages
+    charted: tuple[str, ...] = ()  # columns drawn on the chart (all when empty)
+    wide: bool = False  # the table takes the page's width, its chart goes below
+    alerted: tuple[str, ...] = ()  # columns shown in red (with the row's alert in words)
+
+    @property
+    def chart_height(self) -> float:
+        """In rem: bar charts grow with their rows, so that no bar is squeezed."""
+        if self.chart == "doughnut":
+            return 18
+        datasets = len(self.charted or self.columns)
+        return max(12.0, 4 + len(self.rows) * (0.8 * datasets + 0.6))
+
+    def kind(self, key: str) -> str:
+        if key in self.percents:
+            return "percent"
+        if key in self.counts or not self.euros:
+            return "count"
+        return "euros"
 
     @property
     def table(self) -> list[tuple[Row, list]]:
-        """Each row with its values in column order, for the accessible table."""
-        return [(row, [row.values.get(key) for key, _ in self.columns]) for row in self.rows]
+        """Each row with its (value, kind, in alert) cells in column order, for the table."""
+        return [
+            (
+                row,
+                [
+                    (row.values.get(key), self.kind(key), bool(row.alert) and key in self.alerted)
+                    for key, _ in self.columns
+                ],
+            )
+            for row in self.rows
+        ]
 
     def chart_data(self) -> dict:
         """What static/js/dashboard.js draws: labels, one dataset per column, links."""
+        columns = [(k, h) for k, h in self.columns if not self.charted or k in self.charted]
         return {
             "type": self.chart,
             "euros": self.euros,
-            "labels": [row.label for row in self.rows],
+            "labels": [row.abbr or row.label for row in self.rows],
             "urls": [row.url for row in self.rows],
             "datasets": [
                 {"label": header, "data": [float(row.values.get(key) or 0) for row in self.rows]}
-                for key, header in self.columns
+                for key, header in columns
             ],
         }
 
@@ -74,26 +106,15 @@ class Scope:
     secteur: object = None
     commune: object = None
 
-    def actions(self):
-        queryset = Action.objects.filter(contrat=self.contrat).filter(
-            Q(annee=self.annee) | Q(annee__lte=self.annee, annee_fin__gte=self.annee)
+    @cached_property
+    def chiffres(self) -> figures.Chiffres:
+        """The year's amounts, computed once by cvu.figures like on every other screen."""
+        return figures.Chiffres(
+            self.contrat, self.annee, secteur=self.secteur, commune=self.commune
         )
-        if self.commune is not None:
-            queryset = queryset.filter(
-                pk__in=Action.qpvs.through.objects.filter(qpv__communes=self.commune).values(
-                    "action_id"
-                )
-            )
-        elif self.secteur is not None:
-            queryset = queryset.filter(
-                pk__in=Action.qpvs.through.objects.filter(
-                    qpv__communes__secteur=self.secteur
-                ).values("action_id")
-            )
-        return queryset
 
-    def lines(self):
-        return Financement.objects.filter(action__in=self.actions(), annee=self.annee)
+    def actions(self):
+        return self.chiffres.dossiers()
 
     def list_url(self, **params) -> str:
         """The action list filtered like the dashboard, plus params."""
@@ -106,37 +127,6 @@ class Scope:
         return reverse("cvu:action_list") + "?" + urlencode(query, doseq=True)
 
 
-def _sums(queryset, *group) -> list[dict]:
-    return list(
-        queryset.values(*group)
-        .annotate(
-            demande=Coalesce(Sum("montant_demande"), ZERO),
-            vote=Coalesce(Sum("montant_vote"), ZERO),
-            verse=Coalesce(Sum("montant_verse"), ZERO),
-        )
-        .order_by()
-    )
-
-
-def amounts_by_action(scope: Scope) -> dict[int, dict]:
-    """Requested / voted / paid of each action for the year (one query)."""
-    return {row["action"]: row for row in _sums(scope.lines(), "action")}
-
-
-def _spread(per_action: dict, links, key_label: dict, url_for) -> list[Row]:
-    """Adds each action's amounts to every group it belongs to (an action serving two axes or
-    two QPVs counts in each)."""
-    totals: dict = defaultdict(lambda: dict.fromkeys(AMOUNTS, ZERO))
-    for action_id, group in links:
-        amounts = per_action.get(action_id)
-        if amounts is None or group not in key_label:
-            continue
-        for name in AMOUNTS:
-            totals[group][name] += amounts[name]
-    rows = [Row(key_label[group], url_for(group), dict(values)) for group, values in totals.items()]
-    return sorted(rows, key=lambda row: row.label)
-
-
 AMOUNT_COLUMNS = [("demande", "Demandé"), ("vote", "Voté"), ("verse", "Versé")]
 SHARED_NOTE = (
     "Une action qui concerne plusieurs {what} compte entièrement dans chacun : le total de ce "
@@ -144,23 +134,15 @@ SHARED_NOTE = (
 )
 
 
-def by_axe(scope: Scope, per_action: dict) -> Section:
-    nodes = {n.pk: n for n in NoeudStrategie.objects.filter(contrat=scope.contrat)}
+def _group_rows(groups, url_for) -> list[Row]:
+    return [
+        Row(group.label, url_for(group.key), group.montants.as_dict(), obj=group)
+        for group in groups
+    ]
 
-    def axe_of(pk):
-        node = nodes.get(pk)
-        while node is not None and node.parent_id:
-            node = nodes.get(node.parent_id)
-        return node.pk if node is not None else None
 
-    links = {
-        (action_id, axe_of(node_id))
-        for action_id, node_id in Action.objectifs.through.objects.filter(
-            action_id__in=list(per_action)
-        ).values_list("action_id", "noeudstrategie_id")
-    }
-    axes = {pk: str(n) for pk, n in nodes.items() if n.parent_id is None}
-    rows = _spread(per_action, links, axes, lambda pk: scope.list_url(objectif=pk))
+def by_axe(scope: Scope) -> Section:
+    rows = _group_rows(scope.chiffres.par_axe, lambda pk: scope.list_url(objectif=pk))
     return Section(
         "axes",
         f"Montants par {scope.contrat.libelle_axe}",
@@ -170,32 +152,15 @@ def by_axe(scope: Scope, per_action: dict) -> Section:
     )
 
 
-def by_qpv(scope: Scope, per_action: dict) -> Section:
-    links = list(
-        Action.qpvs.through.objects.filter(action_id__in=list(per_action)).values_list(
-            "action_id", "qpv_id"
-        )
-    )
-    names = dict(Qpv.objects.filter(pk__in={q for _, q in links}).values_list("pk", "nom"))
-    rows = _spread(per_action, links, names, lambda pk: scope.list_url(qpv=pk))
+def by_qpv(scope: Scope) -> Section:
+    rows = _group_rows(scope.chiffres.par_qpv, lambda pk: scope.list_url(qpv=pk))
     return Section(
-        "qpv",
-        "Montants par QPV",
-        AMOUNT_COLUMNS,
-        rows,
-        chart="bar",
-        note=SHARED_NOTE.format(what="QPV"),
+        "qpv", "Montants par QPV", AMOUNT_COLUMNS, rows, note=SHARED_NOTE.format(what="QPV")
     )
 
 
-def by_commune(scope: Scope, per_action: dict) -> Section:
-    links = set(
-        Action.qpvs.through.objects.filter(action_id__in=list(per_action)).values_list(
-            "action_id", "qpv__communes"
-        )
-    )
-    names = dict(Commune.objects.filter(pk__in={c for _, c in links if c}).values_list("pk", "nom"))
-    rows = _spread(per_action, links, names, lambda pk: scope.list_url(commune=pk))
+def by_commune(scope: Scope) -> Section:
+    rows = _group_rows(scope.chiffres.par_commune, lambda pk: scope.list_url(commune=pk))
     return Section(
         "communes",
         "Montants par commune",
@@ -206,55 +171,81 @@ def by_commune(scope: Scope, per_action: dict) -> Section:
 
 
 def by_funder(scope: Scope) -> Section:
-    """Per funder, against its envelope in the year's call for projects."""
-    envelopes = dict(
-        Enveloppe.objects.filter(appel__contrat=scope.contrat, appel__annee=scope.annee)
-        .values("financeur")
-        .annotate(total=Sum("montant"))
-        .values_list("financeur", "total")
-    )
+    """Per funder, against its envelope in the year's call for projects: what is left, the share
+    consumed, and each overrun said in words."""
     rows = []
-    for row in sorted(
-        _sums(scope.lines(), "financeur", "financeur__nom", "financeur__sigle"),
-        key=lambda r: r["financeur__nom"],
-    ):
-        values = {name: row[name] for name in AMOUNTS}
-        values["enveloppe"] = envelopes.get(row["financeur"])
+    for line in scope.chiffres.par_financeur:
+        financeur = line.financeur
+        values = {
+            "enveloppe": line.montant,
+            "demande": line.demande,
+            "vote": line.vote,
+            "verse": line.verse,
+            "reste": line.reste,
+            "taux": line.taux,
+        }
         rows.append(
             Row(
-                row["financeur__sigle"] or row["financeur__nom"],
-                scope.list_url(financeur=row["financeur"]),
+                financeur.nom,
+                scope.list_url(financeur=financeur.pk),
                 values,
+                obj=line,
+                abbr=financeur.sigle
+                if financeur.sigle and financeur.sigle != financeur.nom
+                else "",
+                alert=f"Enveloppe dépassée de {euros(line.vote - line.montant)}"
+                if line.depasse
+                else "",
             )
         )
+    overruns = sum(1 for row in rows if row.alert)
+    with_envelope = sum(1 for row in rows if row.values["enveloppe"] is not None)
+    if scope.chiffres.territorial:
+        note = (
+            "Les enveloppes portent sur tout le contrat : elles ne sont comparées aux montants "
+            "votés que sans secteur ni commune choisis."
+        )
+    elif overruns:
+        note = f"{overruns} enveloppe(s) dépassée(s) sur {with_envelope}."
+    else:
+        note = ""
     return Section(
         "financeurs",
         "Montants par financeur, face aux enveloppes de l'appel à projets",
-        [("enveloppe", "Enveloppe"), *AMOUNT_COLUMNS],
+        [
+            ("enveloppe", "Enveloppe"),
+            *AMOUNT_COLUMNS,
+            ("reste", "Reste"),
+            ("taux", "Consommé"),
+        ],
         rows,
+        note=note,
+        percents=("taux",),
+        charted=("enveloppe", "demande", "vote"),
+        wide=True,
+        alerted=("reste", "taux"),
     )
 
 
 def by_status(scope: Scope) -> Section:
-    counts = dict(
-        scope.actions().values("statut").annotate(n=Count("pk")).values_list("statut", "n")
-    )
     rows = [
         Row(
-            label(statut),
-            scope.list_url(statut=statut),
-            {"nombre": counts[statut]},
+            group.label,
+            scope.list_url(statut=group.key),
+            {"nombre": group.nombre, **group.montants.as_dict()},
+            obj=group,
         )
-        for statut, _ in Action.Statut.choices
-        if counts.get(statut)
+        for group in scope.chiffres.par_statut
     ]
     return Section(
         "statuts",
         "Dossiers par statut",
-        [("nombre", "Dossiers")],
+        [("nombre", "Dossiers"), *AMOUNT_COLUMNS],
         rows,
         chart="doughnut",
-        euros=False,
+        counts=("nombre",),
+        charted=("nombre",),
+        note="Un dossier refusé ou retiré ne compte pour aucun montant voté.",
     )
 
 
@@ -265,8 +256,7 @@ def late_bilans(scope: Scope) -> Section:
         statut__in=AWAITING_BILAN,
         date_limite_bilan__lt=timezone.localdate(),
     )
-    if scope.commune is not None or scope.secteur is not None:
-        late = late.filter(pk__in=_in_territory(scope))
+    late = figures.in_territory(late, secteur=scope.secteur, commune=scope.commune)
     rows = [
         Row(
             f"{row['referent__first_name']} {row['referent__last_name']}".strip()
@@ -296,13 +286,6 @@ def late_bilans(scope: Scope) -> Section:
         + "?"
         + urlencode({"contrat": scope.contrat.pk, "bilan": "en_retard"}),
     )
-
-
-def _in_territory(scope: Scope):
-    through = Action.qpvs.through.objects
-    if scope.commune is not None:
-        return through.filter(qpv__communes=scope.commune).values("action_id")
-    return through.filter(qpv__communes__secteur=scope.secteur).values("action_id")
 
 
 def overdue_follow_ups() -> Section:
@@ -424,16 +407,18 @@ def demarches(scope: Scope) -> Section:
 
 def dashboard(scope: Scope) -> dict:
     """Every section of the dashboard, and the year's totals."""
-    per_action = amounts_by_action(scope)
-    totals = {name: sum((a[name] for a in per_action.values()), ZERO) for name in AMOUNTS}
+    chiffres = scope.chiffres
+    funders = by_funder(scope)
     return {
-        "totals": totals,
-        "nb_actions": len(per_action),
+        "totals": chiffres.total.as_dict(),
+        "nb_dossiers": chiffres.nb_dossiers,
+        "nb_actions": chiffres.nb_financees,
+        "overruns": [row for row in funders.rows if row.alert],
         "sections": [
-            by_funder(scope),
-            by_axe(scope, per_action),
-            by_qpv(scope, per_action),
-            by_commune(scope, per_action),
+            funders,
+            by_axe(scope),
+            by_qpv(scope),
+            by_commune(scope),
             by_status(scope),
             late_bilans(scope),
             overdue_follow_ups(),

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils import timezone
 
-from cvu.models import ContratDeVille
+from cvu.models import Action, AppelAProjets, ContratDeVille, Financement
 from quartiers.models import Commune, Qpv, Secteur
 
 
@@ -24,13 +24,43 @@ class BootstrapForm(forms.Form):
             )
 
 
+def existing_years(contrat: ContratDeVille) -> list[int]:
+    """The contract's years that have a call for projects, an action or a financing line."""
+    years = (
+        set(AppelAProjets.objects.filter(contrat=contrat).values_list("annee", flat=True))
+        | set(Action.objects.filter(contrat=contrat).values_list("annee", flat=True).distinct())
+        | set(
+            Financement.objects.filter(action__contrat=contrat)
+            .values_list("annee", flat=True)
+            .distinct()
+        )
+    )
+    return sorted(y for y in years if contrat.annee_debut <= y <= contrat.annee_fin)
+
+
+def default_year(contrat: ContratDeVille, years: list[int]) -> int:
+    """The latest year with a call for projects; else the latest year with data; else this
+    year, within the contract."""
+    latest_call = (
+        AppelAProjets.objects.filter(contrat=contrat)
+        .order_by("-annee")
+        .values_list("annee", flat=True)
+    ).first()
+    if latest_call is not None:
+        return latest_call
+    if years:
+        return years[-1]
+    return min(max(timezone.localdate().year, contrat.annee_debut), contrat.annee_fin)
+
+
 class DashboardForm(BootstrapForm):
-    """The dashboard's scope; defaults to the current contract and year."""
+    """The dashboard's scope: a contract, one of its existing years (a list, not a free number),
+    a sector or a commune. Defaults to the current contract and its latest call's year."""
 
     contrat = forms.ModelChoiceField(
         label="Contrat", queryset=ContratDeVille.objects.all(), required=False, empty_label=None
     )
-    annee = forms.IntegerField(label="Exercice", required=False, min_value=1990, max_value=2100)
+    annee = forms.IntegerField(label="Exercice", required=False, widget=forms.Select)
     secteur = forms.ModelChoiceField(
         label="Secteur",
         queryset=Secteur.objects.order_by("nom"),
@@ -45,23 +75,47 @@ class DashboardForm(BootstrapForm):
     )
 
     def __init__(self, data=None, **kwargs):
-        super().__init__(data if data is not None else {}, **kwargs)
+        data = (data if data is not None else {}).copy()
+        contrat = None
+        if data.get("contrat"):
+            contrat = ContratDeVille.objects.filter(pk=_int(data["contrat"])).first()
+        contrat = contrat or current_contract()
+        self.years = existing_years(contrat) if contrat else []
+        self.default_year = default_year(contrat, self.years) if contrat else None
+        if contrat is not None:
+            data.setdefault("contrat", str(contrat.pk))
+        if not data.get("annee") and self.default_year is not None:
+            data["annee"] = str(self.default_year)
+        super().__init__(data, **kwargs)
+        years = list(self.years)
+        chosen = _int(data.get("annee"))
+        if chosen is not None and chosen not in years:
+            years = sorted({*years, chosen})  # shown with its error, so the page says what it is
+        if self.default_year is not None and self.default_year not in years:
+            years = sorted({*years, self.default_year})
+        self.fields["annee"].widget.choices = [(str(y), str(y)) for y in reversed(years)]
 
     def clean(self):
         cleaned = super().clean()
         contrat = cleaned.get("contrat") or current_contract()
         cleaned["contrat"] = contrat
-        annee = cleaned.get("annee") or timezone.localdate().year
+        annee = cleaned.get("annee") or self.default_year or timezone.localdate().year
         if contrat is not None and not contrat.annee_debut <= annee <= contrat.annee_fin:
-            if self.data.get("annee"):
-                self.add_error(
-                    "annee",
-                    f"Le contrat {contrat.nom} couvre les exercices {contrat.annee_debut} à "
-                    f"{contrat.annee_fin}.",
-                )
-            annee = min(max(annee, contrat.annee_debut), contrat.annee_fin)
+            self.add_error(
+                "annee",
+                f"Le contrat {contrat.nom} couvre les exercices {contrat.annee_debut} à "
+                f"{contrat.annee_fin}.",
+            )
+            annee = self.default_year
         cleaned["annee"] = annee
         return cleaned
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 # ---------------------------------------------------------------- report parameters

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.pdf import render_pdf_pages
+from cvu import figures
 from cvu.aap import AWAITING_BILAN
 from cvu.models import Action, ContratDeVille, DispositifConnexe
 from participation import services as participation
@@ -37,13 +38,12 @@ from quartiers.models import Commune, Observation, Qpv, ValeurIndicateur
 from quartiers.services import indicator_series
 
 from .dashboard import (
-    ZERO,
     Scope,
-    amounts_by_action,
     by_axe,
     by_commune,
     by_funder,
     by_qpv,
+    by_status,
     council_rows,
 )
 from .models import Rapport
@@ -124,20 +124,21 @@ def participation_context(params: dict) -> dict:
 
 
 def programmation_context(params: dict) -> dict:
-    """Totals by axe, QPV, commune and funder; the actions with porteur and amounts; bilans
-    received and missing."""
+    """Totals by funder (against the envelopes), axe, QPV, commune and status, from cvu.figures
+    like every other screen; the year's dossiers with porteur and amounts; bilans received and
+    missing."""
     contrat = ContratDeVille.objects.get(pk=params["contrat"])
     annee = int(params["annee"])
     scope = Scope(contrat=contrat, annee=annee)
-    per_action = amounts_by_action(scope)
+    chiffres = scope.chiffres
     actions = list(
         scope.actions()
         .select_related("porteur", "referent", "bilan")
         .prefetch_related("qpvs")
-        .order_by("titre")
+        .order_by("titre", "pk")
     )
     for action in actions:
-        action.montants = per_action.get(action.pk, {})
+        action.montants = chiffres.par_action[action.pk]
     today = timezone.localdate()
     received = (Action.Statut.BILAN_RECU, Action.Statut.SOLDE)
     recus = []
@@ -156,25 +157,23 @@ def programmation_context(params: dict) -> dict:
         )
         if action.statut == Action.Statut.BILAN_ATTENDU or action.bilan_en_retard:
             manquants.append(action)
-    totals = {
-        name: sum((row[name] for row in per_action.values()), ZERO)
-        for name in ("demande", "vote", "verse")
-    }
     sections = [
-        by_axe(scope, per_action),
-        by_qpv(scope, per_action),
-        by_commune(scope, per_action),
         by_funder(scope),
+        by_axe(scope),
+        by_qpv(scope),
+        by_commune(scope),
+        by_status(scope),
     ]
     return {
         "contrat": contrat,
         "annee": annee,
-        "totals": totals,
+        "totals": chiffres.total.as_dict(),
+        "nb_financees": chiffres.nb_financees,
         "sections": sections,
         "sommaire": [
             ("synthese", "Synthèse"),
             *((s.key, s.title) for s in sections),
-            ("actions", "Actions programmées"),
+            ("actions", "Dossiers de l'exercice"),
             ("bilans", "Bilans reçus et manquants"),
         ],
         "actions": actions,
@@ -208,8 +207,7 @@ def fiche_context(params: dict) -> dict:
         )
     since = timezone.localdate().year - 2
     actions = list(
-        actions.filter(annee__gte=since)
-        .with_totals()
+        figures.with_amounts(actions.filter(annee__gte=since))
         .select_related("porteur")
         .order_by("-annee", "titre")
     )

@@ -1,7 +1,6 @@
 from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 
 from cvu.digest import dossiers_for
 from cvu.models import Instance, Reunion, SuiteADonner
@@ -9,7 +8,7 @@ from participation.models import ConseilCitoyen
 from quartiers.models import Commune, Observation, Qpv, Secteur
 
 from .dashboard import Scope, council_rows, dashboard
-from .forms import DashboardForm, current_contract
+from .forms import DashboardForm
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -76,12 +75,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def tableau_de_bord(request: HttpRequest) -> HttpResponse:
     """The service head's dashboard for a contract and a year, as charts with their tables."""
-    data = request.GET.copy()
-    contrat = current_contract()
-    if not data.get("contrat") and contrat is not None:
-        data["contrat"] = str(contrat.pk)
-    data.setdefault("annee", str(timezone.localdate().year))
-    form = DashboardForm(data)
+    form = DashboardForm(request.GET)
     if not form.is_valid():
         # Wrong filters are reported on the form; the figures fall back to the defaults.
         fallback = DashboardForm({})

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.exports import FORMATS, export_response
 from core.pdf import render_pdf
 
-from .. import aap, dauphin, imports, services
+from .. import aap, dauphin, figures, imports, services
 from ..forms_aap import (
     AppelForm,
     AvisFinanceurFormSet,
@@ -108,7 +108,12 @@ def aap_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _dossier_columns(funders):
+def _dossier_columns(funders, chiffres):
+    """The programming table: one row per dossier of the year, its amounts as cvu.figures counts
+    them (a refused or withdrawn dossier's vote is not counted), by funder and in total."""
+    axes = chiffres.names_of(chiffres.liens_axe)
+    qpvs = chiffres.names_of(chiffres.liens_qpv)
+    communes = chiffres.names_of(chiffres.liens_commune)
     columns = [
         ("N° Dauphin", lambda a: a.numero_dauphin),
         ("Intitulé", lambda a: a.titre),
@@ -116,18 +121,30 @@ def _dossier_columns(funders):
         ("SIRET", lambda a: a.porteur.siret),
         ("Référent", lambda a: str(a.referent or "")),
         ("Statut", lambda a: a.get_statut_display()),
+        ("Appel à projets", lambda a: "oui" if a.appel_id else "hors appel"),
         ("Avis d'instruction", lambda a: _avis(a)),
+        ("Axes", lambda a: " ; ".join(axes.get(a.pk, []))),
+        ("QPV", lambda a: " ; ".join(qpvs.get(a.pk, []))),
+        ("Communes", lambda a: " ; ".join(communes.get(a.pk, []))),
     ]
     for funder in funders:
         name = funder.sigle or funder.nom
-        columns += [
-            (f"{name} demandé", lambda a, pk=funder.pk: _amount(a, pk, "montant_demande")),
-            (f"{name} proposé", lambda a, pk=funder.pk: _amount(a, pk, "montant_propose")),
-            (f"{name} voté", lambda a, pk=funder.pk: _amount(a, pk, "montant_vote")),
-        ]
+        for header, field in (
+            ("demandé", "demande"),
+            ("proposé", "propose"),
+            ("voté", "vote"),
+            ("versé", "verse"),
+        ):
+            columns.append(
+                (
+                    f"{name} {header}",
+                    lambda a, pk=funder.pk, field=field: _amount(chiffres, a, pk, field),
+                )
+            )
     columns += [
-        ("Total demandé", lambda a: sum((f.montant_demande for f in a.lignes_appel), ZERO)),
-        ("Total voté", lambda a: sum((f.montant_vote or ZERO for f in a.lignes_appel), ZERO)),
+        ("Total demandé", lambda a: chiffres.par_action[a.pk].demande),
+        ("Total voté", lambda a: chiffres.par_action[a.pk].vote),
+        ("Total versé", lambda a: chiffres.par_action[a.pk].verse),
     ]
     return columns
 
@@ -137,25 +154,24 @@ def _avis(action: Action) -> str:
     return instruction.get_avis_display() if instruction and instruction.avis else ""
 
 
-def _amount(action: Action, funder_pk: int, field: str):
-    for line in action.lignes_appel:
-        if line.financeur_id == funder_pk:
-            return getattr(line, field)
-    return None
+def _amount(chiffres, action: Action, funder_pk: int, field: str):
+    amounts = chiffres.par_ligne.get((action.pk, funder_pk))
+    return None if amounts is None else getattr(amounts, field)
 
 
 def _dossiers(appel: AppelAProjets):
+    """The dossiers of the call's year: its own, and the contract's actions financed that year
+    outside the call (cvu.figures counts them in the envelopes too)."""
     return (
-        appel.dossiers.select_related("porteur", "referent", "instruction")
-        .prefetch_related(
-            Prefetch("financements", queryset=_lines_of_year(appel), to_attr="lignes_appel")
-        )
-        .order_by("titre")
+        figures.dossiers(appel.contrat, appel.annee)
+        .select_related("porteur", "referent", "instruction")
+        .order_by("titre", "pk")
     )
 
 
 def aap_detail(request: HttpRequest, pk: int) -> HttpResponse:
     appel = _get_appel(request, pk)
+    chiffres = figures.Chiffres(appel.contrat, appel.annee)
     envelopes = aap.envelopes(appel)
     dossiers = _dossiers(appel)
     statut = request.GET.get("statut", "")
@@ -163,19 +179,26 @@ def aap_detail(request: HttpRequest, pk: int) -> HttpResponse:
         dossiers = dossiers.filter(statut=statut)
     sans_referent = request.GET.get("referent") == "aucun"
     if sans_referent:
-        dossiers = dossiers.filter(referent__isnull=True)
+        dossiers = dossiers.filter(appel=appel, referent__isnull=True)
     if request.GET.get("export") in FORMATS:
         funders = [line.financeur for line in envelopes]
         return export_response(
             dossiers,
-            _dossier_columns(funders),
+            _dossier_columns(funders, chiffres),
             filename=f"programmation-{appel.annee}",
             fmt=request.GET["export"],
         )
+    dossiers = list(dossiers)
+    for action in dossiers:
+        action.montants = chiffres.par_action.get(action.pk) or figures.Montants()
+    hors_appel = [a for a in dossiers if a.appel_id != appel.pk]
     context = {
         "appel": appel,
         "envelopes": envelopes,
         "par_statut": aap.dossiers_by_status(appel),
+        "total": chiffres.total,
+        "nb_dossiers": chiffres.nb_dossiers,
+        "nb_hors_appel": len(hors_appel) if not statut else None,
         "dossiers": dossiers,
         "statut": statut,
         "statuts": S.choices,

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_http_methods
 
 from core.exports import FORMATS, export_response
 
-from .. import services
+from .. import figures, services
 from ..filters import ActionFilterSet
 from ..forms import ActionForm, DocumentForm, FinancementFormSet, IndicateurFormSet
 from ..history import action_history
@@ -34,7 +34,6 @@ def _get_action(request: HttpRequest, pk: int, *, write: bool = False) -> Action
 def _list_queryset(user):
     return (
         Action.objects.visible_to(user)
-        .with_totals()
         .select_related("porteur", "referent", "contrat")
         .prefetch_related("qpvs")
     )
@@ -65,9 +64,26 @@ def action_list(request: HttpRequest) -> HttpResponse:
         return export_response(
             actions, ACTION_COLUMNS, filename="actions", fmt=request.GET["export"]
         )
-    totals = Financement.objects.filter(action__in=actions.values("pk")).totals()
+    # The totals count the same lines as the rows: the year's and the funder's when filtered.
+    cleaned = filterset.form.cleaned_data if filterset.is_valid() else {}
+    annee = int(cleaned["annee"]) if cleaned.get("annee") is not None else None
+    financeur = cleaned.get("financeur")
+    totals = figures.totals(actions.values("pk"), annee=annee, financeur=financeur)
+    totals_scope = " ".join(
+        part
+        for part in (
+            f"de {financeur.nom}" if financeur else "",
+            f"pour l'exercice {annee}" if annee else "tous exercices confondus",
+        )
+        if part
+    )
     page = Paginator(actions, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"filter": filterset, "page_obj": page, "totals": totals}
+    context = {
+        "filter": filterset,
+        "page_obj": page,
+        "totals": totals,
+        "totals_scope": f"Montants {totals_scope} ; voté hors dossiers refusés ou retirés.",
+    }
     template = "cvu/includes/_action_table.html" if request.htmx else "cvu/action_list.html"
     response = render(request, template, context)
     response["Vary"] = "HX-Request"

@@ -34,16 +34,22 @@ def test_aggregates_match_hand_computed_values(data):
     result = dashboard(Scope(contrat=data["contrat"], annee=2026))
     assert result["totals"] == {
         "demande": Decimal("1700.30"),
+        "propose": Decimal("0.00"),
         "vote": Decimal("1100.25"),
         "verse": Decimal("100.00"),
     }
+    assert result["nb_dossiers"] == 2 and result["nb_actions"] == 2
     funders = values(result, "financeurs")
-    assert funders["État"] == {
+    # Funders go by their full name; the short name is an abbreviation beside it.
+    assert funders["Préfecture"] == {
         "demande": Decimal("1200.30"),
         "vote": Decimal("1100.25"),
         "verse": Decimal("100.00"),
         "enveloppe": Decimal("5000.00"),
+        "reste": Decimal("3899.75"),
+        "taux": 22,
     }
+    assert section(result, "financeurs").rows[0].abbr == "État"
     assert funders["PMA"]["vote"] == Decimal("0.00") and funders["PMA"]["enveloppe"] is None
     axes = values(result, "axes")
     # X serves both axes and counts in each; Y only in the first.
@@ -57,7 +63,14 @@ def test_aggregates_match_hand_computed_values(data):
     assert communes["Montbéliard"]["vote"] == Decimal("1100.25")
     assert communes["Audincourt"]["vote"] == Decimal("900.05")
     statuts = values(result, "statuts")
-    assert statuts == {"Programmé": {"nombre": 1}, "En cours": {"nombre": 1}}
+    assert statuts["Programmé"] == {
+        "nombre": 1,
+        "demande": Decimal("1500.10"),
+        "propose": Decimal("0.00"),
+        "vote": Decimal("900.05"),
+        "verse": Decimal("100.00"),
+    }
+    assert statuts["En cours"]["nombre"] == 1 and set(statuts) == {"Programmé", "En cours"}
 
 
 def test_commune_filter_restricts_every_amount(data):

@@ -1,0 +1,377 @@
+"""One set of figures: what a contract's year asks, proposes, votes and pays.
+
+The dashboard, the call page, the programming export, the bilan de programmation and the
+totals of the action list all read their amounts here, so that every screen gives the same
+figure to the cent. The rules (also in the README, « Les chiffres ») :
+
+- an amount belongs to the year of its financing line (`Financement.annee`), whatever the
+  exercise of its action;
+- the dossiers of a year are the contract's actions with a financing line that year, or whose
+  period covers it, attached to the year's call for projects or not;
+- a refused or withdrawn dossier votes nothing: a voted amount left on its lines does not count;
+- a dossier is « financé » for the year when what it counts as voted that year is above zero.
+
+`Chiffres` reads the lines once and adds them up in Python, each breakdown costing one or two
+more queries when it is first asked for: the number of queries does not depend on the data.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cached_property
+
+from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from .models import Action, Enveloppe, Financement, NoeudStrategie, Organisation
+
+ZERO = Decimal("0.00")
+S = Action.Statut
+# Their voted amounts do not count: the committee said no, or the porteur gave up.
+NOT_FUNDED = (S.REFUSE, S.RETIRE)
+AMOUNTS = ("demande", "propose", "vote", "verse")
+
+
+# ---------------------------------------------------------------- querysets
+
+
+def of_year(queryset, annee: int):
+    """The actions concerned by a year: a financing line that year, or the year in their period."""
+    return queryset.filter(
+        Q(annee=annee)
+        | Q(annee__lte=annee, annee_fin__gte=annee)
+        | Q(pk__in=Financement.objects.filter(annee=annee).values("action_id"))
+    )
+
+
+def in_territory(queryset, *, secteur=None, commune=None):
+    """The actions with a QPV in the commune, or else in the sector (unchanged without either)."""
+    through = Action.qpvs.through.objects
+    if commune is not None:
+        return queryset.filter(pk__in=through.filter(qpv__communes=commune).values("action_id"))
+    if secteur is not None:
+        return queryset.filter(
+            pk__in=through.filter(qpv__communes__secteur=secteur).values("action_id")
+        )
+    return queryset
+
+
+def dossiers(contrat, annee: int, *, secteur=None, commune=None):
+    """The dossiers of a contract's year, in a sector or commune when given."""
+    queryset = of_year(Action.objects.filter(contrat=contrat), annee)
+    return in_territory(queryset, secteur=secteur, commune=commune)
+
+
+def lines(actions, *, annee: int | None = None, financeur=None):
+    """The financing lines of these actions, for one year and one funder when given."""
+    queryset = Financement.objects.filter(action__in=actions)
+    if annee is not None:
+        queryset = queryset.filter(annee=annee)
+    if financeur is not None:
+        queryset = queryset.filter(financeur=financeur)
+    return queryset
+
+
+COUNTED_VOTE = ~Q(action__statut__in=NOT_FUNDED)
+
+
+def totals(actions, *, annee: int | None = None, financeur=None) -> dict:
+    """Requested, proposed, voted (as counted) and paid over these actions' lines."""
+    return lines(actions, annee=annee, financeur=financeur).aggregate(
+        demande=Coalesce(Sum("montant_demande"), Value(ZERO)),
+        propose=Coalesce(Sum("montant_propose"), Value(ZERO)),
+        vote=Coalesce(Sum("montant_vote", filter=COUNTED_VOTE), Value(ZERO)),
+        verse=Coalesce(Sum("montant_verse"), Value(ZERO)),
+    )
+
+
+def _line_sum(column: str, filters: Q):
+    money = DecimalField(max_digits=14, decimal_places=2)
+    return Coalesce(
+        Subquery(
+            Financement.objects.filter(filters, action=OuterRef("pk"))
+            .order_by()
+            .values("action")
+            .annotate(total=Sum(column))
+            .values("total"),
+            output_field=money,
+        ),
+        Value(ZERO),
+        output_field=money,
+    )
+
+
+def with_amounts(queryset, *, annee: int | None = None, financeur=None):
+    """Each action's total_demande, total_vote (as counted) and total_verse, over its lines of
+    the year and of the funder when given: a list filtered on a funder shows that funder's
+    amounts, row by row and in its totals."""
+    filters = Q()
+    if annee is not None:
+        filters &= Q(annee=annee)
+    if financeur is not None:
+        filters &= Q(financeur=financeur)
+    return queryset.annotate(
+        total_demande=_line_sum("montant_demande", filters),
+        total_vote=_line_sum("montant_vote", filters & COUNTED_VOTE),
+        total_verse=_line_sum("montant_verse", filters),
+    )
+
+
+# ---------------------------------------------------------------- figures
+
+
+@dataclass
+class Montants:
+    demande: Decimal = ZERO
+    propose: Decimal = ZERO
+    vote: Decimal = ZERO
+    verse: Decimal = ZERO
+
+    def add(self, other: "Montants") -> None:
+        for name in AMOUNTS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def as_dict(self) -> dict:
+        return {name: getattr(self, name) for name in AMOUNTS}
+
+
+@dataclass
+class Groupe:
+    """One row of a breakdown: an axe, a QPV, a commune or a status, with its dossiers."""
+
+    key: object
+    label: str
+    montants: Montants = field(default_factory=Montants)
+    nombre: int = 0  # dossiers of the year in the group
+    financees: int = 0  # of which funded
+
+
+@dataclass
+class LigneFinanceur:
+    """One funder: its envelope in the year's call (None without one) and its amounts."""
+
+    financeur: Organisation
+    montant: Decimal | None
+    demande: Decimal = ZERO
+    propose: Decimal = ZERO
+    vote: Decimal = ZERO
+    verse: Decimal = ZERO
+
+    @property
+    def reste(self) -> Decimal | None:
+        return None if self.montant is None else self.montant - self.vote
+
+    @property
+    def depasse(self) -> bool:
+        return self.montant is not None and self.vote > self.montant
+
+    @property
+    def taux(self) -> int | None:
+        """Share of the envelope voted, in whole percent."""
+        if not self.montant:
+            return None
+        return min(int(self.vote * 100 / self.montant), 999)
+
+
+@dataclass
+class _Line:
+    pk: int
+    action_id: int
+    financeur_id: int
+    montants: Montants
+
+
+class Chiffres:
+    """The figures of a contract's year, in a sector or a commune when given.
+
+    voted_override maps a financing line's pk to the voted amount a decision being entered
+    would give it (the committee's live envelopes); it counts whatever the dossier's status.
+    """
+
+    def __init__(self, contrat, annee: int, *, secteur=None, commune=None, voted_override=None):
+        self.contrat = contrat
+        self.annee = annee
+        self.secteur = secteur
+        self.commune = commune
+        self.voted_override = voted_override or {}
+
+    @property
+    def territorial(self) -> bool:
+        return self.secteur is not None or self.commune is not None
+
+    def dossiers(self):
+        return dossiers(self.contrat, self.annee, secteur=self.secteur, commune=self.commune)
+
+    @cached_property
+    def statuts(self) -> dict[int, str]:
+        """Each dossier of the year and its status (one query)."""
+        return dict(self.dossiers().values_list("pk", "statut"))
+
+    @cached_property
+    def _lines(self) -> list[_Line]:
+        rows = Financement.objects.filter(annee=self.annee, action__in=self.dossiers()).values_list(
+            "pk",
+            "action_id",
+            "financeur_id",
+            "action__statut",
+            "montant_demande",
+            "montant_propose",
+            "montant_vote",
+            "montant_verse",
+        )
+        result = []
+        for pk, action_id, financeur_id, statut, demande, propose, vote, verse in rows:
+            if pk in self.voted_override:
+                vote = self.voted_override[pk]
+            elif statut in NOT_FUNDED:
+                vote = None
+            result.append(
+                _Line(
+                    pk,
+                    action_id,
+                    financeur_id,
+                    Montants(demande, propose or ZERO, vote or ZERO, verse or ZERO),
+                )
+            )
+        return result
+
+    @cached_property
+    def par_action(self) -> dict[int, Montants]:
+        """Every dossier of the year, with zeros when it has no line that year."""
+        result = {pk: Montants() for pk in self.statuts}
+        for line in self._lines:
+            result.setdefault(line.action_id, Montants()).add(line.montants)
+        return result
+
+    @cached_property
+    def total(self) -> Montants:
+        result = Montants()
+        for line in self._lines:
+            result.add(line.montants)
+        return result
+
+    @cached_property
+    def financees(self) -> set[int]:
+        """The funded dossiers: voted (as counted) above zero this year."""
+        return {pk for pk, amounts in self.par_action.items() if amounts.vote > 0}
+
+    @property
+    def nb_dossiers(self) -> int:
+        return len(self.statuts)
+
+    @property
+    def nb_financees(self) -> int:
+        return len(self.financees)
+
+    def enveloppes(self) -> dict[int, Enveloppe]:
+        return {
+            e.financeur_id: e
+            for e in Enveloppe.objects.filter(
+                appel__contrat=self.contrat, appel__annee=self.annee
+            ).select_related("financeur")
+        }
+
+    @cached_property
+    def par_financeur(self) -> list[LigneFinanceur]:
+        """Funders with an envelope in the year's call first, then the others, by name. In a
+        sector or a commune, the envelopes (contract-wide) are left out."""
+        result: dict[int, LigneFinanceur] = {}
+        if not self.territorial:
+            for financeur_id, enveloppe in self.enveloppes().items():
+                result[financeur_id] = LigneFinanceur(enveloppe.financeur, enveloppe.montant)
+        missing = {line.financeur_id for line in self._lines} - set(result)
+        for organisation in Organisation.objects.filter(pk__in=missing):
+            result[organisation.pk] = LigneFinanceur(organisation, None)
+        for line in self._lines:
+            row = result[line.financeur_id]
+            for name in AMOUNTS:
+                setattr(row, name, getattr(row, name) + getattr(line.montants, name))
+        return sorted(result.values(), key=lambda r: (r.montant is None, r.financeur.nom))
+
+    def _groups(self, links, labels: dict) -> list[Groupe]:
+        """Adds each dossier to every group it belongs to: a dossier serving two axes or two
+        QPVs counts fully in each."""
+        members = defaultdict(set)
+        for action_id, key in links:
+            if key in labels and action_id in self.statuts:
+                members[key].add(action_id)
+        groups = []
+        for key, actions in members.items():
+            group = Groupe(key, labels[key], nombre=len(actions))
+            for action_id in actions:
+                group.montants.add(self.par_action[action_id])
+            group.financees = len(actions & self.financees)
+            groups.append(group)
+        return sorted(groups, key=lambda g: g.label)
+
+    @cached_property
+    def liens_axe(self) -> tuple[list, dict]:
+        """(dossier, axe) pairs, through the dossiers' objectives, and each axe's name: an axe is
+        a root of the contract's strategic tree."""
+        nodes = {n.pk: n for n in NoeudStrategie.objects.filter(contrat=self.contrat)}
+
+        def root(pk):
+            node = nodes.get(pk)
+            while node is not None and node.parent_id:
+                node = nodes.get(node.parent_id)
+            return node.pk if node is not None else None
+
+        links = [
+            (action_id, root(node_id))
+            for action_id, node_id in Action.objectifs.through.objects.filter(
+                action__in=self.dossiers()
+            ).values_list("action_id", "noeudstrategie_id")
+        ]
+        return links, {pk: str(n) for pk, n in nodes.items() if n.parent_id is None}
+
+    @cached_property
+    def liens_qpv(self) -> tuple[list, dict]:
+        rows = list(
+            Action.qpvs.through.objects.filter(action__in=self.dossiers()).values_list(
+                "action_id", "qpv_id", "qpv__nom"
+            )
+        )
+        return [(a, q) for a, q, _ in rows], {q: nom for _, q, nom in rows}
+
+    @cached_property
+    def liens_commune(self) -> tuple[list, dict]:
+        rows = list(
+            Action.qpvs.through.objects.filter(
+                action__in=self.dossiers(), qpv__communes__isnull=False
+            ).values_list("action_id", "qpv__communes", "qpv__communes__nom")
+        )
+        return [(a, c) for a, c, _ in rows], {c: nom for _, c, nom in rows}
+
+    @cached_property
+    def par_axe(self) -> list[Groupe]:
+        return self._groups(*self.liens_axe)
+
+    @cached_property
+    def par_qpv(self) -> list[Groupe]:
+        return self._groups(*self.liens_qpv)
+
+    @cached_property
+    def par_commune(self) -> list[Groupe]:
+        return self._groups(*self.liens_commune)
+
+    @staticmethod
+    def names_of(links: tuple[list, dict]) -> dict[int, list[str]]:
+        """Each dossier's group names, sorted (for a column of an export)."""
+        pairs, labels = links
+        result = defaultdict(set)
+        for action_id, key in pairs:
+            if key in labels:
+                result[action_id].add(labels[key])
+        return {action_id: sorted(names) for action_id, names in result.items()}
+
+    @cached_property
+    def par_ligne(self) -> dict[tuple[int, int], Montants]:
+        """Each (dossier, funder) line of the year, its voted amount as counted."""
+        return {(line.action_id, line.financeur_id): line.montants for line in self._lines}
+
+    @cached_property
+    def par_statut(self) -> list[Groupe]:
+        """Per status, in the order of the cycle's statuses; only those with dossiers."""
+        labels = dict(S.choices)
+        groups = {g.key: g for g in self._groups([(a, s) for a, s in self.statuts.items()], labels)}
+        return [groups[value] for value in S.values if value in groups]
