@@ -556,7 +556,8 @@ def dossier_bilan(request: HttpRequest, pk: int) -> HttpResponse:
         "can_edit": can_edit,
         "deadline": action.date_limite_bilan or aap.default_bilan_deadline(action),
     }
-    return render(request, "cvu/dossier_bilan.html", context)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "cvu/dossier_bilan.html", context, status=status)
 
 
 def mes_dossiers(request: HttpRequest) -> HttpResponse:
