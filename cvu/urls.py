@@ -84,6 +84,7 @@ urlpatterns = [
     path("reunions/<int:pk>/compte-rendu/etat/", minutes.status, name="reunion_pdf_status"),
     path("suivis/", reunions.suite_list, name="suite_list"),
     path("suivis/<int:pk>/modifier/", reunions.suite_update, name="suite_update"),
+    path("suivis/<int:pk>/fait/", reunions.suite_done, name="suite_done"),
     # Calls for projects
     path("appels-a-projets/", aap.aap_list, name="aap_list"),
     path("appels-a-projets/nouveau/", aap.aap_create, name="aap_create"),

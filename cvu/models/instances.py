@@ -483,10 +483,20 @@ class SuiteADonner(models.Model):
         return self.responsable or self.responsable_contact
 
     @property
+    def is_open(self) -> bool:
+        return self.statut in (self.Statut.A_FAIRE, self.Statut.EN_COURS)
+
+    @property
     def is_overdue(self) -> bool:
-        return self.statut in (self.Statut.A_FAIRE, self.Statut.EN_COURS) and (
-            self.echeance < timezone.localdate()
-        )
+        return self.is_open and self.echeance < timezone.localdate()
+
+    def mark_done(self) -> None:
+        """Records the follow-up as done today; one already closed is left as it is."""
+        if not self.is_open:
+            return
+        self.statut = self.Statut.FAIT
+        self.fait_le = timezone.localdate()
+        self.save(update_fields=["statut", "fait_le"])
 
     def clean(self):
         if self.statut == self.Statut.FAIT and not self.fait_le:

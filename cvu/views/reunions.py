@@ -4,7 +4,10 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
 
 from core.exports import FORMATS, export_response
 from core.forms import model_choices
@@ -252,10 +255,14 @@ def suite_list(request: HttpRequest) -> HttpResponse:
     queryset = SuiteADonner.objects.visible_to(request.user).select_related(
         "responsable", "responsable_contact", "reunion__instance"
     )
+    open_statuses = [SuiteADonner.Statut.A_FAIRE, SuiteADonner.Statut.EN_COURS]
     data = request.GET.copy()
     if not data:
-        data.setlist("statut", [SuiteADonner.Statut.A_FAIRE, SuiteADonner.Statut.EN_COURS])
-    filterset = SuiteFilterSet(data, queryset=queryset)
+        data.setlist("statut", open_statuses)
+        # The agents' own follow-ups first; the direction, never responsible, sees them all.
+        if request.user.is_writer:
+            data["responsable"] = str(request.user.pk)
+    filterset = SuiteFilterSet(data, queryset=queryset, request=request)
     rows = filterset.qs.order_by("echeance", "pk")
     if request.GET.get("export") in FORMATS:
         return export_response(rows, SUITE_COLUMNS, filename="suites", fmt=request.GET["export"])
@@ -265,10 +272,23 @@ def suite_list(request: HttpRequest) -> HttpResponse:
         .filter(pk__in=[suite.pk for suite in page])
         .values_list("pk", flat=True)
     )
+    views = {
+        "mine": reverse(
+            "cvu:suite_list", query={"responsable": request.user.pk, "statut": open_statuses}
+        ),
+        "all": reverse("cvu:suite_list", query={"responsable": "", "statut": open_statuses}),
+    }
+    responsable = filterset.form.cleaned_data.get("responsable") if filterset.is_valid() else None
     return render(
         request,
         "cvu/suite_list.html",
-        {"filter": filterset, "page_obj": page, "editable": editable},
+        {
+            "filter": filterset,
+            "page_obj": page,
+            "editable": editable,
+            "views": views,
+            "showing_mine": responsable == request.user,
+        },
     )
 
 
@@ -286,3 +306,30 @@ def suite_update(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("cvu:suite_list")
     status = 400 if request.method == "POST" else 200
     return render(request, "cvu/suite_form.html", {"form": form, "suite": suite}, status=status)
+
+
+@require_POST
+def suite_done(request: HttpRequest, pk: int) -> HttpResponse:
+    """Marks a follow-up done in one click, where it is shown (home, meeting, list).
+
+    With htmx the follow-up's status block is swapped; a plain form comes back to `next`.
+    """
+    suite = get_object_or_404(SuiteADonner.objects.visible_to(request.user), pk=pk)
+    if not SuiteADonner.objects.editable_by(request.user).filter(pk=pk).exists():
+        raise PermissionDenied("Seuls le responsable et l'organisateur modifient cette suite.")
+    suite.mark_done()
+    if request.htmx:
+        response = render(
+            request,
+            "cvu/includes/_suite_statut_inner.html",
+            {"suite": suite, "can_mark": True, "next": "", "just_done": True},
+        )
+        patch_vary_headers(response, ["HX-Request"])
+        return response
+    messages.success(request, f"Suite « {suite.quoi} » marquée comme faite.")
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect("cvu:suite_list")

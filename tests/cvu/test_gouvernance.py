@@ -426,8 +426,9 @@ def test_instance_and_follow_up_lists_queries(
     # session, user, count, rows, communes, type and commune filter choices
     with django_assert_num_queries(7):
         assert client.get("/instances/").status_code == 200
-    # session, user, count, rows, editable rows, responsable and instance filter choices
-    with django_assert_num_queries(7):
+    # session, user, "mes suites" choice check, count, rows, editable rows, responsable and
+    # instance filter choices
+    with django_assert_num_queries(8):
         assert client.get("/suivis/").status_code == 200
     # session, user, instance, communes, member organisations, member contacts, next and past
     # meetings, held count, attendance, edit right
