@@ -1,10 +1,13 @@
 from django import forms
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Q
 
 from core.forms import CompactRowForm, FrenchDecimalField, MontantField
 from core.widgets import CheckboxFilterList
 from quartiers.models import Qpv
 
+from . import rights
 from .models import (
     Action,
     AppelAProjets,
@@ -17,11 +20,25 @@ from .models import (
 )
 from .validators import normalise_siret
 
+READ_ONLY_HELP = {
+    "date_limite_bilan": "Seul le chef de service change la date limite du bilan (dérogation).",
+    "programme": "Ce programme est validé : seul le chef de service y place ou en retire une "
+    "action.",
+}
+
 
 class ActionForm(forms.ModelForm):
     cout_total = MontantField(label="Coût total (€)")
     # When the form was opened: a save from a stale page is refused (see services.action_save).
     loaded_at = forms.DateTimeField(widget=forms.HiddenInput, required=False)
+    # Asked from the chef de service when the bilan deadline moves; kept with their name.
+    motif_echeance = forms.CharField(
+        label="Motif du changement de date limite",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Obligatoire pour changer la date limite du bilan : il est gardé avec votre "
+        "nom et la date.",
+    )
 
     class Meta:
         model = Action
@@ -55,8 +72,10 @@ class ActionForm(forms.ModelForm):
             "resultats_attendus": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
+        action = self.instance
         self.fields["qpvs"].queryset = Qpv.objects.order_by("-geographie", "nom")
         self.fields["objectifs"].queryset = NoeudStrategie.objects.filter(
             niveau__in=[NoeudStrategie.Niveau.OBJECTIF, NoeudStrategie.Niveau.ORIENTATION]
@@ -64,7 +83,12 @@ class ActionForm(forms.ModelForm):
         self.fields["objectifs"].label_from_instance = lambda node: (
             f"{node.contrat.annee_debut} · {node}"
         )
-        self.fields["programme"].queryset = ProgrammeActions.objects.select_related("contrat")
+        self.fields["programme"].queryset = ProgrammeActions.objects.filter(
+            Q(pk__in=rights.programmes_open_to(user).values("pk")) | Q(pk=action.programme_id)
+        ).select_related("contrat")
+        self.fields["referent"].queryset = get_user_model().objects.filter(
+            Q(pk__in=rights.referents_open_to(user).values("pk")) | Q(pk=action.referent_id)
+        )
         self.fields["porteur"].queryset = Organisation.objects.alphabetical()
         if self.instance.pk:
             self.fields["loaded_at"].initial = self.instance.updated_at.isoformat()
@@ -77,9 +101,31 @@ class ActionForm(forms.ModelForm):
                 "page du dossier."
             )
             self.fields["appel"].disabled = True
+        else:
+            allowed = rights.statuts_open_to(user, action)
+            self.fields["statut"].choices = [
+                choice for choice in Action.Statut.choices if choice[0] in allowed
+            ]
+        for name in ("programme", "date_limite_bilan", "referent", "statut"):
+            if not rights.action_field_editable(user, action, name):
+                self.fields[name].disabled = True
+                if name in READ_ONLY_HELP:
+                    self.fields[name].help_text = READ_ONLY_HELP[name]
+        if not (action.pk and rights.action_field_editable(user, action, "date_limite_bilan")):
+            del self.fields["motif_echeance"]
 
     def clean(self):
         cleaned = super().clean()
+        if (
+            "motif_echeance" in self.fields
+            and "date_limite_bilan" in self.changed_data
+            and not cleaned.get("motif_echeance", "").strip()
+        ):
+            self.add_error(
+                "motif_echeance",
+                "Indiquez le motif du changement de date limite : il est gardé comme une "
+                "dérogation.",
+            )
         contrat, programme = cleaned.get("contrat"), cleaned.get("programme")
         if contrat and programme and programme.contrat_id != contrat.pk:
             self.add_error("programme", "Ce programme relève d'un autre contrat.")
@@ -108,12 +154,27 @@ class ActionForm(forms.ModelForm):
 
 class FinancementForm(CompactRowForm, forms.ModelForm):
     montant_demande = MontantField(label="Demandé (€)")
+    montant_propose = MontantField(label="Proposé (€)", required=False)
     montant_vote = MontantField(label="Voté (€)", required=False)
     montant_verse = MontantField(label="Versé (€)", required=False)
 
     class Meta:
         model = Financement
-        fields = ["financeur", "annee", "montant_demande", "montant_vote", "montant_verse"]
+        fields = [
+            "financeur",
+            "annee",
+            "montant_demande",
+            "montant_propose",
+            "montant_vote",
+            "montant_verse",
+        ]
+
+    def __init__(self, *args, user, action, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Disabled fields are shown read-only and keep their saved value whatever is posted.
+        for name, field in self.fields.items():
+            if not rights.financement_field_editable(user, action, name):
+                field.disabled = True
 
     def clean_montant_verse(self):
         return self.cleaned_data.get("montant_verse") or 0
@@ -126,10 +187,33 @@ class FinancementForm(CompactRowForm, forms.ModelForm):
         return cleaned
 
 
+class BaseFinancementFormSet(forms.BaseInlineFormSet):
+    """The financing plan as the user may change it: frozen lines cannot be added or deleted."""
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.form_kwargs = {**self.form_kwargs, "user": user, "action": self.instance}
+        self.open = rights.financement_plan_open(user, self.instance)
+        if not self.open:
+            self.extra = 0
+            self.edit_only = True  # Lines posted anyway are not created.
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields and not (
+            self.open
+            if form.instance.pk is None
+            else rights.may_delete_financement(self.user, form.instance)
+        ):
+            form.fields["DELETE"].disabled = True
+
+
 FinancementFormSet = forms.inlineformset_factory(
     Action,
     Financement,
     form=FinancementForm,
+    formset=BaseFinancementFormSet,
     extra=1,
     can_delete=True,
 )

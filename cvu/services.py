@@ -7,7 +7,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from . import rights
 from .models import Action, Document, ProgrammeActions
+from .models.actions import ChangementEcheance
 
 # Allowed uploads: extension -> (content type, leading bytes of such files).
 ZIP = b"PK\x03\x04"
@@ -66,11 +68,15 @@ class StaleEdit(Exception):
 
 
 @transaction.atomic
-def action_save(*, form, financements, indicateurs, user, loaded_at=None) -> Action:
+def action_save(
+    *, form, financements, indicateurs, user, loaded_at=None, motif_echeance: str = ""
+) -> Action:
     """Saves an action, its financing lines and indicators, all or nothing.
 
-    Refuses a form opened before the last save (loaded_at) and an action that would end outside
-    the user's sectors.
+    Refuses a form opened before the last save (loaded_at), a change the user has no right to
+    (cvu.rights: voted and paid amounts, frozen plan, deadline, programme, referent) and an
+    action that would end outside the user's sectors. A moved bilan deadline is recorded with
+    its reason, like a derogation.
     """
     action = form.instance
     if action.pk:
@@ -81,15 +87,31 @@ def action_save(*, form, financements, indicateurs, user, loaded_at=None) -> Act
         )
         if loaded_at is not None and loaded_at < saved_at:
             raise StaleEdit(loaded_at=loaded_at, saved_at=saved_at)
+    before = rights.action_snapshot(user, action)
+    old = before["action"]
+    deadline_moved = old is not None and old.date_limite_bilan != action.date_limite_bilan
+    if deadline_moved:
+        if not motif_echeance.strip():
+            raise ValidationError("Indiquez le motif du changement de date limite du bilan.")
+        action._change_reason = motif_echeance.strip()[:100]  # Shown in the admin's history.
     action = form.save()
     financements.instance = action
     financements.save()
     indicateurs.instance = action
     indicateurs.save()
-    if not Action.objects.editable_by(user).filter(pk=action.pk).exists():
+    rights.check_action_save(user, action, before)
+    if not rights.action_in_scope(user, action, before=before):
         raise PermissionDenied(
             "Cette action ne relèverait plus de votre secteur : choisissez un programme ou des "
             "QPV de votre secteur."
+        )
+    if deadline_moved:
+        ChangementEcheance.objects.create(
+            action=action,
+            ancienne_date=old.date_limite_bilan,
+            nouvelle_date=action.date_limite_bilan,
+            motif=motif_echeance.strip(),
+            par=user,
         )
     return action
 

@@ -133,13 +133,16 @@ def _sum_of_financements(field: str, **filters):
 
 class ActionQuerySet(RoleQuerySet):
     def editable_by_chef_projet(self, user):
+        # A referent named by the chef de service edits the action even outside their sector.
+        return self.filter(Q(pk__in=self.in_sector_of(user).values("pk")) | Q(referent=user))
+
+    def in_sector_of(self, user):
+        """Actions of a programme or a QPV of the chef de projet's sectors (referent aside)."""
         in_sector = Action.qpvs.through.objects.filter(
             qpv__in=Qpv.objects.editable_by(user)
         ).values("action_id")
         return self.filter(
-            Q(programme__in=ProgrammeActions.objects.of_sector_of(user))
-            | Q(pk__in=in_sector)
-            | Q(referent=user)
+            Q(programme__in=ProgrammeActions.objects.of_sector_of(user)) | Q(pk__in=in_sector)
         )
 
     def with_totals(self):
@@ -282,6 +285,36 @@ class Action(models.Model):
         if total_demande < self.cout_total:
             return "Les financements demandés ne couvrent pas le coût total de l'action."
         return None
+
+
+class ChangementEcheance(models.Model):
+    """A bilan deadline moved by the chef de service: a derogation, dated, signed and reasoned."""
+
+    action = models.ForeignKey(
+        Action, verbose_name="action", on_delete=models.CASCADE, related_name="changements_echeance"
+    )
+    ancienne_date = models.DateField("ancienne date limite", null=True, blank=True)
+    nouvelle_date = models.DateField("nouvelle date limite", null=True, blank=True)
+    motif = models.TextField("motif")
+    par = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="par", on_delete=models.PROTECT, related_name="+"
+    )
+    le = models.DateTimeField("le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "changement de la date limite du bilan"
+        verbose_name_plural = "changements de la date limite du bilan"
+        ordering = ["-le", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(motif=""),
+                name="%(app_label)s_%(class)s_motif_required",
+                violation_error_message="Indiquez le motif du changement de date limite.",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.ancienne_date or '—'} → {self.nouvelle_date or '—'}"
 
 
 class IndicateurAction(models.Model):

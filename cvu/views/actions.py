@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
@@ -8,7 +8,7 @@ from django.views.decorators.http import require_http_methods
 
 from core.exports import FORMATS, export_response
 
-from .. import figures, services
+from .. import figures, rights, services
 from ..filters import ActionFilterSet
 from ..forms import ActionForm, DocumentForm, FinancementFormSet, IndicateurFormSet
 from ..history import action_history
@@ -26,8 +26,11 @@ def _get_action(request: HttpRequest, pk: int, *, write: bool = False) -> Action
         ),
         pk=pk,
     )
-    if write and not Action.objects.editable_by(request.user).filter(pk=pk).exists():
-        raise PermissionDenied("Vous pouvez consulter cette action, pas la modifier.")
+    if write:
+        rights.require(
+            rights.may_change(request.user, action),
+            "Vous pouvez consulter cette action, pas la modifier.",
+        )
     return action
 
 
@@ -110,7 +113,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "vote": sum(f.montant_vote or 0 for f in financements),
         "verse": sum(f.montant_verse for f in financements),
     }
-    can_edit = Action.objects.editable_by(request.user).filter(pk=pk).exists()
+    can_edit = rights.may_change(request.user, action)
     context = {
         "action": action,
         "financements": financements,
@@ -127,8 +130,8 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _action_form_page(request: HttpRequest, action: Action | None) -> HttpResponse:
     instance = action or Action(referent=request.user if request.user.is_chef_projet else None)
     data = request.POST if request.method == "POST" else None
-    form = ActionForm(data, instance=instance)
-    financements = FinancementFormSet(data, instance=instance, prefix="fin")
+    form = ActionForm(data, instance=instance, user=request.user)
+    financements = FinancementFormSet(data, instance=instance, prefix="fin", user=request.user)
     indicateurs = IndicateurFormSet(data, instance=instance, prefix="ind")
     stale = None
     if request.method == "POST":
@@ -140,14 +143,15 @@ def _action_form_page(request: HttpRequest, action: Action | None) -> HttpRespon
                     indicateurs=indicateurs,
                     user=request.user,
                     loaded_at=form.cleaned_data.get("loaded_at"),
+                    motif_echeance=form.cleaned_data.get("motif_echeance", ""),
                 )
             except services.StaleEdit as error:
                 stale = action_history(action, since=error.loaded_at)
                 # Re-submitting now overwrites knowingly: the form carries the new save time.
                 form.data = form.data.copy()
                 form.data["loaded_at"] = error.saved_at.isoformat()
-            except PermissionDenied as error:
-                form.add_error(None, str(error))
+            except (PermissionDenied, ValidationError) as error:
+                form.add_error(None, error if isinstance(error, ValidationError) else str(error))
             else:
                 messages.success(request, "Action enregistrée.")
                 return redirect(saved)
@@ -157,6 +161,9 @@ def _action_form_page(request: HttpRequest, action: Action | None) -> HttpRespon
         "indicateurs": indicateurs,
         "action": action,
         "stale": stale,
+        "changements_echeance": action.changements_echeance.select_related("par")[:5]
+        if action
+        else [],
     }
     status = 400 if request.method == "POST" else 200
     return render(request, "cvu/action_form.html", context, status=status)
@@ -164,8 +171,9 @@ def _action_form_page(request: HttpRequest, action: Action | None) -> HttpRespon
 
 @require_http_methods(["GET", "POST"])
 def action_create(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_writer:
-        raise PermissionDenied("Votre rôle ne permet pas de créer d'action.")
+    rights.require(
+        rights.may_create(request.user, Action), "Votre rôle ne permet pas de créer d'action."
+    )
     return _action_form_page(request, None)
 
 

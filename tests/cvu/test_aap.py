@@ -350,7 +350,7 @@ def test_action_form_cannot_bypass_the_cycle(client, dossier, editor):
     assert response.status_code == 302
     dossier.refresh_from_db()
     assert dossier.statut == S.DEPOSE  # the posted status is ignored
-    assert dossier.date_limite_bilan == date(2027, 9, 30)  # the deadline may be set by hand
+    assert dossier.date_limite_bilan is None  # the deadline is the chef de service's
 
 
 def test_new_dossier_of_a_call_must_start_depose(client, editor, appel, qpv, etat):

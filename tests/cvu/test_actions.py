@@ -175,7 +175,6 @@ def test_creating_outside_the_sector_is_refused_and_nothing_is_saved(
         ({"fin-0-montant_demande": "abc"}, "n&#x27;est pas un nombre valide"),
         ({"fin-0-montant_demande": "-5"}, "Un montant ne peut pas être négatif."),
         ({"cout_total": "-1"}, "Un montant ne peut pas être négatif."),
-        ({"fin-0-montant_verse": "6 000"}, "Le montant versé dépasse le montant voté."),
         ({"annee": "2031"}, "L&#x27;exercice doit être compris dans la période du contrat"),
         ({"titre": ""}, "Ce champ est obligatoire."),
     ],
@@ -191,6 +190,15 @@ def test_bad_input_is_refused_in_french_and_nothing_changes(
     line = action.financements.get()
     assert (line.montant_demande, line.montant_vote) == (Decimal("6000.00"), Decimal("5000.00"))
     assert Action.objects.get(pk=action.pk).public_vise == ""
+
+
+def test_paid_above_voted_is_refused(client, manager, action):
+    client.force_login(manager)
+    data = _form_data(action, **{"fin-0-montant_verse": "6 000"})
+    response = client.post(f"/actions/{action.pk}/modifier/", data)
+    assert response.status_code == 400
+    assert "Le montant versé dépasse le montant voté." in response.content.decode()
+    assert action.financements.get().montant_verse == 0
 
 
 def test_two_lines_for_the_same_funder_and_year_are_refused(client, editor, action, etat):
@@ -211,13 +219,13 @@ def test_two_lines_for_the_same_funder_and_year_are_refused(client, editor, acti
 
 def test_editor_changes_the_financing_plan_and_history_keeps_it(client, editor, action):
     client.force_login(editor)
-    data = _form_data(action, **{"fin-0-montant_vote": "5 500"})
+    data = _form_data(action, **{"fin-0-montant_demande": "6 500"})
     response = client.post(f"/actions/{action.pk}/modifier/", data)
     assert response.status_code == 302
-    assert action.financements.get().montant_vote == Decimal("5500.00")
+    assert action.financements.get().montant_demande == Decimal("6500.00")
     html = client.get(action.get_absolute_url()).content.decode()
-    assert "montant voté" in html
-    assert "<del>5000.00</del> → 5500.00" in html
+    assert "montant demandé" in html
+    assert "<del>6000.00</del> → 6500.00" in html
 
 
 def test_stale_edit_warns_and_keeps_the_other_persons_changes(client, editor, manager, action):
