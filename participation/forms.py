@@ -180,3 +180,7 @@ class BesoinForm(forms.ModelForm):
     class Meta:
         model = BesoinFormation
         fields = ["conseil", "besoin"]
+
+    def __init__(self, *args, conseils, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["conseil"].queryset = conseils

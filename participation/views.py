@@ -1,4 +1,3 @@
-import base64
 from datetime import timedelta
 
 from django.contrib import messages
@@ -9,14 +8,16 @@ from django.db.models import Avg, Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from core.exports import FORMATS, export_response
 from core.forms import save_if_editable
 from core.presences import Attendee, presence_formset
+from cvu import rights
 from cvu.models import Reunion
 
-from . import imports, services
+from . import imports, previews, services
 from .filters import DemarcheFilterSet
 from .forms import (
     BesoinForm,
@@ -131,6 +132,7 @@ def conseil_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@never_cache
 def conseil_detail(request: HttpRequest, pk: int) -> HttpResponse:
     conseil = _conseil(request, pk)
     all_members = list(Membre.objects.filter(conseil=conseil).select_related("organisation"))
@@ -159,6 +161,8 @@ def conseil_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("-session__date"),
         "can_edit": may_see_names,
     }
+    if may_see_names:
+        services.log_display(membres=all_members, user=request.user, page=request.path)
     return render(request, "participation/conseil_detail.html", context)
 
 
@@ -209,6 +213,8 @@ def _membre_form_page(request, conseil, membre):
         )
         messages.success(request, "Membre enregistré.")
         return redirect(conseil)
+    if membre is not None:
+        services.log_display(membres=[membre], user=request.user, page=request.path)
     status = 400 if request.method == "POST" else 200
     return render(
         request,
@@ -218,11 +224,13 @@ def _membre_form_page(request, conseil, membre):
     )
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def membre_create(request: HttpRequest, pk: int) -> HttpResponse:
     return _membre_form_page(request, _conseil(request, pk, write=True), None)
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def membre_update(request: HttpRequest, pk: int) -> HttpResponse:
     membre = _membre(request, pk)
@@ -231,9 +239,15 @@ def membre_update(request: HttpRequest, pk: int) -> HttpResponse:
     return _membre_form_page(request, membre.conseil, membre)
 
 
+@never_cache
 def membre_detail(request: HttpRequest, pk: int) -> HttpResponse:
     membre = _membre(request, pk)
-    services.log_access(membre=membre, user=request.user, action=AccesDonnees.Action.CONSULTATION)
+    services.log_access(
+        membre=membre,
+        user=request.user,
+        action=AccesDonnees.Action.CONSULTATION,
+        page=request.path,
+    )
     context = {
         "membre": membre,
         "presences": membre.presences.select_related("reunion__instance").order_by(
@@ -244,6 +258,7 @@ def membre_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "participation/membre_detail.html", context)
 
 
+@never_cache
 def membre_export(request: HttpRequest, pk: int) -> HttpResponse:
     membre = _membre(request, pk)
     response = HttpResponse(
@@ -254,6 +269,7 @@ def membre_export(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def membre_erase(request: HttpRequest, pk: int) -> HttpResponse:
     membre = _membre(request, pk)
@@ -264,6 +280,7 @@ def membre_erase(request: HttpRequest, pk: int) -> HttpResponse:
             request, "Identité et coordonnées effacées ; les statistiques sont conservées."
         )
         return redirect(conseil)
+    services.log_display(membres=[membre], user=request.user, page=request.path)
     return render(request, "participation/membre_confirm_erase.html", {"membre": membre})
 
 
@@ -281,6 +298,7 @@ def steering_list(request: HttpRequest) -> HttpResponse:
     return render(request, "participation/steering_list.html", {"reunions": meetings})
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def steering_attendance(request: HttpRequest, pk: int) -> HttpResponse:
     """Council members' attendance at a meeting: members the user may see, three buttons."""
@@ -316,6 +334,7 @@ def steering_attendance(request: HttpRequest, pk: int) -> HttpResponse:
                     )
         messages.success(request, "Présences des membres enregistrées.")
         return redirect("participation:steering_attendance", pk=reunion.pk)
+    services.log_display(membres=membres, user=request.user, page=request.path)
     return render(
         request,
         "participation/steering_attendance.html",
@@ -529,14 +548,16 @@ def cycle_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "participation/cycle_list.html",
-        {"cycles": cycles, "can_create": request.user.is_writer},
+        {"cycles": cycles, "can_create": rights.may_create(request.user, CycleQualification)},
     )
 
 
 @require_http_methods(["GET", "POST"])
 def cycle_create(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_writer:
-        raise PermissionDenied("Votre rôle ne permet pas de créer un cycle.")
+    rights.require(
+        rights.may_create(request.user, CycleQualification),
+        "Le chef de service organise les cycles de qualification.",
+    )
     data = request.POST if request.method == "POST" else None
     form = CycleForm(data, initial={"annee": timezone.localdate().year})
     if request.method == "POST" and form.is_valid():
@@ -547,6 +568,7 @@ def cycle_create(request: HttpRequest) -> HttpResponse:
     return render(request, "participation/cycle_form.html", {"form": form}, status=status)
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def cycle_detail(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = get_object_or_404(
@@ -564,30 +586,35 @@ def cycle_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
         .order_by("date")
     )
-    besoin_form = BesoinForm()
+    # A need is voiced by a council: recorded by whoever may change that council.
+    conseils = ConseilCitoyen.objects.editable_by(request.user)
+    can_add_need = request.user.is_writer and conseils.exists()
+    besoin_form = BesoinForm(conseils=conseils)
     if request.method == "POST":
-        if not request.user.is_writer:
-            raise PermissionDenied("Votre rôle ne permet pas de modifier ce cycle.")
-        besoin_form = BesoinForm(request.POST, instance=BesoinFormation(cycle=cycle))
+        rights.require(can_add_need, "Vous ne suivez aucune instance de participation.")
+        besoin_form = BesoinForm(
+            request.POST, instance=BesoinFormation(cycle=cycle), conseils=conseils
+        )
         if besoin_form.is_valid():
+            rights.require(rights.may_change(request.user, besoin_form.instance.conseil))
             besoin_form.save()
             messages.success(request, "Besoin enregistré.")
             return redirect(cycle)
     par_membre, par_conseil = services.cycle_attendance(cycle)
     visible = set(Membre.objects.visible_to(request.user).values_list("pk", flat=True))
-    noms = {
-        m.pk: str(m)
-        for m in Membre.objects.filter(
-            pk__in=[r["membre"] for r in par_membre if r["membre"] in visible]
-        )
-    }
+    shown = list(
+        Membre.objects.filter(pk__in=[r["membre"] for r in par_membre if r["membre"] in visible])
+    )
+    noms = {m.pk: str(m) for m in shown}
+    services.log_display(membres=shown, user=request.user, page=request.path)
     context = {
         "cycle": cycle,
         "sessions": sessions,
         "besoins": cycle.besoins.select_related("conseil"),
         "par_conseil": par_conseil,
         "par_membre": [(noms[r["membre"]], r["n"]) for r in par_membre if r["membre"] in noms],
-        "can_edit": request.user.is_writer,
+        "can_edit": rights.may_create(request.user, SessionFormation, parent=cycle),
+        "can_add_need": can_add_need,
         "besoin_form": besoin_form,
     }
     return render(
@@ -601,8 +628,10 @@ def cycle_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def session_create(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = get_object_or_404(CycleQualification.objects.visible_to(request.user), pk=pk)
-    if not request.user.is_writer:
-        raise PermissionDenied("Votre rôle ne permet pas d'organiser une session.")
+    rights.require(
+        rights.may_create(request.user, SessionFormation, parent=cycle),
+        "Le chef de service organise les sessions du cycle de qualification.",
+    )
     data = request.POST if request.method == "POST" else None
     form = SessionForm(data, instance=SessionFormation(cycle=cycle))
     if request.method == "POST" and form.is_valid():
@@ -619,6 +648,7 @@ def session_create(request: HttpRequest, pk: int) -> HttpResponse:
 NON_INSCRIT = "non_inscrit"
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Invitations, attendance taken quickly, and evaluations of a training session."""
@@ -682,6 +712,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
                         "au-delà de sa capacité.",
                     )
                 return redirect(session)
+    services.log_display(membres=membres, user=request.user, page=request.path)
     context = {
         "session": session,
         "formset": formset,
@@ -703,23 +734,26 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
 IMPORT_SESSION_KEY = "participation_import"
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def membre_import(request: HttpRequest, pk: int) -> HttpResponse:
     """Upload, preview (nothing written), then confirm: all rows or none."""
     conseil = _conseil(request, pk, write=True)
     lignes, erreur = None, ""
     if request.method == "POST" and request.POST.get("confirmer"):
-        stored = request.session.get(IMPORT_SESSION_KEY) or {}
-        if stored.get("conseil") != conseil.pk:
+        ref = request.session.get(IMPORT_SESSION_KEY)
+        stored = previews.load(ref, conseil_pk=conseil.pk)
+        if stored is None:
             messages.error(request, "Aucun fichier vérifié à importer : déposez-le à nouveau.")
             return redirect("participation:membre_import", pk=conseil.pk)
-        content = base64.b64decode(stored["content"])
+        content, filename = stored
         try:
-            lignes = imports.check(conseil=conseil, content=content, filename=stored["name"])
+            lignes = imports.check(conseil=conseil, content=content, filename=filename)
             count = imports.apply(lignes=lignes, user=request.user)
         except (imports.ImportFileError, ValidationError) as error:
             erreur = " ".join(getattr(error, "messages", [str(error)]))
         else:
+            previews.discard(ref)
             del request.session[IMPORT_SESSION_KEY]
             messages.success(
                 request,
@@ -739,11 +773,13 @@ def membre_import(request: HttpRequest, pk: int) -> HttpResponse:
             except imports.ImportFileError as error:
                 erreur = str(error)
             else:
-                request.session[IMPORT_SESSION_KEY] = {
-                    "conseil": conseil.pk,
-                    "name": upload.name,
-                    "content": base64.b64encode(content).decode(),
-                }
+                # The session keeps a random reference, never the file (names, e-mails);
+                # only a file ready to import is kept, until confirmed or expired.
+                previews.discard(request.session.pop(IMPORT_SESSION_KEY, None))
+                if lignes and not any(ligne.erreurs for ligne in lignes):
+                    request.session[IMPORT_SESSION_KEY] = previews.store(
+                        conseil_pk=conseil.pk, content=content, filename=upload.name
+                    )
     context = {
         "conseil": conseil,
         "lignes": lignes,

@@ -207,19 +207,23 @@ def test_direction_sees_counts_but_no_names_on_the_cycle(client, reader, session
     assert client.post(session.get_absolute_url(), {}).status_code == 403
 
 
-def test_chef_de_projet_creates_a_cycle_and_records_a_need(client, editor, membres):
-    client.force_login(editor)
+def test_the_service_creates_a_cycle_and_a_chef_de_projet_records_a_need(
+    client, manager, editor, membres
+):
+    client.force_login(manager)
     response = client.post(
         "/participation/cycles/nouveau/", {"annee": "2027", "titre": "Cycle 2027"}
     )
     assert response.status_code == 302
     cycle = CycleQualification.objects.get(annee=2027)
     conseil = membres[0].conseil
+    client.force_login(editor)
     response = client.post(
         cycle.get_absolute_url(), {"conseil": conseil.pk, "besoin": "Prendre la parole en public"}
     )
     assert response.status_code == 302
     assert cycle.besoins.get().conseil == conseil
+    client.force_login(manager)
     duplicate = client.post("/participation/cycles/nouveau/", {"annee": "2027", "titre": "Doublon"})
     assert duplicate.status_code == 400
     assert "existe déjà" in duplicate.content.decode()
@@ -278,8 +282,8 @@ def test_cycle_and_session_pages_queries(
         Evaluation.objects.create(session=session, note=4)
     client.force_login(editor)
     # session, user, cycle, partners, sessions with counts, needs, attendance per member,
-    # visible members, their names, councils for the need form
-    with django_assert_num_queries(10):
+    # visible members, their names, whether the user follows a council, councils for the need form
+    with django_assert_num_queries(11):
         assert client.get(session.cycle.get_absolute_url()).status_code == 200
     # session, user, training session, visible members, registrations, evaluations
     with django_assert_num_queries(6):
