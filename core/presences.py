@@ -11,9 +11,13 @@ from dataclasses import dataclass
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.functional import cached_property
 
 PREFIX = "presences"
-RELOAD = "Rien n'a été enregistré : rechargez la page et saisissez à nouveau les présences."
+RELOAD = (
+    "Rien n'a été enregistré : la grille ci-dessous a été rechargée, saisissez à nouveau "
+    "les présences."
+)
 
 
 @dataclass(frozen=True)
@@ -28,14 +32,16 @@ class Attendee:
 
 
 class PresenceRadioSelect(forms.RadioSelect):
-    """Radio buttons whose ids name the person and the status: `m-1500-present`."""
+    """Radio buttons named after their person ("Présent – Anne Martin" for a screen reader, while
+    the button reads "Présent"), with ids such as `m-1500-present`."""
 
-    person_key = ""
+    attendee = None
 
     def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
         option = super().create_option(name, value, label, selected, index, subindex, attrs)
-        if self.person_key:
-            option["attrs"]["id"] = f"{self.person_key}-{value or 'aucun'}"
+        if self.attendee is not None:
+            option["attrs"]["id"] = f"{self.attendee.key}-{value or 'aucun'}"
+            option["attrs"]["aria-label"] = f"{label} – {self.attendee.name}"
         return option
 
 
@@ -57,8 +63,7 @@ class PresenceForm(forms.Form):
         self.fields["statut"].choices = choices
         self.fields["statut"].required = required
         self.fields["statut"].disabled = disabled
-        if attendee is not None:
-            self.fields["statut"].widget.person_key = attendee.key
+        self.fields["statut"].widget.attendee = attendee
 
 
 class BasePresenceFormSet(forms.BaseFormSet):
@@ -119,6 +124,14 @@ class BasePresenceFormSet(forms.BaseFormSet):
                 "La liste des personnes a changé depuis l'affichage de la page. " + RELOAD,
                 code="missing_person",
             )
+
+    @cached_property
+    def shown(self) -> "BasePresenceFormSet":
+        """The grid to draw: after a refused structure, every person afresh with the recorded
+        statuses (the rows sent may be missing or unknown); otherwise this one."""
+        if not self.is_bound or not self.non_form_errors():
+            return self
+        return type(self)(None, people=self.people, **self._field_kwargs)
 
     @property
     def rows_in_error(self) -> list:

@@ -55,10 +55,22 @@ def test_a_grid_with_more_rows_than_people_is_refused_in_french():
     assert "Rien n'a été enregistré" in formset.non_form_errors()[0]
 
 
-def test_a_grid_with_fewer_rows_than_people_is_refused():
+def test_a_grid_with_fewer_rows_than_people_is_refused_and_shown_again_in_full():
     formset = _grid(_data([("m-7", "present"), ("m-1500", "absent")], total=1))
     assert not formset.is_valid()
     assert "La liste des personnes a changé" in formset.non_form_errors()[0]
+    shown = formset.shown
+    assert not shown.is_bound
+    assert [(f.attendee.key, f["statut"].value()) for f in shown.forms] == [
+        ("m-7", ""),
+        ("m-1500", "excuse"),
+    ]
+
+
+def test_a_grid_refused_row_by_row_is_shown_as_sent():
+    formset = _grid(_data([("m-7", "venu"), ("m-1500", "absent")]))
+    assert not formset.is_valid()
+    assert formset.shown is formset
 
 
 def test_an_unknown_person_is_refused():

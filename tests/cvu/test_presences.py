@@ -42,11 +42,14 @@ def test_the_grid_names_each_person_on_each_button(client, editor, reunion, caf)
     key = f"c-{contact.pk}"
     html = response.content.decode()
     assert f'<input type="hidden" name="presences-0-personne" value="{key}"' in html
-    # The visible word, then the person, for screen readers and voice control alike.
+    # The visible word, then the person: voice control and screen readers alike.
     assert (
-        f'<label class="btn btn-sm btn-outline-success" for="{key}-present">Présent'
-        '<span class="visually-hidden"> – Anne Martin</span></label>'
+        f'<input type="radio" name="presences-0-statut" value="present" class="btn-check" '
+        f'autocomplete="off" id="{key}-present" aria-label="Présent – Anne Martin">'
     ) in html
+    assert (
+        f'<label class="btn btn-sm btn-outline-success" for="{key}-present">Présent</label>' in html
+    )
     assert '<th scope="col" class="d-none d-md-table-cell">Organisation</th>' in html
 
 
