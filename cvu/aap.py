@@ -294,6 +294,9 @@ def dossiers_by_status(appel: AppelAProjets) -> list[dict]:
 
 # ---------------------------------------------------------------- the committee
 
+# The statuses in which the committee may still decide (or change its decision on) a dossier.
+COMMITTEE_OPEN = {S.INSTRUIT, S.AJOURNE, S.PROGRAMME, S.REFUSE}
+
 
 class EnvelopeOverrun(ValidationError):
     """The committee's votes would exceed an envelope and nobody confirmed it."""
@@ -311,6 +314,17 @@ class LigneDecision:
 NOT_VOTED = {DecisionComite.Sens.REFUSE, DecisionComite.Sens.AJOURNE}
 
 
+def committee_closed_reason(action: Action) -> str:
+    """Why the committee can no longer decide this dossier ('' while it can)."""
+    if action.statut in COMMITTEE_OPEN:
+        return ""
+    if action.statut in WAITING_INSTRUCTION:
+        return "instruction à terminer avant la décision"
+    if action.statut == S.RETIRE:
+        return "dossier retiré"
+    return f"déjà « {label(action.statut)} » : la décision ne se modifie plus en comité"
+
+
 def overruns(comite: Comite, lignes: list[LigneDecision]) -> list[LigneEnveloppe]:
     """The envelopes the decided rows would exceed (rows left undecided change nothing)."""
     override = {}
@@ -322,14 +336,53 @@ def overruns(comite: Comite, lignes: list[LigneDecision]) -> list[LigneEnveloppe
     return [line for line in envelopes(comite.appel, voted_override=override) if line.depasse]
 
 
+def _record_line(ligne: LigneDecision, lines: dict) -> list[str]:
+    """Writes one decided row; returns its problems (nothing is written when there are any)."""
+    action = ligne.action
+    reason = committee_closed_reason(action)
+    if reason:
+        return [f"dossier {reason}."]
+    problems = []
+    changed = []
+    for pk, amount in ligne.votes.items():
+        line = lines.get(pk)
+        if line is None or line.action_id != action.pk:
+            problems.append("ligne de financement inconnue pour ce dossier.")
+            continue
+        vote = None if ligne.sens in NOT_VOTED else amount
+        if vote is not None and line.montant_verse and vote < line.montant_verse:
+            problems.append(
+                f"{line.financeur} a déjà versé {euros(line.montant_verse)} : le montant voté "
+                "ne peut pas être inférieur."
+            )
+        elif line.montant_vote != vote:
+            line.montant_vote = vote
+            changed.append(line)
+    if problems:
+        return problems
+    for line in changed:
+        line.save(update_fields=["montant_vote"])
+    return []
+
+
 @transaction.atomic
 def committee_record(*, comite: Comite, lignes: list[LigneDecision], user, confirmed: bool) -> int:
-    """Records a committee's decisions in bulk: voted amounts, decision, status. All or nothing.
+    """Records the rows a person changed on the committee page; returns how many decisions were
+    written. All or nothing.
 
-    Raises ValidationError listing every problem; envelope overruns need `confirmed`.
+    Every save of a call's committees runs under a lock on the call, so two people saving two
+    halves of one committee at the same moment are checked one after the other: the second sees
+    the first's votes in the envelopes and needs its own confirmation of an overrun. Raises a
+    ValidationError whose message_dict maps a dossier's pk to its problems (None: the whole page).
     """
     if not user.sees_everything_as_manager:
         raise PermissionDenied("Seul le chef de service enregistre les décisions du comité.")
+    AppelAProjets.objects.select_for_update().filter(pk=comite.appel_id).first()
+    lignes = [ligne for ligne in lignes if ligne.sens]
+    # Read again under the lock: statuses and votes may have moved since the page was loaded.
+    current = Action.objects.select_for_update().in_bulk([ligne.action.pk for ligne in lignes])
+    for ligne in lignes:
+        ligne.action = current.get(ligne.action.pk, ligne.action)
     exceeded = overruns(comite, lignes)
     if exceeded and not confirmed:
         raise EnvelopeOverrun(
@@ -339,22 +392,22 @@ def committee_record(*, comite: Comite, lignes: list[LigneDecision], user, confi
                 for line in exceeded
             ]
         )
-    errors = []
+    lines = Financement.objects.select_related("financeur").in_bulk(
+        [pk for ligne in lignes for pk in ligne.votes]
+    )
+    errors: dict = {}
     recorded = 0
     for ligne in lignes:
         action = ligne.action
-        if not ligne.sens:
-            continue
-        for pk, amount in ligne.votes.items():
-            # A refused or postponed dossier gets no vote.
-            vote = None if ligne.sens in NOT_VOTED else amount
-            Financement.objects.filter(pk=pk, action=action).update(montant_vote=vote)
-        if action.statut != ligne.sens:
+        problems = _record_line(ligne, lines)
+        if not problems and action.statut != ligne.sens:
             try:
                 change_status(action, ligne.sens, user=user, motif=ligne.derogation)
             except ValidationError as error:
-                errors += [f"« {action.titre} » : {message}" for message in error.messages]
-                continue
+                problems = error.messages
+        if problems:
+            errors[action.pk] = [f"« {action.titre} » : {message}" for message in problems]
+            continue
         DecisionComite.objects.update_or_create(
             comite=comite,
             action=action,

@@ -1,13 +1,17 @@
 """Forms of the call-for-projects cycle."""
 
+import hashlib
+from decimal import Decimal
+
 from django import forms
 from django.conf import settings
+from django.db.models import Q
 from django.forms import inlineformset_factory, modelformset_factory
 
 from core.forms import CompactRowForm, MontantField, model_choices
 from core.widgets import CheckboxFilterList
 
-from . import dauphin
+from . import aap, dauphin
 from .models import (
     Action,
     AppelAProjets,
@@ -221,8 +225,12 @@ class ComiteForm(forms.ModelForm):
 
     def __init__(self, *args, appel: AppelAProjets, **kwargs):
         super().__init__(*args, **kwargs)
+        # The dossiers a committee may still decide, and those already on its agenda.
+        on_agenda = Q(pk__in=self.instance.dossiers.all()) if self.instance.pk else Q(pk=None)
         self.fields["dossiers"].queryset = (
-            appel.dossiers.exclude(statut=Action.Statut.RETIRE)
+            appel.dossiers.filter(
+                Q(statut__in=[*aap.WAITING_INSTRUCTION, *aap.COMMITTEE_OPEN]) | on_agenda
+            )
             .select_related("porteur")
             .order_by("titre")
         )
@@ -235,8 +243,29 @@ class ComiteForm(forms.ModelForm):
         self.fields["reunion"].required = False
 
 
+# Decided already (by an earlier committee or on the dossier's page): not "à décider".
+NOT_PENDING = {Action.Statut.PROGRAMME, Action.Statut.REFUSE}
+
+
+def _fingerprint(sens, commentaire, derogation, votes) -> str:
+    """A short digest of one committee row, to tell the rows a person changed from the others."""
+    amounts = ";".join(
+        f"{pk}={'' if amount is None else f'{Decimal(amount):.2f}'}"
+        for pk, amount in sorted(votes.items())
+    )
+    text = "\x1f".join(
+        [sens or "", (commentaire or "").strip(), (derogation or "").strip(), amounts]
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
 class DecisionsForm(forms.Form):
-    """The committee's decisions in bulk: per dossier a decision and comment, per line a vote."""
+    """The committee's decisions in bulk: per open dossier a decision and comment, per line a vote.
+
+    Dossiers the committee can no longer decide (notified and beyond, or not yet instructed) get
+    no field. Each row carries the fingerprint of what was loaded, so that saving records only
+    the rows a person changed (`changed_rows`), whatever the other rows hold by then.
+    """
 
     confirmer = forms.BooleanField(
         label="Je confirme le dépassement d'enveloppe signalé ci-dessus", required=False
@@ -245,21 +274,35 @@ class DecisionsForm(forms.Form):
     def __init__(self, *args, dossiers, decisions: dict, late: set, **kwargs):
         super().__init__(*args, **kwargs)
         self.dossiers = dossiers
+        self.open = [a for a in dossiers if not aap.committee_closed_reason(a)]
         self.late = late
         sens_choices = [("", "— à décider —"), *DecisionComite.Sens.choices]
-        for action in dossiers:
+        for action in self.open:
             decision = decisions.get(action.pk)
-            current = action.statut if action.statut in DecisionComite.Sens.values else ""
+            current = action.statut if action.statut in NOT_PENDING else ""
+            initial_votes = {
+                line.pk: line.montant_vote
+                if line.montant_vote is not None
+                else line.montant_propose
+                for line in action.lignes_appel
+            }
+            initial = {
+                "sens": decision.sens if decision else current,
+                "commentaire": decision.commentaire if decision else "",
+            }
             self.fields[f"sens_{action.pk}"] = forms.ChoiceField(
                 label="Décision",
                 choices=sens_choices,
                 required=False,
-                initial=decision.sens if decision else current,
+                initial=initial["sens"],
             )
             self.fields[f"commentaire_{action.pk}"] = forms.CharField(
-                label="Commentaire",
+                label="Commentaire", required=False, initial=initial["commentaire"]
+            )
+            self.fields[f"etat_{action.pk}"] = forms.CharField(
                 required=False,
-                initial=decision.commentaire if decision else "",
+                widget=forms.HiddenInput,
+                initial=_fingerprint(initial["sens"], initial["commentaire"], "", initial_votes),
             )
             if action.pk in late:
                 self.fields[f"derogation_{action.pk}"] = forms.CharField(
@@ -267,11 +310,7 @@ class DecisionsForm(forms.Form):
                 )
             for line in action.lignes_appel:
                 field = MontantField(
-                    label=f"Voté {line.financeur}",
-                    required=False,
-                    initial=line.montant_vote
-                    if line.montant_vote is not None
-                    else line.montant_propose,
+                    label=f"Voté {line.financeur}", required=False, initial=initial_votes[line.pk]
                 )
                 # Read by static/js/comite.js to update the envelopes while typing.
                 field.widget.attrs.update(
@@ -284,33 +323,78 @@ class DecisionsForm(forms.Form):
                     }
                 )
                 self.fields[f"vote_{line.pk}"] = field
+            self.fields[f"sens_{action.pk}"].widget.attrs["aria-label"] = (
+                f"Décision – {action.titre}"
+            )
+            self.fields[f"commentaire_{action.pk}"].widget.attrs["aria-label"] = (
+                f"Commentaire – {action.titre}"
+            )
         for name, field in self.fields.items():
-            if name != "confirmer":
-                css = (
-                    "form-select form-select-sm"
-                    if isinstance(field, forms.ChoiceField)
-                    else ("form-control form-control-sm")
-                )
-                field.widget.attrs["class"] = css + (
-                    " text-end mt-1" if name.startswith("vote_") else ""
-                )
-                field.widget.attrs.setdefault("aria-label", str(field.label))
+            if name == "confirmer" or name.startswith("etat_"):
+                continue
+            css = (
+                "form-select form-select-sm"
+                if isinstance(field, forms.ChoiceField)
+                else "form-control form-control-sm"
+            )
+            field.widget.attrs["class"] = css + (" text-end" if name.startswith("vote_") else "")
+            field.widget.attrs.setdefault("aria-label", str(field.label))
 
     def rows(self):
+        open_pks = {a.pk for a in self.open}
         return [
             {
                 "action": action,
-                "sens": self[f"sens_{action.pk}"],
-                "commentaire": self[f"commentaire_{action.pk}"],
-                "derogation": self[f"derogation_{action.pk}"] if action.pk in self.late else None,
-                "lignes": [(line, self[f"vote_{line.pk}"]) for line in action.lignes_appel],
+                "closed": aap.committee_closed_reason(action),
+                "sens": self[f"sens_{action.pk}"] if action.pk in open_pks else None,
+                "commentaire": self[f"commentaire_{action.pk}"] if action.pk in open_pks else None,
+                "etat": self[f"etat_{action.pk}"] if action.pk in open_pks else None,
+                "derogation": self[f"derogation_{action.pk}"]
+                if action.pk in open_pks and action.pk in self.late
+                else None,
+                "lignes": [
+                    (line, self[f"vote_{line.pk}"] if action.pk in open_pks else None)
+                    for line in action.lignes_appel
+                ],
             }
             for action in self.dossiers
         ]
 
+    def _posted(self, action) -> tuple:
+        data = self.cleaned_data
+        return (
+            data.get(f"sens_{action.pk}", ""),
+            data.get(f"commentaire_{action.pk}", ""),
+            data.get(f"derogation_{action.pk}", ""),
+            {line.pk: data.get(f"vote_{line.pk}") for line in action.lignes_appel},
+        )
+
+    def changed_rows(self) -> list[aap.LigneDecision]:
+        """The rows whose decision, comment or amounts differ from what the page loaded (or,
+        when the page sent no fingerprint, from what is stored)."""
+        lignes = []
+        for action in self.open:
+            sens, commentaire, derogation, votes = self._posted(action)
+            loaded = (
+                self.cleaned_data.get(f"etat_{action.pk}")
+                or self.fields[f"etat_{action.pk}"].initial
+            )
+            if _fingerprint(sens, commentaire, derogation, votes) == loaded:
+                continue
+            lignes.append(
+                aap.LigneDecision(
+                    action=action,
+                    sens=sens,
+                    commentaire=commentaire,
+                    derogation=derogation,
+                    votes=votes,
+                )
+            )
+        return lignes
+
     def clean(self):
         cleaned = super().clean()
-        for action in self.dossiers:
+        for action in self.open:
             sens = cleaned.get(f"sens_{action.pk}")
             if sens == DecisionComite.Sens.PROGRAMME:
                 votes = [cleaned.get(f"vote_{line.pk}") for line in action.lignes_appel]

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.exports import FORMATS, export_response
 from core.pdf import render_pdf
 
-from .. import aap, dauphin, figures, imports, services
+from .. import aap, dauphin, figures, imports, rights, services
 from ..forms_aap import (
     AppelForm,
     AvisFinanceurFormSet,
@@ -388,6 +388,10 @@ def dossier_instruction(request: HttpRequest, pk: int) -> HttpResponse:
     propose = ProposeFormSet(
         data, queryset=_lines_of_year(action.appel).filter(action=action), prefix="prop"
     )
+    if not rights.financement_field_editable(request.user, action, "montant_propose"):
+        # Proposed amounts lock once the committee has decided: whatever is posted is ignored.
+        for line_form in propose.forms:
+            line_form.fields["montant_propose"].disabled = True
     if request.method == "POST" and form.is_valid() and avis.is_valid() and propose.is_valid():
         with transaction.atomic():
             instruction = form.save(commit=False)
@@ -623,6 +627,27 @@ def comite_update(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "cvu/comite_form.html", {"form": form, "appel": appel, "comite": comite})
 
 
+COMITE_FILTRES = [("a_decider", "À décider"), ("decides", "Décidés"), ("tous", "Tous")]
+
+
+def _comite_dossiers(comite: Comite, appel: AppelAProjets) -> list[Action]:
+    return list(
+        comite.dossiers.select_related("porteur", "referent", "instruction")
+        .prefetch_related(
+            Prefetch("financements", queryset=_lines_of_year(appel), to_attr="lignes_appel"),
+            "avis_financeurs__financeur",
+        )
+        .order_by("titre", "pk")
+    )
+
+
+def _pending(action: Action, decisions: dict) -> bool:
+    """Still to decide by this committee (not instructed yet counts: it needs attention)."""
+    if action.pk in decisions:
+        return False
+    return action.statut in [*aap.WAITING_INSTRUCTION, S.INSTRUIT, S.AJOURNE]
+
+
 @require_http_methods(["GET", "POST"])
 def comite_detail(request: HttpRequest, pk: int) -> HttpResponse:
     comite = get_object_or_404(Comite.objects.select_related("appel__contrat", "reunion"), pk=pk)
@@ -630,14 +655,24 @@ def comite_detail(request: HttpRequest, pk: int) -> HttpResponse:
     manager = request.user.sees_everything_as_manager
     if request.method == "POST" and not manager:
         raise PermissionDenied("Seul le chef de service enregistre les décisions du comité.")
-    dossiers = list(
-        comite.dossiers.select_related("porteur", "referent", "instruction")
-        .prefetch_related(
-            Prefetch("financements", queryset=_lines_of_year(appel), to_attr="lignes_appel"),
-            "avis_financeurs__financeur",
-        )
-        .order_by("titre")
+    tous = _comite_dossiers(comite, appel)
+    decisions = {d.action_id: d for d in DecisionComite.objects.filter(comite=comite)}
+    pending = [a for a in tous if _pending(a, decisions)]
+    counts = {"a_decider": len(pending), "decides": len(tous) - len(pending), "tous": len(tous)}
+    filtre = request.GET.get("filtre")
+    if filtre not in counts:
+        filtre = "a_decider" if pending else "tous"
+    recherche = request.GET.get("q", "").strip()
+    dossiers = {"a_decider": pending, "tous": tous}.get(
+        filtre, [a for a in tous if not _pending(a, decisions)]
     )
+    if recherche:
+        needle = recherche.casefold()
+        dossiers = [
+            a
+            for a in dossiers
+            if needle in f"{a.titre} {a.porteur.nom} {a.numero_dauphin}".casefold()
+        ]
     porteurs = {a.porteur_id for a in dossiers}
     late_porteurs = set(
         Action.objects.filter(
@@ -647,7 +682,6 @@ def comite_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ).values_list("porteur_id", flat=True)
     )
     late = {a.pk for a in dossiers if a.porteur_id in late_porteurs}
-    decisions = {d.action_id: d for d in DecisionComite.objects.filter(comite=comite)}
     form = DecisionsForm(
         request.POST if request.method == "POST" else None,
         dossiers=dossiers,
@@ -656,18 +690,7 @@ def comite_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     overrun_lines = []
     if request.method == "POST" and form.is_valid():
-        lignes = [
-            aap.LigneDecision(
-                action=action,
-                sens=form.cleaned_data[f"sens_{action.pk}"],
-                commentaire=form.cleaned_data[f"commentaire_{action.pk}"],
-                derogation=form.cleaned_data.get(f"derogation_{action.pk}", ""),
-                votes={
-                    line.pk: form.cleaned_data[f"vote_{line.pk}"] for line in action.lignes_appel
-                },
-            )
-            for action in dossiers
-        ]
+        lignes = form.changed_rows()
         try:
             count = aap.committee_record(
                 comite=comite,
@@ -675,19 +698,41 @@ def comite_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 user=request.user,
                 confirmed=form.cleaned_data["confirmer"],
             )
-        except ValidationError as error:
-            if isinstance(error, aap.EnvelopeOverrun):
-                overrun_lines = aap.overruns(comite, lignes)
+        except aap.EnvelopeOverrun as error:
+            overrun_lines = aap.overruns(comite, lignes)
             form.add_error(None, error)
+        except ValidationError as error:
+            form.add_error(
+                None,
+                f"{len(error.message_dict)} dossier(s) n'ont pas pu être enregistrés : "
+                "rien n'a été enregistré. Corrigez les lignes signalées puis enregistrez à nouveau.",
+            )
+            for action_pk, problems in error.message_dict.items():
+                form.add_error(f"sens_{action_pk}", problems)
         else:
-            messages.success(request, f"{count} décision(s) enregistrée(s).")
-            return redirect(comite)
+            if count:
+                messages.success(
+                    request,
+                    f"{count} décision enregistrée."
+                    if count == 1
+                    else f"{count} décisions enregistrées.",
+                )
+            else:
+                messages.info(request, "Aucune modification : rien n'a été enregistré.")
+            return redirect(request.get_full_path())
     envelopes = aap.envelopes(appel)
-    funders = [line.financeur for line in envelopes]
+    requested = {line.financeur_id for a in tous for line in a.lignes_appel}
+    shown = [
+        line for line in envelopes if line.montant is not None or line.financeur.pk in requested
+    ]
+    funders = [line.financeur for line in shown]
     rows = form.rows()
     for row in rows:
-        by_funder = {line.financeur_id: (line, field) for line, field in row["lignes"]}
+        by_funder = {
+            line.financeur_id: {"line": line, "field": field} for line, field in row["lignes"]
+        }
         row["cells"] = [by_funder.get(funder.pk) for funder in funders]
+        row["decision"] = decisions.get(row["action"].pk)
     context = {
         "comite": comite,
         "appel": appel,
@@ -695,7 +740,11 @@ def comite_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "rows": rows,
         "funders": funders,
         "envelopes": envelopes,
+        "columns": shown,
         "overrun_lines": overrun_lines,
         "can_decide": manager,
+        "filtres": [(key, label, counts[key]) for key, label in COMITE_FILTRES],
+        "filtre": filtre,
+        "recherche": recherche,
     }
     return render(request, "cvu/comite_detail.html", context)

@@ -245,15 +245,15 @@ def test_instruction_then_committee_with_live_envelope(page, live_server, editor
     vote = page.get_by_label("Voté par Préfecture du Doubs (DDETS) – Jardins partagés")
     vote.fill("11 000")
     vote.dispatch_event("input")
-    reste = page.locator("tr[data-financeur] [data-reste-cell]")
-    # The remaining envelope follows the typing (French format: narrow spaces, comma).
-    expect(reste).to_have_text(re.compile(r"-1\s?000,00\s?€"))
-    page.get_by_label("Décision").select_option("programme")
+    reste = page.locator("[data-reste-badge]")
+    # The remaining envelope, above the grid, follows the typing (French format).
+    expect(reste).to_have_text(re.compile(r"-1\s?000,00\s?€ – dépassée"))
+    page.get_by_label("Décision – Jardins partagés").select_option("programme")
     page.get_by_role("button", name="Enregistrer les décisions").click()
     page.get_by_text("Dépassement d'enveloppe.").wait_for()
     page.get_by_label("Je confirme le dépassement d'enveloppe signalé ci-dessus").check()
     page.get_by_role("button", name="Enregistrer les décisions").click()
-    page.get_by_text("1 décision(s) enregistrée(s).").wait_for()
+    page.get_by_text("1 décision enregistrée.").wait_for()
     dossier.refresh_from_db()
     assert dossier.statut == Action.Statut.PROGRAMME
     assert dossier.financements.get().montant_vote == Decimal("11000.00")

@@ -1,0 +1,330 @@
+"""The committee as a working session: only changed rows are recorded, closed dossiers are never
+touched, filters and search, and envelopes stay honest under concurrent saves."""
+
+import threading
+from decimal import Decimal
+from html.parser import HTMLParser
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from cvu import aap
+from cvu.models import Action, DecisionComite, Financement, TransitionStatut
+from tests.conftest import require_live
+from tests.cvu.aap_factories import AppelFactory, ComiteFactory, EnveloppeFactory
+from tests.cvu.factories import (
+    ActionFactory,
+    ContratFactory,
+    FinancementFactory,
+    OrganisationFactory,
+)
+
+S = Action.Statut
+
+
+class _FormFields(HTMLParser):
+    """The name/value pairs a browser would send for the committee's decision form."""
+
+    def __init__(self, marker="data-comite-form"):
+        super().__init__()
+        self.marker = marker
+        self.inside = marker is None
+        self.data: dict[str, str] = {}
+        self.select = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form" and self.marker in attrs:
+            self.inside = True
+        if not self.inside:
+            return
+        if tag == "input" and attrs.get("name") and attrs.get("type") not in ("checkbox", "submit"):
+            self.data[attrs["name"]] = attrs.get("value") or ""
+        elif tag == "select":
+            self.select = attrs["name"]
+            self.data.setdefault(self.select, "")
+        elif tag == "option" and self.select and "selected" in attrs:
+            self.data[self.select] = attrs.get("value") or ""
+
+    def handle_endtag(self, tag):
+        if tag == "form" and self.marker:
+            self.inside = False
+        if tag == "select":
+            self.select = None
+
+
+def rendered_form(client, url, marker="data-comite-form") -> dict:
+    response = client.get(url)
+    assert response.status_code == 200
+    parser = _FormFields(marker)
+    parser.feed(response.content.decode())
+    return parser.data
+
+
+@pytest.fixture
+def pma(db):
+    return OrganisationFactory(nom="Pays de Montbéliard Agglomération", sigle="PMA", type="epci")
+
+
+@pytest.fixture
+def appel(contrat, etat, pma):
+    appel = AppelFactory(contrat=contrat, nom="Appel à projets 2026")
+    EnveloppeFactory(appel=appel, financeur=etat, montant=Decimal("50000.00"))
+    EnveloppeFactory(appel=appel, financeur=pma, montant=Decimal("30000.00"))
+    return appel
+
+
+def _dossier(appel, statut, etat, pma, *, vote=None, titre=None):
+    action = ActionFactory(
+        contrat=appel.contrat, appel=appel, statut=statut, **({"titre": titre} if titre else {})
+    )
+    FinancementFactory(
+        action=action,
+        financeur=etat,
+        annee=appel.annee,
+        montant_demande=1000,
+        montant_propose=800,
+        montant_vote=vote,
+    )
+    FinancementFactory(
+        action=action,
+        financeur=pma,
+        annee=appel.annee,
+        montant_demande=500,
+        montant_propose=400,
+        montant_vote=vote,
+    )
+    return action
+
+
+@pytest.fixture
+def big_committee(appel, etat, pma):
+    """150 dossiers: 140 already notified or under convention, 10 instructed, still to decide."""
+    comite = ComiteFactory(appel=appel)
+    done = [
+        _dossier(appel, S.NOTIFIE if n % 2 else S.CONVENTIONNE, etat, pma, vote=Decimal("100"))
+        for n in range(140)
+    ]
+    todo = [
+        _dossier(appel, S.INSTRUIT, etat, pma, titre=f"Dossier à décider {n:02}") for n in range(10)
+    ]
+    comite.dossiers.set(done + todo)
+    return comite, done, todo
+
+
+def test_deciding_four_rows_records_four_decisions_and_touches_nothing_else(
+    client, manager, big_committee
+):
+    comite, done, todo = big_committee
+    client.force_login(manager)
+    url = comite.get_absolute_url() + "?filtre=tous"
+    data = rendered_form(client, url)
+    # Rows past programming carry no field at all.
+    assert not any(key.endswith(f"_{done[0].pk}") for key in data)
+    for action in todo[:4]:
+        data[f"sens_{action.pk}"] = "programme"
+    lines_before = {f.pk: f.montant_vote for f in Financement.objects.all()}
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(url, data, follow=True)
+    assert "4 décisions enregistrées." in response.content.decode()
+    assert TransitionStatut.objects.count() == 4
+    assert DecisionComite.objects.count() == 4
+    changed = {f.pk for f in Financement.objects.all() if f.montant_vote != lines_before[f.pk]}
+    assert changed == set(
+        Financement.objects.filter(action__in=todo[:4]).values_list("pk", flat=True)
+    )
+    # Voted = what was proposed, as loaded in the inputs.
+    assert set(
+        Financement.objects.filter(action__in=todo[:4]).values_list("montant_vote", flat=True)
+    ) == {Decimal("800"), Decimal("400")}
+    assert set(
+        Action.objects.filter(pk__in=[a.pk for a in done]).values_list("statut", flat=True)
+    ) == {S.NOTIFIE, S.CONVENTIONNE}
+    # Writes grow with the decided rows only, not with the 150 rows of the page.
+    writes = [q for q in queries.captured_queries if q["sql"].startswith(("INSERT", "UPDATE"))]
+    assert len(writes) < 60
+
+
+def test_saving_again_without_changes_records_nothing(client, manager, big_committee):
+    comite, _, todo = big_committee
+    client.force_login(manager)
+    url = comite.get_absolute_url() + "?filtre=tous"
+    data = rendered_form(client, url)
+    data[f"sens_{todo[0].pk}"] = "ajourne"
+    client.post(url, data)
+    assert DecisionComite.objects.count() == 1
+    again = rendered_form(client, url)
+    response = client.post(url, again, follow=True)
+    assert "Aucune modification" in response.content.decode()
+    assert TransitionStatut.objects.count() == 1
+
+
+def test_a_new_committee_does_not_re_record_earlier_decisions(client, manager, appel, etat, pma):
+    first = ComiteFactory(appel=appel)
+    postponed = [_dossier(appel, S.INSTRUIT, etat, pma) for _ in range(3)]
+    first.dossiers.set(postponed)
+    client.force_login(manager)
+    data = rendered_form(client, first.get_absolute_url())
+    for action in postponed:
+        data[f"sens_{action.pk}"] = "ajourne"
+    client.post(first.get_absolute_url(), data)
+    fresh = _dossier(appel, S.INSTRUIT, etat, pma)
+    # The new committee proposes the postponed and instructed dossiers.
+    page = client.get(f"/appels-a-projets/{appel.pk}/comites/nouveau/")
+    proposed = set(page.context["form"].initial["dossiers"].values_list("pk", flat=True))
+    assert proposed == {a.pk for a in [*postponed, fresh]}
+    response = client.post(
+        f"/appels-a-projets/{appel.pk}/comites/nouveau/",
+        {"date": "2026-06-15", "dossiers": sorted(proposed)},
+    )
+    second = appel.comites.exclude(pk=first.pk).get()
+    assert response.status_code == 302
+    data = rendered_form(client, second.get_absolute_url())
+    # Postponed dossiers are still to decide on the new committee, not pre-decided.
+    assert data[f"sens_{postponed[0].pk}"] == ""
+    data[f"sens_{fresh.pk}"] = "programme"
+    response = client.post(second.get_absolute_url(), data, follow=True)
+    assert "1 décision enregistrée." in response.content.decode()
+    assert DecisionComite.objects.filter(comite=second).count() == 1
+    assert TransitionStatut.objects.filter(action__in=postponed).count() == 3
+
+
+def test_a_tampered_post_cannot_change_a_notified_dossier(manager, appel, etat, pma):
+    comite = ComiteFactory(appel=appel)
+    notified = _dossier(appel, S.NOTIFIE, etat, pma, vote=Decimal("100"))
+    comite.dossiers.set([notified])
+    line = notified.financements.first()
+    ligne = aap.LigneDecision(
+        action=notified, sens="refuse", commentaire="", derogation="", votes={line.pk: None}
+    )
+    with pytest.raises(Exception) as error:
+        aap.committee_record(comite=comite, lignes=[ligne], user=manager, confirmed=True)
+    assert "Notifié" in str(error.value)
+    line.refresh_from_db()
+    assert line.montant_vote == Decimal("100")
+
+
+def test_row_errors_are_shown_on_the_row_and_nothing_is_saved(client, manager, appel, etat, pma):
+    comite = ComiteFactory(appel=appel)
+    ok = _dossier(appel, S.INSTRUIT, etat, pma, titre="Bon dossier")
+    waiting = _dossier(appel, S.EN_INSTRUCTION, etat, pma, titre="Pas instruit")
+    comite.dossiers.set([ok, waiting])
+    client.force_login(manager)
+    data = rendered_form(client, comite.get_absolute_url())
+    assert f"sens_{waiting.pk}" not in data  # not instructed: no field, a note instead
+    data[f"sens_{ok.pk}"] = "programme"
+    data[f"vote_{ok.financements.first().pk}"] = "abc"
+    response = client.post(comite.get_absolute_url(), data)
+    assert response.status_code == 200
+    assert "Les décisions n'ont pas été enregistrées." in response.content.decode()
+    assert DecisionComite.objects.count() == 0
+
+
+def test_filters_search_and_funder_columns(client, manager, appel, etat, pma):
+    comite = ComiteFactory(appel=appel)
+    OrganisationFactory(nom="Financeur sans enveloppe ni demande", sigle="FSE")
+    todo = _dossier(appel, S.INSTRUIT, etat, pma, titre="Ludothèque itinérante")
+    done = _dossier(appel, S.NOTIFIE, etat, pma, vote=Decimal("10"), titre="Chantier jeunes")
+    comite.dossiers.set([todo, done])
+    client.force_login(manager)
+    page = client.get(comite.get_absolute_url())
+    assert page.context["filtre"] == "a_decider"
+    assert [row["action"] for row in page.context["rows"]] == [todo]
+    assert {f.pk for f in page.context["funders"]} == {etat.pk, pma.pk}
+    page = client.get(comite.get_absolute_url() + "?filtre=decides")
+    assert [row["action"] for row in page.context["rows"]] == [done]
+    page = client.get(comite.get_absolute_url() + "?filtre=tous&q=ludoth")
+    assert [row["action"] for row in page.context["rows"]] == [todo]
+    assert dict((k, n) for k, _, n in page.context["filtres"]) == {
+        "a_decider": 1,
+        "decides": 1,
+        "tous": 2,
+    }
+
+
+def _save_at_once(pairs, url) -> list[int]:
+    """Posts each (client, data) pair from its own thread, released at the same instant."""
+    barrier = threading.Barrier(len(pairs))
+    statuses = []
+
+    def save(browser, data):
+        try:
+            barrier.wait()
+            statuses.append(browser.post(url, data).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=save, args=pair) for pair in pairs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return statuses
+
+
+@pytest.mark.live
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("attempt", [1, 2, 3])
+def test_two_people_saving_two_halves_at_once_cannot_overrun_unconfirmed(
+    attempt, etat, pma, manager
+):
+    require_live(None if connection.vendor == "postgresql" else "verrou : PostgreSQL seul")
+    appel = AppelFactory(contrat=ContratFactory())
+    EnveloppeFactory(appel=appel, financeur=pma, montant=Decimal("10000.00"))
+    comite = ComiteFactory(appel=appel)
+    halves = ([], [])
+    for n in range(8):
+        action = ActionFactory(contrat=appel.contrat, appel=appel, statut=S.INSTRUIT)
+        FinancementFactory(
+            action=action,
+            financeur=pma,
+            annee=appel.annee,
+            montant_demande=1500,
+            montant_propose=1500,
+        )
+        halves[n % 2].append(action)
+    comite.dossiers.set(halves[0] + halves[1])
+    # Each half alone fits the envelope (4 x 1 500 = 6 000 ≤ 10 000); both do not (12 000).
+    pairs = []
+    for half in halves:
+        browser = Client()
+        browser.force_login(manager)
+        data = rendered_form(browser, comite.get_absolute_url())
+        for action in half:
+            data[f"sens_{action.pk}"] = "programme"
+        pairs.append((browser, data))
+    statuses = _save_at_once(pairs, comite.get_absolute_url())
+    voted = sum(
+        Financement.objects.filter(action__appel=appel, montant_vote__isnull=False).values_list(
+            "montant_vote", flat=True
+        ),
+        Decimal(0),
+    )
+    assert voted == Decimal("6000.00"), f"{voted} votés pour une enveloppe de 10 000"
+    # One save went through; the other was sent back asking to confirm the overrun.
+    assert sorted(statuses) == [200, 302]
+    assert DecisionComite.objects.filter(comite=comite).count() == 4
+
+
+def test_proposed_amounts_lock_on_the_instruction_page_once_decided(
+    client, editor, appel, etat, pma
+):
+    dossier = _dossier(appel, S.PROGRAMME, etat, pma, vote=Decimal("800"))
+    dossier.referent = editor
+    dossier.save()
+    line = dossier.financements.get(financeur=etat)
+    client.force_login(editor)
+    url = f"/appels-a-projets/dossiers/{dossier.pk}/instruction/"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert all(f.fields["montant_propose"].disabled for f in page.context["propose"].forms)
+    data = rendered_form(client, url, marker=None)
+    proposed = [name for name in data if name.startswith("prop-") and "montant_propose" in name]
+    assert proposed
+    for name in proposed:
+        data[name] = "250 000,00"
+    client.post(url, data)
+    line.refresh_from_db()
+    assert line.montant_propose == Decimal("800")
