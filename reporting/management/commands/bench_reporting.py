@@ -198,7 +198,9 @@ class Command(BaseCommand):
         )
         Action.objects.filter(pk__in=[a.pk for a in done]).update(appel=appel)
         sample = done[0]
-        funders = list(Organisation.objects.filter(financements_accordes__action__in=done).distinct()[:6])
+        funders = list(
+            Organisation.objects.filter(financements_accordes__action__in=done).distinct()[:6]
+        )
         todo = []
         for n in range(10):
             action = Action.objects.create(
