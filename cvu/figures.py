@@ -156,6 +156,7 @@ class LigneFinanceur:
     propose: Decimal = ZERO
     vote: Decimal = ZERO
     verse: Decimal = ZERO
+    lignes: int = 0  # financing lines of the year
 
     @property
     def reste(self) -> Decimal | None:
@@ -284,6 +285,7 @@ class Chiffres:
             result[organisation.pk] = LigneFinanceur(organisation, None)
         for line in self._lines:
             row = result[line.financeur_id]
+            row.lignes += 1
             for name in AMOUNTS:
                 setattr(row, name, getattr(row, name) + getattr(line.montants, name))
         return sorted(result.values(), key=lambda r: (r.montant is None, r.financeur.nom))

@@ -187,7 +187,7 @@ def by_funder(scope: Scope) -> Section:
         rows.append(
             Row(
                 financeur.nom,
-                scope.list_url(financeur=financeur.pk),
+                scope.list_url(financeur=financeur.pk) if line.lignes else "",
                 values,
                 obj=line,
                 abbr=financeur.sigle
