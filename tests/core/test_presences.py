@@ -1,7 +1,7 @@
 """The attendance grid (core/presences.py): one row per listed person, refused as a whole if not."""
 
 from django.http import QueryDict
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.presences import Attendee, presence_formset
@@ -117,6 +117,7 @@ def test_a_disabled_grid_keeps_the_recorded_statuses():
     assert formset.changed_statuses() == {}
 
 
+@settings(deadline=None)  # timing varies on a loaded machine; correctness is what counts
 @given(
     st.dictionaries(
         st.sampled_from(
