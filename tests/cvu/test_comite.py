@@ -3,13 +3,13 @@ touched, filters and search, and envelopes stay honest under concurrent saves.""
 
 import threading
 from decimal import Decimal
-from html.parser import HTMLParser
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from core.html_forms import form_data
 from cvu import aap
 from cvu.models import Action, DecisionComite, Financement, TransitionStatut
 from tests.conftest import require_live
@@ -24,43 +24,10 @@ from tests.cvu.factories import (
 S = Action.Statut
 
 
-class _FormFields(HTMLParser):
-    """The name/value pairs a browser would send for the committee's decision form."""
-
-    def __init__(self, marker="data-comite-form"):
-        super().__init__()
-        self.marker = marker
-        self.inside = marker is None
-        self.data: dict[str, str] = {}
-        self.select = None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form" and self.marker in attrs:
-            self.inside = True
-        if not self.inside:
-            return
-        if tag == "input" and attrs.get("name") and attrs.get("type") not in ("checkbox", "submit"):
-            self.data[attrs["name"]] = attrs.get("value") or ""
-        elif tag == "select":
-            self.select = attrs["name"]
-            self.data.setdefault(self.select, "")
-        elif tag == "option" and self.select and "selected" in attrs:
-            self.data[self.select] = attrs.get("value") or ""
-
-    def handle_endtag(self, tag):
-        if tag == "form" and self.marker:
-            self.inside = False
-        if tag == "select":
-            self.select = None
-
-
 def rendered_form(client, url, marker="data-comite-form") -> dict:
     response = client.get(url)
     assert response.status_code == 200
-    parser = _FormFields(marker)
-    parser.feed(response.content.decode())
-    return parser.data
+    return form_data(response.content.decode(), marker)
 
 
 @pytest.fixture
