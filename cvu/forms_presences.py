@@ -1,5 +1,7 @@
 from django import forms
 
+from core.widgets import CheckboxFilterList
+
 from .forms_gouvernance import ContactsChoiceField
 from .models import Contact
 
@@ -12,7 +14,7 @@ class AutresPresentsForm(forms.Form):
         queryset=Contact.objects.none(),
         required=False,
         help_text="Ils seront enregistrés comme présents et signalés « non invités ».",
-        widget=forms.SelectMultiple(attrs={"size": 6}),
+        widget=CheckboxFilterList(),
     )
 
     def __init__(self, *args, queryset, **kwargs):

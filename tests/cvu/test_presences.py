@@ -36,6 +36,7 @@ def _url(reunion):
 def test_the_grid_names_each_person_on_each_button(client, editor, reunion, caf):
     contact = ContactFactory(organisation=caf, prenom="Anne", nom="Martin")
     reunion.invites_contacts.set([contact])
+    ContactFactory(organisation=caf, prenom="Louis", nom="Petit")
     client.force_login(editor)
     response = client.get(_url(reunion))
     assert response.status_code == 200
@@ -51,6 +52,8 @@ def test_the_grid_names_each_person_on_each_button(client, editor, reunion, caf)
         f'<label class="btn btn-sm btn-outline-success" for="{key}-present">Présent</label>' in html
     )
     assert '<th scope="col" class="d-none d-md-table-cell">Organisation</th>' in html
+    # Walk-ins are ticked in a list: a plain click never drops the ones already ticked.
+    assert 'type="checkbox" name="autres"' in html
 
 
 def test_ids_above_999_are_recorded(client, editor, reunion, caf):
