@@ -326,8 +326,8 @@ class DecisionsForm(forms.Form):
             self.fields[f"sens_{action.pk}"].widget.attrs["aria-label"] = (
                 f"Décision – {action.titre}"
             )
-            self.fields[f"commentaire_{action.pk}"].widget.attrs["aria-label"] = (
-                f"Commentaire – {action.titre}"
+            self.fields[f"commentaire_{action.pk}"].widget.attrs.update(
+                {"aria-label": f"Commentaire – {action.titre}", "placeholder": "Commentaire"}
             )
         for name, field in self.fields.items():
             if name == "confirmer" or name.startswith("etat_"):
