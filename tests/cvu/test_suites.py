@@ -108,7 +108,7 @@ def test_a_closed_follow_up_stays_as_it_is(client, editor, suite):
 
 def _button(suite) -> str:
     return (
-        '<button type="submit" class="btn btn-outline-success btn-sm text-nowrap">'
+        '<button type="submit" class="btn btn-outline-success btn-sm position-relative">'
         '<i class="bi bi-check2" aria-hidden="true"></i> Marquer comme fait'
         f'<span class="visually-hidden"> : {suite.quoi}</span></button>'
     )
