@@ -252,6 +252,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reporting.tasks.purge_reports",
         "schedule": crontab(hour=3, minute=45),
     },
+    "purge-des-sessions": {
+        "task": "core.tasks.clear_sessions",
+        "schedule": crontab(hour=3, minute=30),
+    },
+    "purge-des-apercus-d-import": {
+        "task": "participation.tasks.purge_import_previews",
+        "schedule": crontab(minute=5),
+    },
 }
 # PDF reports are kept this many days, then deleted (file and record).
 RAPPORTS_CONSERVATION_JOURS = env_int("RAPPORTS_CONSERVATION_JOURS", 90)
@@ -284,3 +292,5 @@ LOGGING = {
 
 # Personal data of council members: anonymised this many years after their mandate ends.
 MEMBRES_CONSERVATION_ANNEES = env_int("MEMBRES_CONSERVATION_ANNEES", 3)
+# A member file uploaded for a preview is deleted this many minutes later if not confirmed.
+IMPORT_APERCU_MINUTES = env_int("IMPORT_APERCU_MINUTES", 60)

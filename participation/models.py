@@ -169,7 +169,12 @@ class Membre(models.Model):
     )
     designation = models.CharField("désignation", max_length=10, choices=Designation)
     mandat_debut = models.DateField("début du mandat")
-    mandat_fin = models.DateField("fin du mandat", null=True, blank=True)
+    mandat_fin = models.DateField(
+        "fin du mandat",
+        null=True,
+        blank=True,
+        help_text="Pour un membre démissionnaire ou remplacé : la date de son départ.",
+    )
     statut = models.CharField("statut", max_length=15, choices=Statut, default=Statut.ACTIF)
     email = models.EmailField("e-mail", blank=True)
     telephone = models.CharField("téléphone", max_length=20, blank=True)
@@ -199,6 +204,12 @@ class Membre(models.Model):
                 name="%(app_label)s_%(class)s_consent_is_dated",
                 violation_error_message="Indiquez la date du consentement.",
             ),
+            # The retention period runs from this date: without it, never anonymised.
+            models.CheckConstraint(
+                condition=Q(statut="actif") | Q(mandat_fin__isnull=False),
+                name="%(app_label)s_%(class)s_departure_is_dated",
+                violation_error_message="Indiquez la date de fin du mandat (date du départ).",
+            ),
         ]
 
     def __str__(self):
@@ -212,6 +223,10 @@ class Membre(models.Model):
             raise ValidationError(
                 {"organisation": "Un membre du collège des acteurs représente une organisation."}
             )
+        if self.statut != self.Statut.ACTIF and not self.mandat_fin:
+            raise ValidationError(
+                {"mandat_fin": "Indiquez la date de fin du mandat : celle du départ du membre."}
+            )
         if self.college == self.College.HABITANTS and self.statut == self.Statut.ACTIF:
             twin = (
                 Membre.objects.actifs()
@@ -223,13 +238,13 @@ class Membre(models.Model):
                 )
                 .exclude(pk=self.pk)
                 .exclude(conseil_id=self.conseil_id)
-                .select_related("conseil")
-                .first()
             )
-            if twin is not None:
+            # The other council is not named: whoever adds a member may not follow it.
+            if twin.exists():
                 raise ValidationError(
-                    f"{self.prenom} {self.nom} siège déjà au collège habitants de "
-                    f"« {twin.conseil} » : un habitant ne siège que dans une instance à la fois."
+                    f"{self.prenom} {self.nom} siège déjà au collège habitants d'une autre "
+                    "instance de participation : un habitant ne siège que dans une instance à "
+                    "la fois. Le chef de service peut vous dire laquelle."
                 )
 
 
@@ -243,8 +258,9 @@ class AccesDonnees(models.Model):
         EFFACEMENT = "effacement", "Effacement"
         ANONYMISATION = "anonymisation", "Anonymisation automatique"
 
+    # PROTECT: the log is append-only, deleting a member must not take its log with it.
     membre = models.ForeignKey(
-        Membre, verbose_name="membre", on_delete=models.CASCADE, related_name="acces"
+        Membre, verbose_name="membre", on_delete=models.PROTECT, related_name="acces"
     )
     utilisateur = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -256,6 +272,9 @@ class AccesDonnees(models.Model):
     )
     action = models.CharField("action", max_length=15, choices=Action)
     date = models.DateTimeField("date", default=timezone.now)
+    page = models.CharField(
+        "page", max_length=200, blank=True, help_text="Où les données ont été vues."
+    )
 
     class Meta:
         verbose_name = "accès aux données d'un membre"

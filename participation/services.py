@@ -3,16 +3,18 @@
 import json
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from cvu.models import Reunion
 from quartiers.models import ValeurIndicateur
 
+from . import previews
 from .models import AccesDonnees, ConseilCitoyen, Membre, PresenceMembre
 
 GREEN, ORANGE, RED = "vert", "orange", "rouge"
@@ -144,8 +146,24 @@ def presence_in_steering(conseil: ConseilCitoyen, *, days: int = 365) -> dict:
     }
 
 
-def log_access(*, membre: Membre, user, action: str) -> None:
-    AccesDonnees.objects.create(membre=membre, utilisateur=user, action=action)
+def log_access(*, membre: Membre, user, action: str, page: str = "") -> None:
+    AccesDonnees.objects.create(membre=membre, utilisateur=user, action=action, page=page[:200])
+
+
+def log_display(*, membres, user, page: str) -> None:
+    """One consultation per member whose identity a page or a list shows (one query)."""
+    AccesDonnees.objects.bulk_create(
+        [
+            AccesDonnees(
+                membre_id=m.pk,
+                utilisateur=user,
+                action=AccesDonnees.Action.CONSULTATION,
+                page=page[:200],
+            )
+            for m in membres
+            if not m.anonymise_le
+        ]
+    )
 
 
 def membre_export(*, membre: Membre, user) -> str:
@@ -172,6 +190,16 @@ def membre_export(*, membre: Membre, user) -> str:
             {"reunion": str(p.reunion), "presence": p.get_statut_display()}
             for p in membre.presences.select_related("reunion__instance")
         ],
+        "formations": [
+            {
+                "cycle": str(i.session.cycle),
+                "session": i.session.theme,
+                "date": timezone.localtime(i.session.date),
+                "lieu": i.session.lieu,
+                "presence": i.get_presence_display(),
+            }
+            for i in membre.inscriptions.select_related("session__cycle").order_by("session__date")
+        ],
         "journal_des_acces": [
             {"date": a.date, "action": a.get_action_display(), "par": str(a.utilisateur or "")}
             for a in membre.acces.select_related("utilisateur")
@@ -182,7 +210,9 @@ def membre_export(*, membre: Membre, user) -> str:
 
 @transaction.atomic
 def membre_erase(*, membre: Membre, user, action=AccesDonnees.Action.EFFACEMENT) -> Membre:
-    """Removes the identity; keeps what statistics need (college, gender, age band, dates)."""
+    """Removes the identity and every copy of it; keeps what statistics need (college, gender,
+    age band, dates)."""
+    identity = str(membre)
     membre.prenom = "Membre"
     membre.nom = f"anonymisé n° {membre.pk}"
     membre.email = ""
@@ -192,13 +222,48 @@ def membre_erase(*, membre: Membre, user, action=AccesDonnees.Action.EFFACEMENT)
         membre.statut = Membre.Statut.FIN_MANDAT
         membre.mandat_fin = membre.mandat_fin or timezone.localdate()
     membre.save()
+    _scrub_admin_log(membre=membre, identity=identity)
+    # A pending import of the council may hold the member's row.
+    transaction.on_commit(partial(previews.purge, conseil_pk=membre.conseil_id, expired_only=False))
     log_access(membre=membre, user=user, action=action)
     return membre
+
+
+def _scrub_admin_log(*, membre: Membre, identity: str) -> None:
+    """The admin's history keeps str(obj) of each change: the member's name, before erasure.
+    (Membre has no django-simple-history records: nothing else keeps a copy.)"""
+    from django.contrib.admin.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    from .models import Inscription
+
+    owned = Q(content_type=ContentType.objects.get_for_model(Membre), object_id=str(membre.pk))
+    for model, pks in [
+        (PresenceMembre, membre.presences.values_list("pk", flat=True)),
+        (Inscription, membre.inscriptions.values_list("pk", flat=True)),
+    ]:
+        owned |= Q(
+            content_type=ContentType.objects.get_for_model(model),
+            object_id__in=[str(pk) for pk in pks],
+        )
+    entries = LogEntry.objects.filter(
+        owned | Q(object_repr__icontains=identity) | Q(change_message__icontains=identity)
+    )
+    for entry in entries:
+        entry.object_repr = entry.object_repr.replace(identity, str(membre))
+        if entry.content_type_id == ContentType.objects.get_for_model(Membre).pk and (
+            entry.object_id == str(membre.pk)
+        ):
+            entry.object_repr = str(membre)
+        entry.change_message = entry.change_message.replace(identity, str(membre))
+        entry.save(update_fields=["object_repr", "change_message"])
 
 
 def anonymise_expired(*, years: int | None = None) -> list[str]:
     """Anonymises members whose mandate ended more than `years` ago; says what it did."""
     years = settings.MEMBRES_CONSERVATION_ANNEES if years is None else years
+    # A member who left (resigned, replaced) has mandat_fin set to the departure date: the
+    # model refuses a departure without it.
     limit = timezone.localdate() - timedelta(days=365 * years)
     done = []
     for membre in Membre.objects.filter(anonymise_le__isnull=True, mandat_fin__lt=limit):

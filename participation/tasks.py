@@ -2,6 +2,7 @@ import logging
 
 from celery import shared_task
 
+from . import previews
 from .services import anonymise_expired
 
 logger = logging.getLogger(__name__)
@@ -13,3 +14,11 @@ def anonymise_members() -> list[str]:
     done = anonymise_expired()
     logger.info("Anonymisation des membres : %s", ", ".join(done) or "aucun membre concerné")
     return done
+
+
+@shared_task
+def purge_import_previews() -> int:
+    """Hourly: deletes member files uploaded for a preview and never confirmed."""
+    count = previews.purge()
+    logger.info("Aperçus d'import supprimés : %s", count)
+    return count

@@ -282,11 +282,12 @@ def test_cycle_and_session_pages_queries(
         Evaluation.objects.create(session=session, note=4)
     client.force_login(editor)
     # session, user, cycle, partners, sessions with counts, needs, attendance per member,
-    # visible members, their names, whether the user follows a council, councils for the need form
-    with django_assert_num_queries(11):
+    # visible members, their names, access log of the names shown, whether the user follows a
+    # council, councils for the need form
+    with django_assert_num_queries(12):
         assert client.get(session.cycle.get_absolute_url()).status_code == 200
-    # session, user, training session, visible members, registrations, evaluations
-    with django_assert_num_queries(6):
+    # session, user, training session, visible members, registrations, access log, evaluations
+    with django_assert_num_queries(7):
         assert client.get(session.get_absolute_url()).status_code == 200
 
 
