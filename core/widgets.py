@@ -22,13 +22,16 @@ class CheckboxFilterList(forms.SelectMultiple):
     # The group is named by a <legend> (crispy) rather than by a <label for=…>.
     use_fieldset = True
 
-    def __init__(self, attrs=None, choices=(), *, filter_from: int = 9):
+    def __init__(self, attrs=None, choices=(), *, filter_from: int = 9, menu: bool = False):
+        """`menu=True` folds the list under a select-like toggle, for the filter bars of lists
+        where it must take one line."""
         super().__init__(attrs, choices)
         self.filter_from = filter_from
+        self.menu = menu
 
     def __deepcopy__(self, memo):
         copy = super().__deepcopy__(memo)
-        copy.filter_from = self.filter_from
+        copy.filter_from, copy.menu = self.filter_from, self.menu
         return copy
 
     def use_required_attribute(self, initial):
@@ -60,4 +63,16 @@ class CheckboxFilterList(forms.SelectMultiple):
         widget["filterable"] = len(options) >= self.filter_from
         widget["selected_count"] = sum(1 for option in options if option["selected"])
         widget["option_count"] = len(options)
+        widget["menu"] = self.menu
+        selected = [str(option["label"]) for option in options if option["selected"]]
+        widget["summary"] = summary_text(selected)
         return context
+
+
+def summary_text(selected: list[str]) -> str:
+    """What a folded list shows (static/js/checkbox-filter.js says the same)."""
+    if not selected:
+        return "Tous"
+    if len(selected) <= 2:
+        return ", ".join(selected)
+    return f"{len(selected)} sélectionnés"

@@ -63,7 +63,7 @@ class ActionFilterSet(django_filters.FilterSet):
         label="Thématique", field_name="tags", queryset=Tag.objects.all(), empty_label="Toutes"
     )
     statut = django_filters.MultipleChoiceFilter(
-        label="Statut", choices=Action.Statut.choices, widget=CheckboxFilterList
+        label="Statut", choices=Action.Statut.choices, widget=CheckboxFilterList(menu=True)
     )
     porteur = django_filters.ModelChoiceFilter(
         label="Porteur", queryset=Organisation.objects.all(), empty_label="Tous"
@@ -246,7 +246,7 @@ class SuiteFilterSet(django_filters.FilterSet):
         empty_label="Tous",
     )
     statut = django_filters.MultipleChoiceFilter(
-        label="Statut", choices=SuiteADonner.Statut.choices, widget=CheckboxFilterList
+        label="Statut", choices=SuiteADonner.Statut.choices, widget=CheckboxFilterList(menu=True)
     )
     instance = django_filters.ModelChoiceFilter(
         label="Instance",

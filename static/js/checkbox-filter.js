@@ -11,9 +11,35 @@
     return count + " " + word + (count > 1 ? "s" : "");
   }
 
+  function setUpMenu(root) {
+    const menu = root.querySelector("[data-checkbox-filter-menu]");
+    if (!menu) return;
+    const summary = menu.querySelector("[data-checkbox-filter-summary]");
+    const boxes = Array.from(root.querySelectorAll("[data-checkbox-filter-item] input"));
+    // Same wording as core.widgets.summary_text.
+    root.addEventListener("change", function () {
+      const selected = boxes.filter(function (box) { return box.checked; }).map(function (box) {
+        return box.labels[0].textContent.trim();
+      });
+      if (!selected.length) summary.textContent = "Tous";
+      else if (selected.length <= 2) summary.textContent = selected.join(", ");
+      else summary.textContent = plural(selected.length, "sélectionné");
+    });
+    document.addEventListener("click", function (event) {
+      if (menu.open && !menu.contains(event.target)) menu.open = false;
+    });
+    menu.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && menu.open && !event.defaultPrevented) {
+        menu.open = false;
+        summary.focus();
+      }
+    });
+  }
+
   function setUp(root) {
     if (root.dataset.checkboxFilterReady) return;
     root.dataset.checkboxFilterReady = "true";
+    setUpMenu(root);
     const bar = root.querySelector("[data-checkbox-filter-bar]");
     if (!bar) return;
     const input = root.querySelector("[data-checkbox-filter-input]");

@@ -7,7 +7,7 @@ from django import forms
 from django.template import Context, Template
 from pytest_django.asserts import assertInHTML
 
-from core.widgets import CheckboxFilterList
+from core.widgets import CheckboxFilterList, summary_text
 from cvu.forms_gouvernance import ReunionForm
 from tests.cvu.factories import ContactFactory
 from tests.cvu.governance_factories import InstanceFactory, ReunionFactory
@@ -132,3 +132,20 @@ def test_reunion_form_uses_checkbox_lists():
     form = ReunionForm()
     for name in ("invites_utilisateurs", "invites_contacts"):
         assert isinstance(form.fields[name].widget, CheckboxFilterList)
+
+
+def test_a_menu_folds_the_list_under_a_toggle_saying_what_is_chosen():
+    class StatutForm(forms.Form):
+        statut = forms.MultipleChoiceField(
+            label="Statut", choices=LONG, required=False, widget=CheckboxFilterList(menu=True)
+        )
+
+    html = StatutForm(initial={"statut": ["1", "2"]})["statut"].as_widget()
+    assertInHTML(
+        '<summary class="form-select text-truncate" data-checkbox-filter-summary>'
+        "Commune 1, Commune 2</summary>",
+        html,
+    )
+    assert html.index("<details") < html.index('type="checkbox"')
+    assert summary_text([]) == "Tous"
+    assert summary_text(["A", "B", "C"]) == "3 sélectionnés"

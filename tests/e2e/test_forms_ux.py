@@ -163,3 +163,25 @@ def test_the_owner_marks_a_follow_up_done_from_the_home_page(page, live_server, 
     assert page.url == f"{live_server.url}/"  # swapped in place, no reload
     suite = SuiteADonner.objects.get()
     assert (suite.statut, suite.fait_le) == ("fait", timezone.localdate())
+
+
+def test_the_follow_up_list_filters_by_status_through_a_folded_list(
+    page, live_server, editor, manager
+):
+    reunion = ReunionFactory(instance=InstanceFactory(organisateur=manager), tenue=True)
+    SuiteADonnerFactory(reunion=reunion, quoi="Relancer le bailleur", responsable=editor)
+    SuiteADonnerFactory(reunion=reunion, quoi="Déjà transmis", responsable=editor, statut="fait")
+    _log_in(page, live_server, editor.email)
+    page.goto(f"{live_server.url}/suivis/")
+    expect(page.get_by_role("link", name="Mes suites")).to_have_attribute("aria-current", "page")
+    expect(page.get_by_text("Déjà transmis")).to_have_count(0)
+    statut = page.get_by_role("group", name="Statut")
+    toggle = statut.get_by_text("À faire, En cours")
+    toggle.click()
+    statut.get_by_label("Fait").check()
+    expect(statut.get_by_text("3 sélectionnés")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(statut.get_by_label("Fait")).to_be_hidden()
+    page.get_by_role("button", name="Filtrer").click()
+    expect(page.get_by_role("cell", name="Déjà transmis", exact=True)).to_be_visible()
+    expect(page.get_by_role("cell", name="Relancer le bailleur", exact=True)).to_be_visible()
