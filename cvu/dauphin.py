@@ -5,20 +5,17 @@ file's columns to what we need (guessed from the headers), previews, then applie
 Re-importing updates the dossiers found by their Dauphin number instead of duplicating them.
 """
 
-import csv
-import io
-import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from openpyxl import load_workbook
 
+from core import spreadsheets
 from core.numbers import parse_decimal
 
-from .imports import MAX_ROWS, UNREADABLE, _text, normalise
+from .imports import MAX_LINES, MAX_ROWS, _text, normalise
 from .models import Action, AppelAProjets, Financement, Organisation
 from .validators import normalise_siret, validate_siret_or_siren
 
@@ -47,10 +44,15 @@ class Table:
 
 def read_table(data: bytes) -> Table:
     """The header and data lines of an .xlsx workbook (first sheet) or a CSV file (; or ,)."""
-    if data.startswith(b"PK\x03\x04"):
-        lines = _xlsx_lines(data)
+    if spreadsheets.is_xlsx(data):
+        lines = spreadsheets.read_xlsx(data, max_lines=MAX_LINES)
     else:
-        lines = _csv_lines(data)
+        lines = spreadsheets.read_csv(
+            data,
+            max_lines=MAX_LINES,
+            unreadable="Ce fichier n'est ni un classeur Excel (.xlsx) ni un fichier CSV : "
+            "enregistrez l'export de Dauphin au format .xlsx, puis déposez-le.",
+        )
     if not lines or not any(_text(cell) for cell in lines[0]):
         raise ValidationError("Le fichier est vide : la première ligne doit porter les en-têtes.")
     headers = [_text(cell) for cell in lines[0]]
@@ -66,35 +68,6 @@ def read_table(data: bytes) -> Table:
             f"Le fichier compte plus de {MAX_ROWS} lignes : découpez-le en plusieurs fichiers."
         )
     return Table(headers, rows)
-
-
-def _xlsx_lines(data: bytes) -> list[tuple]:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        try:
-            sheet = workbook.worksheets[0]
-            sheet.reset_dimensions()
-            return [tuple(row) for row in sheet.iter_rows(values_only=True)]
-        finally:
-            workbook.close()
-    except Exception:
-        raise ValidationError(UNREADABLE) from None
-
-
-def _csv_lines(data: bytes) -> list[list[str]]:
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    if "\x00" in text:
-        raise ValidationError("Ce fichier n'est ni un classeur Excel (.xlsx) ni un fichier CSV.")
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") >= first.count(",") else ","
-    return list(csv.reader(io.StringIO(text), delimiter=delimiter))
 
 
 def check_name(name: str) -> None:

@@ -8,7 +8,6 @@ import io
 import re
 import secrets
 import unicodedata
-import warnings
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -20,9 +19,10 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from core import spreadsheets
 from core.numbers import parse_decimal
 from quartiers.models import YEAR_MAX, YEAR_MIN, Commune, Qpv
 
@@ -215,46 +215,25 @@ def check_upload(*, name: str, size: int) -> None:
         )
 
 
-UNREADABLE = (
-    "Ce fichier n'a pas pu être lu comme un classeur Excel (.xlsx) : vérifiez qu'il n'est ni "
-    "endommagé ni protégé par un mot de passe."
-)
+UNREADABLE = spreadsheets.UNREADABLE
+# Lines read at most, empty ones included: room for blank lines between the MAX_ROWS data lines.
+MAX_LINES = 2 * MAX_ROWS + 1
 
 
 def read_rows(data: bytes) -> list[tuple[int, dict]]:
     """The data lines of the workbook as (line number in Excel, {column key: cell value})."""
-    try:
-        with warnings.catch_warnings():
-            # Real Excel files carry extensions openpyxl warns about and then ignores.
-            warnings.simplefilter("ignore")
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:
-        raise ValidationError(UNREADABLE) from None
-    try:
-        sheet = (
-            workbook[SHEET_NAME] if SHEET_NAME in workbook.sheetnames else workbook.worksheets[0]
-        )
-        sheet.reset_dimensions()  # Some programs write a wrong size; read up to the last cell.
-        lines = sheet.iter_rows(values_only=True)
-        header = next(lines, None) or ()
-        keys = _header_keys(header)
-        rows = []
-        for number, cells in enumerate(lines, start=2):
-            if all(_text(cell) == "" for cell in cells):
-                continue
-            if len(rows) == MAX_ROWS:
-                raise ValidationError(
-                    f"Le fichier compte plus de {MAX_ROWS} lignes : découpez-le en plusieurs "
-                    "fichiers."
-                )
-            values = {key: cells[index] for index, key in keys.items() if index < len(cells)}
-            rows.append((number, values))
-    except ValidationError:
-        raise
-    except Exception:
-        raise ValidationError(UNREADABLE) from None
-    finally:
-        workbook.close()
+    lines = spreadsheets.read_xlsx(data, max_lines=MAX_LINES, sheet_name=SHEET_NAME)
+    keys = _header_keys(lines[0] if lines else ())
+    rows = []
+    for number, cells in enumerate(lines[1:], start=2):
+        if all(_text(cell) == "" for cell in cells):
+            continue
+        if len(rows) == MAX_ROWS:
+            raise ValidationError(
+                f"Le fichier compte plus de {MAX_ROWS} lignes : découpez-le en plusieurs fichiers."
+            )
+        values = {key: cells[index] for index, key in keys.items() if index < len(cells)}
+        rows.append((number, values))
     if not rows:
         raise ValidationError("Le fichier ne contient aucune ligne sous la ligne d'en-tête.")
     return rows

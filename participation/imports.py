@@ -1,15 +1,14 @@
 """Import of a council's members from a spreadsheet (.xlsx or .csv): check, preview, apply."""
 
 import csv
-import io
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from openpyxl import load_workbook
 
+from core import spreadsheets
 from cvu.models import Organisation
 
 from .models import AccesDonnees, ConseilCitoyen, Membre
@@ -70,20 +69,32 @@ class Ligne:
 
 
 def _rows(content: bytes, filename: str) -> list[list]:
-    if filename.lower().endswith(".xlsx"):
-        try:
-            sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).active
-        except Exception:
-            raise ImportFileError("Ce fichier Excel ne peut pas être lu.") from None
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
-    if filename.lower().endswith(".csv"):
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ImportFileError("Le fichier CSV doit être enregistré en UTF-8.") from None
-        dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else ";", delimiters=";,\t")
-        return list(csv.reader(io.StringIO(text), dialect))
+    max_lines = 2 * MAX_ROWS + 1  # empty lines count: a file of a million blank lines stops here
+    try:
+        if filename.lower().endswith(".xlsx"):
+            return [
+                list(row)
+                for row in spreadsheets.read_xlsx(content, max_lines=max_lines, active=True)
+            ]
+        if filename.lower().endswith(".csv"):
+            return spreadsheets.read_csv(
+                content,
+                max_lines=max_lines,
+                encodings=("utf-8-sig",),
+                delimiter=_delimiter(content),
+                unreadable="Le fichier CSV doit être enregistré en UTF-8.",
+            )
+    except ValidationError as error:
+        raise ImportFileError(" ".join(error.messages)) from None
     raise ImportFileError("Déposez un fichier .xlsx ou .csv.")
+
+
+def _delimiter(content: bytes) -> str:
+    first = content.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace")
+    try:
+        return csv.Sniffer().sniff(first or ";", delimiters=";,\t").delimiter
+    except csv.Error:
+        return ";"
 
 
 def _choice(value, enum, label: str) -> str:
