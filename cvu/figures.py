@@ -20,7 +20,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 
-from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import (
+    Count,
+    DecimalField,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 
 from .models import Action, Enveloppe, Financement, NoeudStrategie, Organisation
@@ -114,6 +123,33 @@ def with_amounts(queryset, *, annee: int | None = None, financeur=None):
         total_demande=_line_sum("montant_demande", filters),
         total_vote=_line_sum("montant_vote", filters & COUNTED_VOTE),
         total_verse=_line_sum("montant_verse", filters),
+    )
+
+
+def with_porteur_figures(queryset):
+    """Each organisation's nb_actions (the actions it carries) and total_recu (what those actions
+    count as voted, every year): one correlated subquery per relation and organisation, never a
+    join that multiplies the lines by the actions before adding them up."""
+    money = DecimalField(max_digits=14, decimal_places=2)
+    carried = (
+        Action.objects.filter(porteur=OuterRef("pk"))
+        .order_by()
+        .values("porteur")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    received = (
+        Financement.objects.filter(COUNTED_VOTE, action__porteur=OuterRef("pk"))
+        .order_by()
+        .values("action__porteur")
+        .annotate(total=Sum("montant_vote"))
+        .values("total")
+    )
+    return queryset.annotate(
+        nb_actions=Coalesce(Subquery(carried, output_field=IntegerField()), Value(0)),
+        total_recu=Coalesce(
+            Subquery(received, output_field=money), Value(ZERO), output_field=money
+        ),
     )
 
 

@@ -11,6 +11,7 @@ from .models import (
     Action,
     AppelAProjets,
     ContratDeVille,
+    Financement,
     Instance,
     NoeudStrategie,
     Organisation,
@@ -193,9 +194,10 @@ class OrganisationFilterSet(django_filters.FilterSet):
         )
 
     def filter_role(self, queryset, name, value):
+        # pk__in rather than a join: no duplicate rows to remove with DISTINCT.
         if value == "porteur":
-            return queryset.filter(actions_portees__isnull=False).distinct()
-        return queryset.filter(financements_accordes__isnull=False).distinct()
+            return queryset.filter(pk__in=Action.objects.values("porteur_id"))
+        return queryset.filter(pk__in=Financement.objects.values("financeur_id"))
 
 
 class ProgrammeFilterSet(django_filters.FilterSet):

@@ -2,35 +2,17 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, DecimalField, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from core.exports import FORMATS, export_response
 
+from .. import figures
 from ..filters import OrganisationFilterSet
 from ..forms import ContactFormSet, OrganisationForm
 from ..models import Action, Financement, Organisation
-
-AMOUNT = DecimalField(max_digits=14, decimal_places=2)
-
-
-def _received_total():
-    """Voted amounts received for the actions an organisation carries."""
-    return Coalesce(
-        Subquery(
-            Financement.objects.filter(action__porteur=OuterRef("pk"))
-            .order_by()
-            .values("action__porteur")
-            .annotate(total=Sum("montant_vote"))
-            .values("total"),
-            output_field=AMOUNT,
-        ),
-        Value(0, output_field=AMOUNT),
-    )
-
 
 ORGANISATION_COLUMNS = [
     ("Nom", lambda o: o.nom),
@@ -49,11 +31,9 @@ ORGANISATION_COLUMNS = [
 
 
 def organisation_list(request: HttpRequest) -> HttpResponse:
-    queryset = (
+    queryset = figures.with_porteur_figures(
         Organisation.objects.visible_to(request.user)
-        .annotate(nb_actions=Count("actions_portees", distinct=True), total_recu=_received_total())
-        .alphabetical()
-    )
+    ).alphabetical()
     filterset = OrganisationFilterSet(request.GET, queryset=queryset)
     rows = filterset.qs
     if request.GET.get("export") in FORMATS:
