@@ -1,5 +1,3 @@
-from functools import partial
-
 from django import forms
 from django.contrib.auth.forms import (
     AdminUserCreationForm,
@@ -7,11 +5,11 @@ from django.contrib.auth.forms import (
     PasswordResetForm,
     UserChangeForm,
 )
-from django.db import transaction
 from django.template import loader
 
+from core.outbox import courriel_queue
+
 from .models import User
-from .tasks import send_email
 
 
 class UserAdminCreationForm(AdminUserCreationForm):
@@ -48,7 +46,8 @@ class LoginForm(AuthenticationForm):
 
 
 class QueuedPasswordResetForm(PasswordResetForm):
-    """Password reset whose e-mail is sent by the worker after the request."""
+    """Password reset whose e-mail is recorded, then sent by the worker: the answer is the same,
+    and as quick, whether the address is known or not and whether the broker is up or not."""
 
     def send_mail(
         self,
@@ -61,7 +60,7 @@ class QueuedPasswordResetForm(PasswordResetForm):
     ):
         subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
         body = loader.render_to_string(email_template_name, context)
-        transaction.on_commit(partial(send_email.delay, subject, body, [to_email]))
+        courriel_queue(subject=subject, body=body, to=[to_email])
 
 
 class PreferencesForm(forms.ModelForm):

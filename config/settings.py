@@ -170,10 +170,15 @@ LOGIN_URL = "comptes:login"
 LOGIN_REDIRECT_URL = "reporting:home"
 LOGOUT_REDIRECT_URL = "comptes:login"
 
-# Failed logins: 5 tries per address and account, then a 15-minute wait.
-AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+# Failed logins (comptes/lockout.py): 5 tries for an account from one address lock that address
+# out of it; 20 for an account from any addresses lock the account (password spraying). Both
+# last the cool-off, which failures during the lock do not extend; the owner gets an e-mail.
+AXES_ADDRESS_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_ACCOUNT_FAILURE_LIMIT = env_int("AXES_ACCOUNT_FAILURE_LIMIT", 20)
+AXES_FAILURE_LIMIT = "comptes.lockout.failure_limit"
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # The login form's field is "username" even though it holds the e-mail address.
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_LOCKOUT_TEMPLATE = "comptes/lockout.html"
@@ -235,6 +240,15 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 600)
 CELERY_RESULT_EXPIRES = 3600
+# A request never waits on an absent broker (the defaults retry for ~20 s): one connection try
+# of at most a second, one quick retry, then the caller gives up. What must happen is kept in
+# the database (core.Courriel) and sent by core.tasks.send_pending_emails once Redis is back.
+_QUICK_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, **_QUICK_RETRY}
+CELERY_TASK_PUBLISH_RETRY_POLICY = _QUICK_RETRY
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": _QUICK_RETRY}
 CELERY_BEAT_SCHEDULE = {
     "recapitulatif-hebdomadaire": {
         "task": "cvu.tasks.send_weekly_digest",
@@ -251,6 +265,10 @@ CELERY_BEAT_SCHEDULE = {
     "purge-des-rapports": {
         "task": "reporting.tasks.purge_reports",
         "schedule": crontab(hour=3, minute=45),
+    },
+    "envoi-des-courriels-en-attente": {
+        "task": "core.tasks.send_pending_emails",
+        "schedule": crontab(),  # every minute
     },
     "purge-des-sessions": {
         "task": "core.tasks.clear_sessions",

@@ -3,6 +3,8 @@ import logging
 from celery import shared_task
 from django.core.management import call_command
 
+from . import outbox
+
 logger = logging.getLogger(__name__)
 
 
@@ -11,3 +13,15 @@ def clear_sessions() -> None:
     """Nightly: deletes expired sessions (`clearsessions`); they may hold personal data."""
     call_command("clearsessions")
     logger.info("Sessions expirées supprimées.")
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_queued_email(courriel_id: int) -> bool:
+    """Sends one recorded e-mail (core.Courriel); a no-op if it went already."""
+    return outbox.courriel_send(courriel_id)
+
+
+@shared_task
+def send_pending_emails() -> int:
+    """Every minute: sends the recorded e-mails the broker could not take when they were made."""
+    return outbox.courriel_send_pending()

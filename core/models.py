@@ -1,0 +1,34 @@
+from django.db import models
+
+
+class CourrielQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(sent_at__isnull=True)
+
+
+class Courriel(models.Model):
+    """Un e-mail à envoyer : écrit avec la demande qui le cause, envoyé ensuite par le worker.
+
+    The row survives an absent broker: the request only records it, and the task that sends it
+    runs when the worker gets it, or when the periodic drain finds it still unsent.
+    """
+
+    subject = models.CharField("objet", max_length=300)
+    body = models.TextField("texte")
+    html_body = models.TextField("texte HTML", blank=True)
+    to = models.JSONField("destinataires", default=list)
+    created_at = models.DateTimeField("créé le", auto_now_add=True)
+    claimed_at = models.DateTimeField("envoi commencé le", null=True, blank=True)
+    sent_at = models.DateTimeField("envoyé le", null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField("tentatives", default=0)
+    error = models.TextField("dernière erreur", blank=True)
+
+    objects = CourrielQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "courriel"
+        verbose_name_plural = "courriels"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {', '.join(self.to)}"
