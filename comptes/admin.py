@@ -1,7 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from .forms import UserAdminChangeForm, UserAdminCreationForm
+from .lockout import unlock
 from .models import User
 
 
@@ -38,3 +39,10 @@ class UserAdmin(BaseUserAdmin):
         )
     ]
     filter_horizontal = []
+    actions = ["unlock_login"]
+
+    @admin.action(description="Débloquer la connexion (échecs de mot de passe oubliés)")
+    def unlock_login(self, request, queryset):
+        for user in queryset:
+            unlock(user)
+        messages.success(request, f"Connexion débloquée pour {queryset.count()} compte(s).")

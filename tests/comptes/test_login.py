@@ -35,7 +35,7 @@ def test_wrong_password_gives_a_french_message(client, agent):
 
 
 def test_repeated_failures_lock_the_account_even_with_the_right_password(client, agent, settings):
-    for _ in range(settings.AXES_FAILURE_LIMIT):
+    for _ in range(settings.AXES_ADDRESS_FAILURE_LIMIT):
         _login(client, "cdp@pma.test", "mauvais")
     response = _login(client, "cdp@pma.test", PASSWORD)
     assert response.status_code == 429
@@ -45,7 +45,7 @@ def test_repeated_failures_lock_the_account_even_with_the_right_password(client,
 
 
 def test_success_before_the_limit_resets_the_failures(client, agent, settings):
-    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+    for _ in range(settings.AXES_ADDRESS_FAILURE_LIMIT - 1):
         _login(client, "cdp@pma.test", "mauvais")
     assert _login(client, "cdp@pma.test", PASSWORD).status_code == 302
     client.post("/comptes/deconnexion/")
