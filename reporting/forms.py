@@ -28,9 +28,15 @@ def existing_years(contrat: ContratDeVille) -> list[int]:
     """The contract's years that have a call for projects, an action or a financing line."""
     years = (
         set(AppelAProjets.objects.filter(contrat=contrat).values_list("annee", flat=True))
-        | set(Action.objects.filter(contrat=contrat).values_list("annee", flat=True).distinct())
+        | set(
+            Action.objects.filter(contrat=contrat)
+            .order_by()  # Meta.ordering would join the DISTINCT and multiply the rows
+            .values_list("annee", flat=True)
+            .distinct()
+        )
         | set(
             Financement.objects.filter(action__contrat=contrat)
+            .order_by()
             .values_list("annee", flat=True)
             .distinct()
         )
