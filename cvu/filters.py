@@ -1,6 +1,6 @@
 import django_filters
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from core.widgets import CheckboxFilterList
@@ -67,11 +67,17 @@ class ActionFilterSet(django_filters.FilterSet):
         label="Statut", choices=Action.Statut.choices, widget=CheckboxFilterList(menu=True)
     )
     porteur = django_filters.ModelChoiceFilter(
-        label="Porteur", queryset=Organisation.objects.all(), empty_label="Tous"
+        label="Porteur",
+        queryset=Organisation.objects.only("nom", "sigle"),
+        empty_label="Tous",
     )
     financeur = django_filters.ModelChoiceFilter(
         label="Financeur",
-        queryset=Organisation.objects.filter(financements_accordes__isnull=False).distinct(),
+        # EXISTS probes the funder index once per organisation: its cost follows the number of
+        # organisations, not of financing lines (a join + DISTINCT read them all).
+        queryset=Organisation.objects.filter(
+            Exists(Financement.objects.filter(financeur=OuterRef("pk")))
+        ).only("nom", "sigle"),
         empty_label="Tous",
         method="filter_financeur",
     )
@@ -244,7 +250,9 @@ class InstanceFilterSet(django_filters.FilterSet):
 class SuiteFilterSet(django_filters.FilterSet):
     responsable = django_filters.ModelChoiceFilter(
         label="Responsable",
-        queryset=get_user_model().objects.filter(suites__isnull=False).distinct(),
+        queryset=get_user_model().objects.filter(
+            Exists(SuiteADonner.objects.filter(responsable=OuterRef("pk")))
+        ),
         empty_label="Tous",
     )
     statut = django_filters.MultipleChoiceFilter(

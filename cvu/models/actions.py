@@ -265,6 +265,17 @@ class Action(models.Model):
                 violation_error_message="La fin d'une action pluriannuelle suit son exercice de début.",
             ),
         ]
+        indexes = [
+            # The action list's default order (-annee, titre): a page is read from the index
+            # instead of sorting every action; its leading annee also serves the year filter.
+            models.Index(F("annee").desc(), "titre", name="cvu_action_list_order"),
+            # The year filter's multi-year branch (annee <= year <= annee_fin).
+            models.Index(
+                fields=["annee_fin", "annee"],
+                condition=Q(annee_fin__isnull=False),
+                name="cvu_action_multi_year",
+            ),
+        ]
 
     def __str__(self):
         return self.titre
@@ -390,6 +401,13 @@ class Financement(models.Model):
                 name="%(app_label)s_%(class)s_paid_within_voted",
                 violation_error_message="Le montant versé dépasse le montant voté.",
             ),
+        ]
+        indexes = [
+            # A year's lines: the year filter (actions with a line that year), the year's
+            # totals and the amount columns of a list filtered on a year (cvu.figures).
+            models.Index(fields=["annee", "action"], name="cvu_financement_year"),
+            # The funder filter: a funder's lines of a year, and its actions.
+            models.Index(fields=["financeur", "annee", "action"], name="cvu_financement_funder"),
         ]
 
     def __str__(self):
