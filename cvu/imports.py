@@ -6,35 +6,29 @@ One sheet, one line per action and funder. The columns and rules below are also 
 
 import io
 import re
-import secrets
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
-from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-from core import spreadsheets
-from core.numbers import parse_decimal
+from core import imports as core_imports
+from core import previews, spreadsheets
+from core.imports import CellError, parse_amount
 from quartiers.models import YEAR_MAX, YEAR_MIN, Commune, Qpv
 
+from . import rights
 from .models import Action, ContratDeVille, Financement, Organisation
 from .validators import normalise_siret, validate_siret_or_siren
 
 MAX_ROWS = 5000
 SHEET_NAME = "Actions"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-UPLOAD_DIR = "imports"
-UPLOAD_MAX_AGE = timedelta(days=1)
-TOKEN_RE = re.compile(r"[0-9a-f]{32}")
 
 # Outcomes of a row, for its action and its financing line.
 CREATE, UPDATE, UNCHANGED, CONTINUED = "creation", "modification", "inchange", "suite"
@@ -220,23 +214,64 @@ UNREADABLE = spreadsheets.UNREADABLE
 MAX_LINES = 2 * MAX_ROWS + 1
 
 
+@dataclass
+class ActionFile:
+    """The lines of an uploaded workbook, and what its reading set aside."""
+
+    rows: list[tuple[int, dict]]
+    table: core_imports.Table
+    ignored: list[str]
+    styles: dict[str, str | None] = field(default_factory=dict)  # amount column -> style
+
+    @property
+    def report(self) -> list[str]:
+        notes = list(self.table.report)
+        if self.ignored:
+            notes.append(
+                "Colonne(s) ignorée(s) : " + ", ".join(f"« {name} »" for name in self.ignored) + "."
+            )
+        return notes
+
+
+def read_file(data: bytes) -> ActionFile:
+    """The data lines of the workbook, its header found among the first lines."""
+    known = _known_headers()
+    table = core_imports.read_table(
+        data,
+        recognise=lambda title: known.get(_header_form(title)),
+        max_rows=MAX_ROWS,
+        csv=False,
+        sheet_name=SHEET_NAME,
+        check_headers=lambda headers, line: _header_keys(headers, line=line),
+    )
+    keys = _header_keys(table.headers, line=table.header_line)
+    rows = [
+        (number, {key: cells[index] for index, key in keys.items() if index < len(cells)})
+        for number, cells in table.rows
+    ]
+    ignored = core_imports.ignored_columns(table.headers, {key: i for i, key in keys.items()})
+    styles = {
+        key: core_imports.amount_style(table.column(index))
+        for index, key in keys.items()
+        if key in AMOUNT_KEYS
+    }
+    return ActionFile(rows, table, ignored, styles)
+
+
 def read_rows(data: bytes) -> list[tuple[int, dict]]:
     """The data lines of the workbook as (line number in Excel, {column key: cell value})."""
-    lines = spreadsheets.read_xlsx(data, max_lines=MAX_LINES, sheet_name=SHEET_NAME)
-    keys = _header_keys(lines[0] if lines else ())
-    rows = []
-    for number, cells in enumerate(lines[1:], start=2):
-        if all(_text(cell) == "" for cell in cells):
-            continue
-        if len(rows) == MAX_ROWS:
-            raise ValidationError(
-                f"Le fichier compte plus de {MAX_ROWS} lignes : découpez-le en plusieurs fichiers."
-            )
-        values = {key: cells[index] for index, key in keys.items() if index < len(cells)}
-        rows.append((number, values))
-    if not rows:
-        raise ValidationError("Le fichier ne contient aucune ligne sous la ligne d'en-tête.")
-    return rows
+    return read_file(data).rows
+
+
+AMOUNT_KEYS = ("cout_total", "montant_demande", "montant_vote", "montant_verse")
+
+
+def _header_form(title) -> str:
+    return normalise(_text(title)).rstrip(" *")
+
+
+def _known_headers() -> dict[str, str]:
+    return {normalise(column.header): column.key for column in COLUMNS} | HEADER_ALIASES
 
 
 HEADER_ALIASES = {
@@ -249,11 +284,11 @@ HEADER_ALIASES = {
 }
 
 
-def _header_keys(header) -> dict[int, str]:
-    known = {normalise(column.header): column.key for column in COLUMNS} | HEADER_ALIASES
+def _header_keys(header, *, line: int = 1) -> dict[int, str]:
+    known = _known_headers()
     keys: dict[int, str] = {}
     for index, title in enumerate(header):
-        key = known.get(normalise(_text(title)).rstrip(" *"))
+        key = known.get(_header_form(title))
         if key is None:
             continue
         if key in keys.values():
@@ -263,7 +298,7 @@ def _header_keys(header) -> dict[int, str]:
     missing = [column.header for column in COLUMNS if column.required and column.key not in present]
     if missing:
         raise ValidationError(
-            "Colonne(s) obligatoire(s) absente(s) de la première ligne : "
+            f"Colonne(s) obligatoire(s) absente(s) de la ligne d'en-têtes (ligne {line}) : "
             + ", ".join(f"« {name} »" for name in missing)
             + ". Partez du modèle à télécharger."
         )
@@ -307,46 +342,25 @@ def template_workbook() -> bytes:
 # ---------------------------------------------------------------- keeping a file between requests
 
 
-def _upload_name(token: str, user) -> str:
-    # The name is rebuilt from a strictly checked token and the user: no path comes from outside.
-    if not isinstance(token, str) or not TOKEN_RE.fullmatch(token):
-        raise FileNotFoundError("jeton d'import invalide")
-    return f"{UPLOAD_DIR}/{user.pk}-{token}.xlsx"
+# The kept file is a private temporary file of core.previews, named by the user and a random
+# token; the view keeps the reference in the session and checks the posted token against it.
+SESSION_KEY = "cvu_import_actions"
 
 
-def store_upload(data: bytes, *, user) -> str:
-    """Keeps the file until confirmation; returns the token naming it."""
-    _purge_old_uploads()
-    token = secrets.token_hex(16)
-    default_storage.save(_upload_name(token, user), ContentFile(data))
-    return token
+def store_upload(data: bytes, *, user) -> dict:
+    """Keeps the file until confirmation; returns the reference the session keeps."""
+    return previews.ACTIONS.store(owner=user.pk, content=data, filename="import.xlsx")
 
 
-def load_upload(token: str, *, user) -> bytes:
-    name = _upload_name(token, user)
-    if not default_storage.exists(name):
-        raise FileNotFoundError(name)
-    with default_storage.open(name, "rb") as stored:
-        return stored.read()
+def load_upload(ref: dict | None, *, user) -> bytes:
+    stored = previews.ACTIONS.load(ref, owner=user.pk)
+    if stored is None:
+        raise FileNotFoundError("aperçu expiré ou inconnu")
+    return stored[0]
 
 
-def discard_upload(token: str, *, user) -> None:
-    try:
-        default_storage.delete(_upload_name(token, user))
-    except FileNotFoundError:
-        pass
-
-
-def _purge_old_uploads() -> None:
-    try:
-        _, names = default_storage.listdir(UPLOAD_DIR)
-    except FileNotFoundError:
-        return
-    limit = timezone.now() - UPLOAD_MAX_AGE
-    for name in names:
-        path = f"{UPLOAD_DIR}/{name}"
-        if default_storage.get_modified_time(path) < limit:
-            default_storage.delete(path)
+def discard_upload(ref: dict | None, *, user) -> None:
+    previews.ACTIONS.discard(ref)
 
 
 # ---------------------------------------------------------------- the plan
@@ -363,6 +377,7 @@ class RowResult:
     financeur: str = ""
     changes: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    montants: dict[str, Decimal] = field(default_factory=dict)  # label -> amount read
 
     LABELS = {
         CREATE: "création",
@@ -408,6 +423,7 @@ class ImportPlan:
 
     rows: list[RowResult] = field(default_factory=list)
     actions: list[_ActionPlan] = field(default_factory=list)
+    ambiguous: bool = False  # some amount reads '1.200': the person says how the file writes
 
     @property
     def errors(self) -> list[str]:
@@ -487,18 +503,12 @@ def _year(value, label: str, errors: list) -> int | None:
     return year
 
 
-def _amount(value, label: str, errors: list) -> Decimal | None:
-    if isinstance(value, float):
-        value = round(value, 6)  # Excel's binary floats: 1100.0000000000002 is 1100.
+def _amount(value, label: str, errors: list, *, style: str | None = None) -> Decimal | None:
     try:
-        amount = parse_decimal(value)
-    except ValueError as error:
+        return parse_amount(value, style=style)
+    except CellError as error:
         errors.append(f"{label} : {error}")
         return None
-    if amount is not None and amount < 0:
-        errors.append(f"{label} : un montant ne peut pas être négatif (« {_text(value)} »)")
-        return None
-    return amount
 
 
 def _snapshot(instance, names) -> dict:
@@ -644,21 +654,53 @@ class _Lookups:
 class _Planner:
     """Walks the lines in order, grouping those of one action, without writing anything."""
 
-    def __init__(self, user):
+    def __init__(self, user, *, styles=None, style=None):
         self.user = user
+        self.styles = styles or {}
+        self.style = style  # chosen by the person; else each column's own hints
         self.lookups = _Lookups(user)
         self.groups: dict[tuple, _ActionPlan] = {}
         self.lines_by_action: dict[int, int] = {}  # existing action pk -> first line
         self.plan = ImportPlan()
+
+    def _amount(self, values: dict, key: str, label: str, errors: list) -> Decimal | None:
+        try:
+            return parse_amount(values.get(key), style=self.style or self.styles.get(key))
+        except core_imports.AmbiguousAmount as error:
+            self.plan.ambiguous = True
+            errors.append(f"{label} : {error}")
+        except CellError as error:
+            errors.append(f"{label} : {error}")
+        return None
+
+    def _collect(self, values: dict, errors: list) -> None:
+        """Checks the cells that do not depend on the porteur, so a row shows all its errors."""
+        contrat = self.lookups.contrat(values.get("contrat"), errors)
+        _year(values.get("fin"), "Fin", errors)
+        if contrat:
+            self.lookups.qpvs(values.get("qpv"), contrat, errors)
+        self.lookups.communes(values.get("communes"), errors)
+        self.lookups.statut(values.get("statut"), errors)
+        for key, label in AMOUNT_LABELS.items():
+            self._amount(values, key, label, errors)
+        name = _text(values.get("financeur"))
+        if name:
+            self.lookups.financeur(name, errors)
 
     def add(self, line: int, values: dict) -> None:
         row = RowResult(numero=line, titre=_text(values.get("titre")))
         self.plan.rows.append(row)
         errors = row.errors
         annee = _year(values.get("exercice"), "Exercice", errors)
+        for key, label in (("titre", "Intitulé"), ("porteur", "Porteur")):
+            try:
+                core_imports.parse_text(values.get(key), name=True)
+            except CellError as error:
+                errors.append(f"{label} : {error}")
         if annee is None:
             if not errors:
                 errors.append("exercice manquant")
+            self._collect(values, errors)
             return
         dauphin = _text(values.get("dauphin"))
         group = self.groups.get(("dauphin", dauphin, annee)) if dauphin else None
@@ -673,6 +715,7 @@ class _Planner:
                 errors.append("intitulé manquant")
             porteur = self.lookups.porteur(values, errors)
             if errors:
+                self._collect(values, errors)
                 return
             title_key = ("titre", normalise(row.titre), porteur.pk, annee)
             group = self.groups.get(title_key) if not dauphin else None
@@ -694,7 +737,7 @@ class _Planner:
         qpvs = self.lookups.qpvs(values.get("qpv"), contrat, errors) if contrat else []
         communes = self.lookups.communes(values.get("communes"), errors)
         statut = self.lookups.statut(values.get("statut"), errors)
-        cout_total = _amount(values.get("cout_total"), "Coût total", errors)
+        cout_total = self._amount(values, "cout_total", "Coût total", errors)
         if contrat and not contrat.annee_debut <= annee <= contrat.annee_fin:
             errors.append(
                 f"l'exercice {annee} est hors de la période du contrat "
@@ -711,6 +754,16 @@ class _Planner:
                 if not commune_ids & {commune.pk for commune in qpv.communes.all()}:
                     errors.append(f"le QPV « {qpv.nom} » n'est pas situé dans : {names}")
         existing = self._find_existing(dauphin, row.titre, porteur, annee, row.numero, errors)
+        if statut and (existing is None or statut != existing.statut):
+            judged = existing or Action(statut=Action.Statut.DEPOSE)
+            if statut not in rights.statuts_open_to(self.user, judged) or (
+                existing is not None
+                and not rights.action_field_editable(self.user, existing, "statut")
+            ):
+                errors.append(
+                    f"Statut : « {Action.Statut(statut).label} » est une décision du comité, "
+                    "seul le chef de service l'enregistre"
+                )
         if errors:
             return group
 
@@ -781,6 +834,17 @@ class _Planner:
             self.lines_by_action[found.pk] = line
         return found
 
+    def _check_rights(self, action, financement, existing, errors) -> None:
+        """A chef de projet sets no voted or paid amount, and no requested one once decided."""
+        for name in FINANCEMENT_FIELDS:
+            old = getattr(existing, name) if existing else None
+            new = getattr(financement, name)
+            if existing is None and name == "montant_verse" and not new:
+                continue
+            if new != old and not rights.financement_field_editable(self.user, action, name):
+                label = str(Financement._meta.get_field(name).verbose_name)
+                errors.append(_rights_error(label[:1].upper() + label[1:]))
+
     def _in_sector(self, action, existing, qpvs, errors) -> bool:
         """A chef de projet imports only actions whose QPVs are all in their sector."""
         sector = self.lookups.sector_qpv_ids
@@ -807,9 +871,14 @@ class _Planner:
     def _add_financement(self, group, row, values, annee) -> None:
         errors = row.errors
         name = _text(values.get("financeur"))
-        demande = _amount(values.get("montant_demande"), "Montant demandé", errors)
-        vote = _amount(values.get("montant_vote"), "Montant voté", errors)
-        verse = _amount(values.get("montant_verse"), "Montant versé", errors)
+        demande = self._amount(values, "montant_demande", "Montant demandé", errors)
+        vote = self._amount(values, "montant_vote", "Montant voté", errors)
+        verse = self._amount(values, "montant_verse", "Montant versé", errors)
+        row.montants = {
+            label: amount
+            for label, amount in (("demandé", demande), ("voté", vote), ("versé", verse))
+            if amount is not None
+        }
         if not name:
             if any(_text(values.get(key)) for key in FINANCEMENT_FIELDS):
                 errors.append("montant sans financeur : indiquez le financeur")
@@ -853,6 +922,9 @@ class _Planner:
                     setattr(financement, name_, value)
             changes = _changed_labels(financement, before)
             row.financement = UPDATE if changes else UNCHANGED
+        self._check_rights(action, financement, existing, errors)
+        if errors:
+            return
         try:
             financement.full_clean(exclude=None if action.pk else ["action"])
         except ValidationError as error:
@@ -863,9 +935,26 @@ class _Planner:
         )
 
 
-def action_import_plan(*, rows: list[tuple[int, dict]], user) -> ImportPlan:
-    """What importing these lines would do, line by line, with every error; writes nothing."""
-    planner = _Planner(user)
+AMOUNT_LABELS = {
+    "cout_total": "Coût total",
+    "montant_demande": "Montant demandé",
+    "montant_vote": "Montant voté",
+    "montant_verse": "Montant versé",
+}
+
+
+def _rights_error(label: str) -> str:
+    return f"{label} : réservé au chef de service, il ne peut pas être saisi par votre import"
+
+
+def action_import_plan(
+    *, rows: list[tuple[int, dict]], user, styles: dict | None = None, style: str | None = None
+) -> ImportPlan:
+    """What importing these lines would do, line by line, with every error; writes nothing.
+
+    `styles` gives each amount column's style read from its own cells, `style` the one the
+    person chose for the whole file ('fr': 1.200 is twelve hundred, 'en': one point two)."""
+    planner = _Planner(user, styles=styles, style=style)
     for line, values in rows:
         planner.add(line, values)
     return planner.plan

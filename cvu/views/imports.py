@@ -20,8 +20,20 @@ class ImportForm(forms.Form):
         upload = self.cleaned_data["fichier"]
         imports.check_upload(name=upload.name, size=upload.size)
         self.content = upload.read()
-        self.rows = imports.read_rows(self.content)
+        self.file = imports.read_file(self.content)
         return upload
+
+
+STYLE_CHOICES = [
+    ("", "d'après les autres montants du fichier"),
+    ("fr", "« 1.200 » = mille deux cents euros (point des milliers)"),
+    ("en", "« 1.200 » = un euro vingt (point décimal)"),
+]
+
+
+def _style(request: HttpRequest) -> str | None:
+    value = request.POST.get("style", "")
+    return value if value in ("fr", "en") else None
 
 
 def _check_can_import(user) -> None:
@@ -31,11 +43,16 @@ def _check_can_import(user) -> None:
         )
 
 
-def _render(request: HttpRequest, form: ImportForm, plan=None, token: str = "") -> HttpResponse:
+def _render(
+    request: HttpRequest, form: ImportForm, plan=None, token: str = "", file=None, style=None
+) -> HttpResponse:
     context = {
         "form": form,
         "plan": plan,
         "token": token,
+        "report": file.report if file else [],
+        "style": style or "",
+        "style_choices": STYLE_CHOICES,
         "columns": imports.COLUMNS,
         "rules": imports.RULES,
         "max_size_mb": imports.max_size() // 1_000_000,
@@ -53,24 +70,46 @@ def action_import(request: HttpRequest) -> HttpResponse:
     form = ImportForm(request.POST, request.FILES)
     if not form.is_valid():
         return _render(request, form)
-    plan = imports.action_import_plan(rows=form.rows, user=request.user)
-    token = imports.store_upload(form.content, user=request.user) if plan.ok else ""
-    return _render(request, ImportForm(), plan, token)
+    file = form.file
+    plan = imports.action_import_plan(rows=file.rows, user=request.user, styles=file.styles)
+    imports.discard_upload(request.session.pop(imports.SESSION_KEY, None), user=request.user)
+    token = ""
+    if plan.ok or plan.ambiguous:
+        # The session keeps a reference to a private temporary file, never its content.
+        ref = imports.store_upload(form.content, user=request.user)
+        request.session[imports.SESSION_KEY] = ref
+        token = ref["token"]
+    return _render(request, ImportForm(), plan, token, file)
+
+
+def _kept(request: HttpRequest):
+    """The reference of the file this user previewed, if the posted token is its token."""
+    ref = request.session.get(imports.SESSION_KEY)
+    if not isinstance(ref, dict) or ref.get("token") != request.POST.get("token"):
+        return None
+    return ref
 
 
 def _confirm(request: HttpRequest) -> HttpResponse:
     """Re-reads the kept file, checks it again against today's data, then saves all or nothing."""
-    token = request.POST["token"]
+    ref = _kept(request)
     try:
-        content = imports.load_upload(token, user=request.user)
+        content = imports.load_upload(ref, user=request.user)
     except FileNotFoundError:
         messages.error(request, "Ce fichier n'est plus disponible : déposez-le à nouveau.")
         return redirect("cvu:action_import")
-    imports.discard_upload(token, user=request.user)
     if "annuler" in request.POST:
+        imports.discard_upload(ref, user=request.user)
+        request.session.pop(imports.SESSION_KEY, None)
         messages.info(request, "Import annulé : rien n'a été enregistré.")
         return redirect("cvu:action_import")
-    plan = imports.action_import_plan(rows=imports.read_rows(content), user=request.user)
+    file = imports.read_file(content)
+    style = _style(request)
+    plan = imports.action_import_plan(
+        rows=file.rows, user=request.user, styles=file.styles, style=style
+    )
+    if "confirmer" not in request.POST:  # the amounts' style was chosen: preview again
+        return _render(request, ImportForm(), plan, ref["token"], file, style)
     try:
         imports.action_import_apply(plan=plan, user=request.user)
     except (ValidationError, PermissionDenied) as error:
@@ -80,7 +119,9 @@ def _confirm(request: HttpRequest) -> HttpResponse:
             "Rien n'a été enregistré : les données ont changé depuis l'aperçu. "
             + " ; ".join(details[:10]),
         )
-        return _render(request, ImportForm(), plan)
+        return _render(request, ImportForm(), plan, "", file, style)
+    imports.discard_upload(ref, user=request.user)
+    request.session.pop(imports.SESSION_KEY, None)
     messages.success(request, plan.result_message)
     return redirect("cvu:action_list")
 

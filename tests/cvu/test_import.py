@@ -45,6 +45,11 @@ def line(**values) -> dict:
     return row
 
 
+def cdp_line(**values) -> dict:
+    """A good line for a chef de projet: no committee status, no voted amount."""
+    return line(**{"Statut": "Déposé", "Montant voté": None, **values})
+
+
 def xlsx(*rows: dict, headers=HEADERS) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
@@ -138,7 +143,7 @@ def test_good_file_creates_actions_and_financing_lines(client, manager, referent
 
 
 def test_chef_de_projet_becomes_referent_of_created_actions(editor, referentiel):
-    plan = plan_for(line(), user=editor)
+    plan = plan_for(cdp_line(), user=editor)
 
     imports.action_import_apply(plan=plan, user=editor)
 
@@ -302,7 +307,7 @@ def test_file_with_errors_writes_nothing_and_shows_errors_per_line(
     assertContains(response, "<li>ligne 3 : porteur inconnu « Assoc X »</li>", html=True)
     assertNotContains(response, 'name="token"')
     assert Action.objects.count() == 0
-    assert not (media / "imports").exists()
+    assert not (media / "imports-apercus" / "actions").exists()
 
 
 @pytest.mark.parametrize(
@@ -355,7 +360,9 @@ def test_preview_writes_nothing_and_keeps_the_file_for_its_uploader(
 
     assert Action.objects.count() == Financement.objects.count() == 0
     token = response.context["token"]
-    assert [p.name for p in (media / "imports").iterdir()] == [f"{manager.pk}-{token}.xlsx"]
+    assert [p.name for p in (media / "imports-apercus" / "actions").iterdir()] == [
+        f"{manager.pk}-{token}.xlsx"
+    ]
     assertContains(response, f'<input type="hidden" name="token" value="{token}">', html=True)
     assert "création" in response.text
 
@@ -367,7 +374,7 @@ def test_cancel_deletes_the_kept_file(client, manager, referentiel, media):
     response = client.post(URL, {"token": token, "annuler": ""})
 
     assert response.status_code == 302
-    assert list((media / "imports").iterdir()) == []
+    assert list((media / "imports-apercus" / "actions").iterdir()) == []
     assert Action.objects.count() == 0
 
 
@@ -472,11 +479,11 @@ def test_apply_refuses_a_plan_with_errors(manager, referentiel):
 # ---------------------------------------------------------------- permissions
 
 
-def test_chef_de_projet_outside_sector_is_refused_per_line(editor, referentiel, autre_qpv):
+def test_chef_de_projet_outside_sector_is_refused_per_cdp_line(editor, referentiel, autre_qpv):
     plan = plan_for(
-        line(),
-        line(**{"N° Dauphin": "2", "QPV": "Les Champs-Montants", "Commune(s)": None}),
-        line(**{"N° Dauphin": "3", "QPV": None, "Commune(s)": None}),
+        cdp_line(),
+        cdp_line(**{"N° Dauphin": "2", "QPV": "Les Champs-Montants", "Commune(s)": None}),
+        cdp_line(**{"N° Dauphin": "3", "QPV": None, "Commune(s)": None}),
         user=editor,
     )
 
@@ -486,12 +493,26 @@ def test_chef_de_projet_outside_sector_is_refused_per_line(editor, referentiel, 
     ]
 
 
+def test_chef_de_projet_sets_no_committee_status_nor_voted_or_paid_amount(editor, referentiel):
+    plan = plan_for(line(**{"Montant versé": 100}), user=editor)
+
+    assert plan.rows[0].errors == [
+        "Statut : « Programmé » est une décision du comité, seul le chef de service l'enregistre",
+    ]
+    plan = plan_for(cdp_line(**{"Montant voté": 5000, "Montant versé": 100}), user=editor)
+
+    assert plan.rows[0].errors == [
+        "Montant voté : réservé au chef de service, il ne peut pas être saisi par votre import",
+        "Montant versé : réservé au chef de service, il ne peut pas être saisi par votre import",
+    ]
+
+
 def test_chef_de_projet_cannot_update_another_sectors_action(
     editor, outsider, referentiel, autre_qpv, contrat
 ):
     ActionFactory(contrat=contrat, numero_dauphin="2026-001", qpvs=[autre_qpv], referent=outsider)
 
-    plan = plan_for(line(), user=editor)
+    plan = plan_for(cdp_line(), user=editor)
 
     assert plan.errors[0].startswith("ligne 2 : hors de votre secteur : l'action enregistrée")
 
