@@ -120,7 +120,7 @@ def conseil_list(request: HttpRequest) -> HttpResponse:
         )
     if request.GET.get("export") in FORMATS:
         return export_response(
-            rows, CONSEIL_COLUMNS, filename="conseils", fmt=request.GET["export"]
+            rows, CONSEIL_COLUMNS, filename="conseils", fmt=request.GET["export"], request=request
         )
     return render(
         request,
@@ -370,7 +370,11 @@ def demarche_list(request: HttpRequest) -> HttpResponse:
     filterset = DemarcheFilterSet(request.GET, queryset=queryset)
     if request.GET.get("export") in FORMATS:
         return export_response(
-            filterset.qs, DEMARCHE_COLUMNS, filename="demarches", fmt=request.GET["export"]
+            filterset.qs,
+            DEMARCHE_COLUMNS,
+            filename="demarches",
+            fmt=request.GET["export"],
+            request=request,
         )
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
     return render(
@@ -544,7 +548,9 @@ CYCLE_COLUMNS = [
 def cycle_list(request: HttpRequest) -> HttpResponse:
     cycles = CycleQualification.objects.visible_to(request.user).prefetch_related("partenaires")
     if request.GET.get("export") in FORMATS:
-        return export_response(cycles, CYCLE_COLUMNS, filename="cycles", fmt=request.GET["export"])
+        return export_response(
+            cycles, CYCLE_COLUMNS, filename="cycles", fmt=request.GET["export"], request=request
+        )
     return render(
         request,
         "participation/cycle_list.html",

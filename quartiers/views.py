@@ -61,7 +61,9 @@ def qpv_list(request: HttpRequest) -> HttpResponse:
     filterset = QpvFilterSet(request.GET, queryset=queryset.alphabetical("-geographie"))
     rows = filterset.qs
     if request.GET.get("export") in FORMATS:
-        return export_response(rows, QPV_COLUMNS, filename="qpv", fmt=request.GET["export"])
+        return export_response(
+            rows, QPV_COLUMNS, filename="qpv", fmt=request.GET["export"], request=request
+        )
     page = _page(request, rows)
     for qpv in page:
         qpv.secteurs_label, qpv.chefs_label = _sector_names(qpv.communes.all())
@@ -93,7 +95,7 @@ def commune_list(request: HttpRequest) -> HttpResponse:
     rows = filterset.qs
     if request.GET.get("export") in FORMATS:
         return export_response(
-            rows, COMMUNE_COLUMNS, filename="communes", fmt=request.GET["export"]
+            rows, COMMUNE_COLUMNS, filename="communes", fmt=request.GET["export"], request=request
         )
     return render(
         request,

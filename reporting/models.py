@@ -43,6 +43,7 @@ class Rapport(models.Model):
         PARTICIPATION = "participation", "Avancement des démarches participatives"
         PROGRAMMATION = "programmation", "Bilan de programmation"
         FICHE = "fiche", "Fiche QPV / commune"
+        EXPORT = "export", "Export d'une liste"
 
     # Counts and figures only (no council member, no inhabitant is named): the direction de
     # projet may read them whoever asked for them.
@@ -70,6 +71,8 @@ class Rapport(models.Model):
     erreur = models.TextField("erreur", blank=True)
     fichier = models.FileField("fichier", upload_to=rapport_path, max_length=300, blank=True)
     pages = models.PositiveIntegerField("pages", null=True, blank=True)
+    # Exports: rows written so far by the worker, of parametres["lignes"].
+    progression = models.PositiveIntegerField("lignes écrites", null=True, blank=True)
     task_id = models.CharField("tâche Celery", max_length=50, blank=True)
     tentatives = models.PositiveSmallIntegerField("tentatives", default=0)
     envoyer_lien = models.BooleanField(
@@ -108,6 +111,22 @@ class Rapport(models.Model):
     @property
     def retryable(self) -> bool:
         return self.statut == self.Statut.ECHEC or self.interrupted
+
+    @property
+    def is_export(self) -> bool:
+        return self.type == self.Type.EXPORT
+
+    @property
+    def extension(self) -> str:
+        return self.parametres.get("format", "pdf") if self.is_export else "pdf"
+
+    @property
+    def pourcentage(self) -> int | None:
+        """An export's progress in percent, while the worker writes its rows."""
+        total = self.parametres.get("lignes") if self.is_export else None
+        if not total or self.progression is None:
+            return None
+        return min(100, round(100 * self.progression / total))
 
     @property
     def duree(self):

@@ -37,6 +37,7 @@ from participation.models import (
 from quartiers.models import Commune, Observation, Qpv, ValeurIndicateur
 from quartiers.services import indicator_series
 
+from . import exports
 from .dashboard import (
     Scope,
     by_axe,
@@ -283,19 +284,25 @@ def build_report(rapport_id: int) -> str:
         return rapport.statut if rapport else "absent"
     Rapport.objects.filter(pk=rapport_id).update(tentatives=rapport.tentatives + 1)
     try:
-        builder, template = REPORTS[rapport.type]
-        context = builder(rapport.parametres)
-        content, pages = render_pdf_pages(
-            template,
-            {
-                **context,
-                "rapport": rapport,
-                "auteur": rapport.demande_par.get_full_name() or rapport.demande_par.email,
-            },
-        )
-        rapport.fichier.save(
-            f"rapport-{rapport.type}-{rapport.pk}.pdf", ContentFile(content), save=False
-        )
+        if rapport.is_export:
+            content, name = exports.build_export(rapport)
+            rapport.fichier.save(name, ContentFile(content), save=False)
+            pages = None
+            rapport.progression = rapport.parametres.get("lignes")
+        else:
+            builder, template = REPORTS[rapport.type]
+            context = builder(rapport.parametres)
+            content, pages = render_pdf_pages(
+                template,
+                {
+                    **context,
+                    "rapport": rapport,
+                    "auteur": rapport.demande_par.get_full_name() or rapport.demande_par.email,
+                },
+            )
+            rapport.fichier.save(
+                f"rapport-{rapport.type}-{rapport.pk}.pdf", ContentFile(content), save=False
+            )
     except Exception as error:  # noqa: BLE001 - any failure becomes a readable status.
         logger.exception("Rapport %s : échec de la production", rapport_id)
         rapport.statut = Rapport.Statut.ECHEC
@@ -307,7 +314,9 @@ def build_report(rapport_id: int) -> str:
     rapport.statut = Rapport.Statut.PRET
     rapport.finished_at = timezone.now()
     rapport.erreur = ""
-    rapport.save(update_fields=["fichier", "pages", "statut", "finished_at", "erreur"])
+    rapport.save(
+        update_fields=["fichier", "pages", "statut", "finished_at", "erreur", "progression"]
+    )
     if rapport.envoyer_lien:
         try:
             _send_link(rapport)

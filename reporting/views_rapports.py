@@ -13,6 +13,12 @@ from . import rapports
 from .forms import REPORT_FORMS, current_contract
 from .models import Rapport
 
+CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
 
 def _get(request: HttpRequest, pk: int) -> Rapport:
     """404 for a report the user may not see (someone else's, unless chef de service)."""
@@ -115,9 +121,11 @@ def rapport_download(request: HttpRequest, pk: int) -> FileResponse:
         file = rapport.fichier.open("rb")
     except FileNotFoundError as error:
         raise Http404("Le fichier de ce rapport a été supprimé : relancez-le.") from error
+    if rapport.is_export:
+        name = rapport.parametres.get("nom", "export")
+        filename = f"{name}-{rapport.created_at:%Y-%m-%d}-{rapport.pk}.{rapport.extension}"
+    else:
+        filename = f"{rapport.type}-{rapport.created_at:%Y-%m-%d}-{rapport.pk}.pdf"
     return FileResponse(
-        file,
-        as_attachment=True,
-        filename=f"{rapport.type}-{rapport.created_at:%Y-%m-%d}-{rapport.pk}.pdf",
-        content_type="application/pdf",
+        file, as_attachment=True, filename=filename, content_type=CONTENT_TYPES[rapport.extension]
     )

@@ -99,7 +99,11 @@ def aap_list(request: HttpRequest) -> HttpResponse:
     )
     if request.GET.get("export") in FORMATS:
         return export_response(
-            appels, APPEL_COLUMNS, filename="appels-a-projets", fmt=request.GET["export"]
+            appels,
+            APPEL_COLUMNS,
+            filename="appels-a-projets",
+            fmt=request.GET["export"],
+            request=request,
         )
     return render(
         request,
@@ -187,6 +191,7 @@ def aap_detail(request: HttpRequest, pk: int) -> HttpResponse:
             _dossier_columns(funders, chiffres),
             filename=f"programmation-{appel.annee}",
             fmt=request.GET["export"],
+            request=request,
         )
     dossiers = list(dossiers)
     for action in dossiers:
@@ -286,46 +291,72 @@ def aap_import(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET" or "token" not in request.POST:
         form = DauphinUploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            token = imports.store_upload(form.content, user=request.user)
+            # The session keeps a reference to a private temporary file, never its content.
+            dauphin.STORE.discard(request.session.pop(dauphin.SESSION_KEY, None))
+            ref = dauphin.STORE.store(
+                owner=request.user.pk,
+                content=form.content,
+                filename=form.cleaned_data["fichier"].name,
+            )
+            request.session[dauphin.SESSION_KEY] = ref
             mapping = dauphin.guess_mapping(form.table.headers, funders)
             mapping_form = MappingForm(initial=mapping, headers=form.table.headers, funders=funders)
             return render(
                 request,
                 "cvu/aap_import.html",
-                {**context, "token": token, "mapping_form": mapping_form, "table": form.table},
+                {
+                    **context,
+                    "token": ref["token"],
+                    "mapping_form": mapping_form,
+                    "table": form.table,
+                    "ignored": dauphin.ignored(form.table, mapping),
+                },
             )
         return render(request, "cvu/aap_import.html", {**context, "form": form})
 
-    token = request.POST["token"]
-    try:
-        content = imports.load_upload(token, user=request.user)
-    except FileNotFoundError:
+    ref = request.session.get(dauphin.SESSION_KEY)
+    if not isinstance(ref, dict) or ref.get("token") != request.POST["token"]:
+        ref = None
+    stored = dauphin.STORE.load(ref, owner=request.user.pk)
+    if stored is None:
         messages.error(request, "Ce fichier n'est plus disponible : déposez-le à nouveau.")
         return redirect("cvu:aap_import", pk=appel.pk)
     if "annuler" in request.POST:
-        imports.discard_upload(token, user=request.user)
+        dauphin.STORE.discard(ref)
+        request.session.pop(dauphin.SESSION_KEY, None)
         messages.info(request, "Import annulé : rien n'a été enregistré.")
         return redirect(appel)
-    table = dauphin.read_table(content)
+    table = dauphin.read_table(stored[0])
     mapping_form = MappingForm(request.POST, headers=table.headers, funders=funders)
     plan = None
+    ignored = []
     if mapping_form.is_valid():
+        ignored = dauphin.ignored(table, mapping_form.mapping())
         try:
             plan = dauphin.plan_import(table=table, mapping=mapping_form.mapping(), appel=appel)
         except ValidationError as error:
             mapping_form.add_error(None, error)
     if plan is not None and plan.ok and "confirmer" in request.POST:
         dauphin.apply_import(plan=plan, appel=appel)
-        imports.discard_upload(token, user=request.user)
+        dauphin.STORE.discard(ref)
+        request.session.pop(dauphin.SESSION_KEY, None)
         messages.success(
             request,
-            f"Import terminé : {plan.created} dossier(s) créé(s), {plan.updated} mis à jour.",
+            f"Import terminé : {plan.created} dossier(s) créé(s), {plan.updated} mis à jour, "
+            f"{plan.unchanged} inchangé(s).",
         )
         return redirect(appel)
     return render(
         request,
         "cvu/aap_import.html",
-        {**context, "token": token, "mapping_form": mapping_form, "table": table, "plan": plan},
+        {
+            **context,
+            "token": ref["token"],
+            "mapping_form": mapping_form,
+            "table": table,
+            "plan": plan,
+            "ignored": ignored,
+        },
     )
 
 

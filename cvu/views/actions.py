@@ -65,7 +65,7 @@ def action_list(request: HttpRequest) -> HttpResponse:
     actions = filterset.qs
     if request.GET.get("export") in FORMATS:
         return export_response(
-            actions, ACTION_COLUMNS, filename="actions", fmt=request.GET["export"]
+            actions, ACTION_COLUMNS, filename="actions", fmt=request.GET["export"], request=request
         )
     # The totals count the same lines as the rows: the year's and the funder's when filtered.
     cleaned = filterset.form.cleaned_data if filterset.is_valid() else {}

@@ -64,6 +64,7 @@ def calendrier(request: HttpRequest) -> HttpResponse:
             REUNION_COLUMNS,
             filename="reunions",
             fmt=request.GET["export"],
+            request=request,
         )
     context = {"filter": filterset, "vue": vue, "can_create": request.user.is_writer}
     if vue == "liste":

@@ -48,7 +48,11 @@ def instance_list(request: HttpRequest) -> HttpResponse:
     filterset = InstanceFilterSet(request.GET, queryset=queryset)
     if request.GET.get("export") in FORMATS:
         return export_response(
-            filterset.qs, INSTANCE_COLUMNS, filename="instances", fmt=request.GET["export"]
+            filterset.qs,
+            INSTANCE_COLUMNS,
+            filename="instances",
+            fmt=request.GET["export"],
+            request=request,
         )
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
     return render(
@@ -156,7 +160,11 @@ def dispositif_list(request: HttpRequest) -> HttpResponse:
     )
     if request.GET.get("export") in FORMATS:
         return export_response(
-            dispositifs, DISPOSITIF_COLUMNS, filename="dispositifs", fmt=request.GET["export"]
+            dispositifs,
+            DISPOSITIF_COLUMNS,
+            filename="dispositifs",
+            fmt=request.GET["export"],
+            request=request,
         )
     return render(
         request,

@@ -38,7 +38,11 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
     rows = filterset.qs
     if request.GET.get("export") in FORMATS:
         return export_response(
-            rows, ORGANISATION_COLUMNS, filename="organisations", fmt=request.GET["export"]
+            rows,
+            ORGANISATION_COLUMNS,
+            filename="organisations",
+            fmt=request.GET["export"],
+            request=request,
         )
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     can_create = request.user.is_writer

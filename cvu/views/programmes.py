@@ -54,7 +54,11 @@ def programme_list(request: HttpRequest) -> HttpResponse:
     filterset = ProgrammeFilterSet(request.GET, queryset=queryset)
     if request.GET.get("export") in FORMATS:
         return export_response(
-            filterset.qs, PROGRAMME_COLUMNS, filename="programmes", fmt=request.GET["export"]
+            filterset.qs,
+            PROGRAMME_COLUMNS,
+            filename="programmes",
+            fmt=request.GET["export"],
+            request=request,
         )
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
     return render(

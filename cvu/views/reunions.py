@@ -265,7 +265,9 @@ def suite_list(request: HttpRequest) -> HttpResponse:
     filterset = SuiteFilterSet(data, queryset=queryset, request=request)
     rows = filterset.qs.order_by("echeance", "pk")
     if request.GET.get("export") in FORMATS:
-        return export_response(rows, SUITE_COLUMNS, filename="suites", fmt=request.GET["export"])
+        return export_response(
+            rows, SUITE_COLUMNS, filename="suites", fmt=request.GET["export"], request=request
+        )
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     editable = set(
         SuiteADonner.objects.editable_by(request.user)
