@@ -242,13 +242,14 @@ def test_instruction_then_committee_with_live_envelope(page, live_server, editor
     page.get_by_role("button", name="Se déconnecter").click()
     _log_in(page, live_server, manager.email)
     page.goto(f"{live_server.url}{comite.get_absolute_url()}")
+    reste = page.locator("[data-reste-badge]")
+    # An amount typed on a row left undecided changes nothing (as on the server)...
     vote = page.get_by_label("Voté par Préfecture du Doubs (DDETS) – Jardins partagés")
     vote.fill("11 000")
-    vote.dispatch_event("input")
-    reste = page.locator("[data-reste-badge]")
-    # The remaining envelope, above the grid, follows the typing (French format).
-    expect(reste).to_have_text(re.compile(r"-1\s?000,00\s?€ – dépassée"))
+    expect(reste).to_have_text(re.compile(r"^10\s?000,00\s?€"))
+    # ... the decision makes it count: the remainder in the grid's header follows (French format).
     page.get_by_label("Décision – Jardins partagés").select_option("programme")
+    expect(reste).to_have_text(re.compile(r"-1\s?000,00\s?€ – dépassée"))
     page.get_by_role("button", name="Enregistrer les décisions").click()
     page.get_by_text("Dépassement d'enveloppe.").wait_for()
     page.get_by_label("Je confirme le dépassement d'enveloppe signalé ci-dessus").check()
