@@ -12,10 +12,11 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from core import spreadsheets
-from core.numbers import parse_decimal
+from core import imports as core_imports
+from core import previews
+from core.imports import CellError, Table, parse_amount
 
-from .imports import MAX_LINES, MAX_ROWS, _text, normalise
+from .imports import MAX_ROWS, _text, normalise
 from .models import Action, AppelAProjets, Financement, Organisation
 from .validators import normalise_siret, validate_siret_or_siren
 
@@ -36,38 +37,34 @@ EXTENSIONS = (".xlsx", ".csv")
 TYPE_WORDS = {"etat", "caf", "region", "departement", "epci"}
 
 
-@dataclass
-class Table:
-    headers: list[str]
-    rows: list[tuple[int, list]]  # (line number in the file, cells)
+SESSION_KEY = "cvu_import_dauphin"
+STORE = previews.DAUPHIN
+
+
+def _recognise(title: str) -> str | None:
+    header = normalise(title).replace("°", "").replace(".", "")
+    return next(
+        (key for key, (_, _, words) in FIELDS.items() for word in words if word in header), None
+    )
 
 
 def read_table(data: bytes) -> Table:
-    """The header and data lines of an .xlsx workbook (first sheet) or a CSV file (; or ,)."""
-    if spreadsheets.is_xlsx(data):
-        lines = spreadsheets.read_xlsx(data, max_lines=MAX_LINES)
-    else:
-        lines = spreadsheets.read_csv(
-            data,
-            max_lines=MAX_LINES,
-            unreadable="Ce fichier n'est ni un classeur Excel (.xlsx) ni un fichier CSV : "
-            "enregistrez l'export de Dauphin au format .xlsx, puis déposez-le.",
-        )
-    if not lines or not any(_text(cell) for cell in lines[0]):
-        raise ValidationError("Le fichier est vide : la première ligne doit porter les en-têtes.")
-    headers = [_text(cell) for cell in lines[0]]
-    rows = []
-    for number, cells in enumerate(lines[1:], start=2):
-        if all(_text(cell) == "" for cell in cells):
-            continue
-        rows.append((number, list(cells) + [None] * (len(headers) - len(cells))))
-    if not rows:
-        raise ValidationError("Le fichier ne contient aucune ligne sous la ligne d'en-tête.")
-    if len(rows) > MAX_ROWS:
-        raise ValidationError(
-            f"Le fichier compte plus de {MAX_ROWS} lignes : découpez-le en plusieurs fichiers."
-        )
-    return Table(headers, rows)
+    """The header and data lines of an .xlsx workbook (first sheet) or a CSV file (; or ,).
+
+    The header is looked for among the first lines, below a title or blank lines; blank and
+    total lines are set aside and reported (Table.report)."""
+    return core_imports.read_table(
+        data,
+        recognise=_recognise,
+        max_rows=MAX_ROWS,
+        unreadable="Ce fichier n'est ni un classeur Excel (.xlsx) ni un fichier CSV : "
+        "enregistrez l'export de Dauphin au format .xlsx, puis déposez-le.",
+    )
+
+
+def ignored(table: Table, mapping: dict) -> list[str]:
+    """The file's columns the mapping does not read, shown as 'ignorée'."""
+    return core_imports.ignored_columns(table.headers, mapping)
 
 
 def check_name(name: str) -> None:
@@ -135,9 +132,12 @@ class Ligne:
     montants: dict[int, Decimal] = field(default_factory=dict)  # funder pk -> requested
     existing: Action | None = None
     errors: list[str] = field(default_factory=list)
+    unchanged: bool = False
 
     @property
     def operation(self) -> str:
+        if self.unchanged:
+            return "inchangé"
         return "mise à jour" if self.existing else "création"
 
     @property
@@ -164,7 +164,11 @@ class Plan:
 
     @property
     def updated(self) -> int:
-        return sum(1 for ligne in self.lignes if ligne.existing)
+        return sum(1 for ligne in self.lignes if ligne.existing and not ligne.unchanged)
+
+    @property
+    def unchanged(self) -> int:
+        return sum(1 for ligne in self.lignes if ligne.unchanged)
 
 
 def _by_siret() -> tuple[dict[str, Organisation], dict[str, list[Organisation]]]:
@@ -208,8 +212,19 @@ def plan_import(*, table: Table, mapping: dict, appel: AppelAProjets) -> Plan:
     counts = Counter(n for n in numbers if n)
     existing = {
         a.numero_dauphin: a
-        for a in Action.objects.filter(numero_dauphin__in=list(counts), annee=appel.annee)
+        for a in Action.objects.filter(
+            numero_dauphin__in=list(counts), annee=appel.annee
+        ).prefetch_related("financements")
     }
+    # How '12.000' reads: the column's other amounts say, else those of the other funders.
+    file_style = core_imports.amount_style(
+        value for index in amount_columns.values() for value in table.column(index)
+    )
+    styles = {
+        pk: core_imports.amount_style(table.column(index)) or file_style
+        for pk, index in amount_columns.items()
+    }
+    first_line: dict[str, int] = {}
     lignes = []
     for number, cells in table.rows:
         dauphin = _text(cells[mapping["numero"]])
@@ -217,10 +232,18 @@ def plan_import(*, table: Table, mapping: dict, appel: AppelAProjets) -> Plan:
         errors = ligne.errors
         if not dauphin:
             errors.append("n° de dossier Dauphin manquant")
-        elif counts[dauphin] > 1:
-            errors.append(f"le n° de dossier {dauphin} figure plusieurs fois dans le fichier")
-        ligne.titre = _text(cells[mapping["titre"]])[:300]
-        if not ligne.titre:
+        elif dauphin in first_line:
+            errors.append(
+                f"le n° de dossier {dauphin} figure plusieurs fois dans le fichier : la ligne "
+                f"{first_line[dauphin]} est gardée, cette répétition est refusée"
+            )
+        else:
+            first_line[dauphin] = number
+        try:
+            ligne.titre = core_imports.parse_text(cells[mapping["titre"]], name=True)[:300]
+        except CellError as error:
+            errors.append(f"intitulé de l'action : {error}")
+        if not ligne.titre and not errors[-1:]:
             errors.append("intitulé de l'action manquant")
         ligne.porteur = _porteur(
             _text(cells[mapping["porteur"]]),
@@ -239,17 +262,11 @@ def plan_import(*, table: Table, mapping: dict, appel: AppelAProjets) -> Plan:
             raw = cells[index]
             name = funder_list[pk].sigle or funder_list[pk].nom
             try:
-                amount = parse_decimal(raw)
-            except ValueError as error:
+                amount = parse_amount(raw, style=styles[pk])
+            except CellError as error:
                 errors.append(f"montant demandé à {name} : {error}")
                 continue
-            if amount is None:
-                continue  # Nothing asked of this funder.
-            if amount < 0:
-                errors.append(f"montant demandé à {name} négatif ({_text(raw)})")
-            elif amount > Decimal("9999999999.99"):
-                errors.append(f"montant demandé à {name} trop grand ({_text(raw)})")
-            else:
+            if amount is not None:  # None: nothing asked of this funder.
                 ligne.montants[pk] = amount
         if not errors and not any(ligne.montants.values()):
             errors.append(
@@ -260,6 +277,13 @@ def plan_import(*, table: Table, mapping: dict, appel: AppelAProjets) -> Plan:
             if found.appel_id not in (None, appel.pk):
                 errors.append(f"le dossier {dauphin} appartient déjà à un autre appel à projets")
             ligne.existing = found
+            recorded = {f.financeur_id: f.montant_demande for f in found.financements.all()}
+            ligne.unchanged = (
+                found.appel_id == appel.pk
+                and found.titre == ligne.titre
+                and found.porteur_id == getattr(ligne.porteur, "pk", None)
+                and all(recorded.get(pk) == amount for pk, amount in ligne.montants.items())
+            )
         lignes.append(ligne)
     return Plan(lignes, funder_list)
 
@@ -293,6 +317,8 @@ def apply_import(*, plan: Plan, appel: AppelAProjets) -> Plan:
     if not plan.ok:
         raise ValidationError("Le fichier comporte des erreurs : rien n'a été enregistré.")
     for ligne in plan.lignes:
+        if ligne.unchanged:
+            continue  # No save, so no history line, for a dossier the file leaves as it is.
         action = ligne.existing
         if action is None:
             action = Action.objects.create(
@@ -304,16 +330,23 @@ def apply_import(*, plan: Plan, appel: AppelAProjets) -> Plan:
                 numero_dauphin=ligne.dauphin,
                 statut=Action.Statut.DEPOSE,
             )
-        else:
+        elif (action.appel_id, action.titre, action.porteur_id) != (
+            appel.pk,
+            ligne.titre,
+            ligne.porteur.pk,
+        ):
             action.appel = appel
             action.titre = ligne.titre
             action.porteur = ligne.porteur
             action.save(update_fields=["appel", "titre", "porteur", "updated_at"])
+        recorded = {f.financeur_id: f for f in action.financements.filter(annee=appel.annee)}
         for funder_pk, amount in ligne.montants.items():
-            Financement.objects.update_or_create(
-                action=action,
-                financeur_id=funder_pk,
-                annee=appel.annee,
-                defaults={"montant_demande": amount},
-            )
+            line = recorded.get(funder_pk)
+            if line is None:
+                Financement.objects.create(
+                    action=action, financeur_id=funder_pk, annee=appel.annee, montant_demande=amount
+                )
+            elif line.montant_demande != amount:
+                line.montant_demande = amount
+                line.save()
     return plan

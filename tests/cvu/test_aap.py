@@ -1,6 +1,7 @@
 """The call for projects, end to end: import, instruction, committee, notification, bilan."""
 
 import html
+import io
 import subprocess
 from datetime import date, timedelta
 from decimal import Decimal
@@ -13,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from cvu import aap
+from cvu import aap, dauphin
 from cvu.dauphin import guess_mapping, plan_import, read_table
 from cvu.digest import digest_for
 from cvu.models import (
@@ -553,8 +554,11 @@ def test_reimport_updates_instead_of_duplicating(appel, porteurs, etat, pma):
     rows[0][5] = 13000
     parsed = read_table(dauphin_file(*rows))
     second = plan_import(table=parsed, mapping=mapping, appel=appel)
-    assert second.updated == 2 and second.created == 0
+    assert second.updated == 1 and second.unchanged == 1 and second.created == 0
+    history = Action.history.count(), Financement.history.count()
     apply_import(plan=second, appel=appel)
+    # Only the changed amount is written: no history for the unchanged dossier.
+    assert (Action.history.count(), Financement.history.count()) == (history[0], history[1] + 1)
     assert Action.objects.filter(appel=appel).count() == 2
     assert Financement.objects.get(
         action__numero_dauphin="2026-001", financeur=etat
@@ -573,8 +577,8 @@ def test_csv_with_french_amounts(appel, porteurs, pma):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({6: "-100"}, "montant demandé à PMA négatif"),
-        ({6: "douze"}, "montant demandé à PMA : « douze » n'est pas un nombre valide"),
+        ({6: "-100"}, "montant demandé à PMA : un montant ne peut pas être négatif"),
+        ({6: "douze"}, "montant demandé à PMA : « douze » n'est pas un montant"),
         ({5: None, 6: "0"}, "aucun montant demandé"),
         ({2: siret("9999999999999")}, "SIRET inconnu"),
         ({2: "42424242424243"}, "SIRET « 42424242424243 »"),
@@ -904,3 +908,73 @@ def test_chef_de_service_assigns_a_referent_to_imported_dossiers(client, manager
     assert (
         client.post(url, {"referent": editor.pk, "dossiers": [dossiers[2].pk]}).status_code == 403
     )
+
+
+def messy_dauphin_workbook() -> bytes:
+    """A Dauphin export as people keep it: title, blank line, French amounts, a formula, a
+    script cell, a repeated number, a total row and a column nobody maps."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Export Dauphin – appel 2026"])
+    sheet.merge_cells("A1:H1")
+    sheet.append([])
+    sheet.append([*HEADERS, "Commentaire interne"])
+    sheet.append(
+        ["2026-001", "Centre social", SIRET_CS, "Accompagnement", 2026, "12.000 €", "4 500,00", "x"]
+    )
+    sheet.append(["2026-002", "Les Buis", SIRET_ASSO, "=1+1", 2026, "1 000", None, None])
+    sheet.cell(row=5, column=4).data_type = "s"  # the text '=1+1', not a formula
+    sheet.append(["2026-001", "Centre social", SIRET_CS, "Doublon", 2026, "1 000", None, None])
+    sheet.append([])
+    sheet.append(["2026-003", "Les Buis", SIRET_ASSO, "Jardins", 2026, "=F4+F5", "800", None])
+    sheet.append(["TOTAL", None, None, None, None, "=SUM(F4:F8)", None, None])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_messy_dauphin_workbook_then_reimport_changes_nothing(appel, porteurs, etat, pma):
+    from cvu.dauphin import apply_import
+
+    data = messy_dauphin_workbook()
+    parsed, mapping = mapping_for(appel, data)
+    assert parsed.header_line == 3 and parsed.total_lines == [9] and parsed.blank_lines == [7]
+    assert dauphin.ignored(parsed, mapping) == ["Commentaire interne"]
+
+    plan = plan_import(table=parsed, mapping=mapping, appel=appel)
+
+    errors = {ligne.numero: ligne.errors for ligne in plan.lignes}
+    assert errors[4] == []
+    assert plan.lignes[0].montants == {etat.pk: Decimal("12000.00"), pma.pk: Decimal("4500.00")}
+    assert errors[5] == [
+        "intitulé de l'action : « =1+1 » commence par « = » : un nom ne peut pas commencer par "
+        "= + - ou @ (formule de tableur refusée)"
+    ]
+    assert errors[6] == [
+        "le n° de dossier 2026-001 figure plusieurs fois dans le fichier : la ligne 4 est "
+        "gardée, cette répétition est refusée"
+    ]
+    # The formula has no cached value in the file: nothing asked of the État there.
+    assert errors[8] == [] and plan.lignes[3].montants == {pma.pk: Decimal("800.00")}
+
+    keep = [row for row in parsed.rows if row[0] in (4, 8)]
+    parsed.rows = keep
+    apply_import(plan=plan_import(table=parsed, mapping=mapping, appel=appel), appel=appel)
+    assert Action.objects.filter(appel=appel).count() == 2
+    history = Action.history.count(), Financement.history.count()
+
+    again = plan_import(table=parsed, mapping=mapping, appel=appel)
+    assert again.unchanged == 2 and again.created == again.updated == 0
+    apply_import(plan=again, appel=appel)
+    assert (Action.history.count(), Financement.history.count()) == history
+
+
+@pytest.mark.parametrize("data", [b"PK\x03\x04" + bytes(range(256)) * 4, bytes(range(256)) * 8])
+def test_random_or_protected_bytes_give_a_french_message(client, manager, appel, data):
+    client.force_login(manager)
+    url = reverse("cvu:aap_import", args=[appel.pk])
+    response = client.post(url, {"fichier": SimpleUploadedFile("d.xlsx", data)})
+    assert response.status_code == 200
+    assert "n'a pas pu être lu" in page(response) or "ni un classeur Excel" in page(response)
