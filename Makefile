@@ -34,9 +34,11 @@ demo: $(VENV)/.runtime ## Demo on SQLite with demo data, served on http://127.0.
 run: $(VENV)/.runtime ## Serve the current database without reloading data
 	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
-bench: $(VENV)/.runtime ## Benchmark the dashboard, home page and report on a large dataset (DATABASE_URL)
-	DEBUG=True $(BIN)/python manage.py migrate --noinput -v0
-	DEBUG=True $(BIN)/python manage.py bench_reporting
+ECHELLE ?= 1
+bench: $(VENV)/.runtime ## Benchmark lists, exports, dashboard, committee, report (DATABASE_URL, ECHELLE=10)
+	DEBUG=True DATABASE_STATEMENT_TIMEOUT=0 $(BIN)/python manage.py migrate --noinput -v0
+	DEBUG=True DATABASE_STATEMENT_TIMEOUT=0 $(BIN)/python manage.py bench_reporting \
+		--echelle $(ECHELLE) --sortie bench-listes-$(ECHELLE).json $(BENCH_ARGS)
 
 lint: $(VENV)/.dev ## ruff, Django checks, missing migrations, deploy check, static files
 	$(BIN)/ruff check .

@@ -16,12 +16,30 @@ def test_bench_reporting_at_a_tiny_scale(settings, tmp_path):
     for n in range(3):
         QpvFactory(nom=f"QPV {n}", communes=[CommuneFactory(code_insee=f"2500{n}", nom=f"C{n}")])
     out = io.StringIO()
-    call_command("bench_reporting", echelle=0.01, requetes=3, stdout=out)
+    table = tmp_path / "listes.json"
+    call_command("bench_reporting", echelle=0.01, requetes=3, sortie=str(table), stdout=out)
     text = out.getvalue()
     assert "Tableau de bord : médiane" in text and "Accueil chef de projet" in text
     assert "statut prêt" in text
-    # A second run reuses the data.
-    call_command("bench_reporting", echelle=0.01, requetes=2, stdout=io.StringIO())
+    assert "/organisations/?export=xlsx" in text and table.exists()
+    # A second run reuses the data and compares with the first.
+    out = io.StringIO()
+    call_command(
+        "bench_reporting",
+        echelle=0.01,
+        requetes=2,
+        sortie=str(tmp_path / "bis.json"),
+        reference=str(table),
+        stdout=out,
+    )
+    assert "rapport" in out.getvalue()
+
+
+def test_bench_refuses_the_demo_database(settings, django_user_model):
+    settings.DEBUG = True
+    django_user_model.objects.create_user(email="cdp1@demo.local", password="demo")
+    with pytest.raises(CommandError, match="démonstration"):
+        call_command("bench_reporting", echelle=0.01)
 
 
 def test_bench_refuses_a_production_database(settings):

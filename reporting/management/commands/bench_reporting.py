@@ -6,6 +6,7 @@ server time of the service head's dashboard and of a chef de projet's home page 
 95th percentile) and the build of the "bilan de programmation" report for one year.
 """
 
+import json
 import random
 import statistics
 import time
@@ -16,7 +17,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -62,19 +63,32 @@ class Command(BaseCommand):
         parser.add_argument("--requetes", type=int, default=50, help="Requêtes par page mesurée.")
         parser.add_argument("--annee", type=int, default=2025, help="Exercice mesuré.")
         parser.add_argument(
+            "--sortie",
+            default="bench-listes.json",
+            help="Fichier où écrire le tableau des pages (JSON), pour une comparaison ultérieure.",
+        )
+        parser.add_argument(
+            "--reference",
+            help="Tableau JSON d'une autre échelle : ajoute la colonne du rapport entre échelles.",
+        )
+        parser.add_argument(
             "--force",
             action="store_true",
             help="Accepter d'écrire les données de banc d'essai alors que DEBUG est désactivé.",
         )
 
-    def handle(self, *args, echelle, requetes, annee, force, **options):
+    def handle(self, *args, echelle, requetes, annee, force, sortie, reference, **options):
         if not settings.DEBUG and not force:
             raise CommandError(
                 "DEBUG est désactivé : cette base ressemble à une base de production. Le banc "
                 "d'essai n'y écrit qu'avec --force."
             )
-        if not 0 < echelle <= 1:
-            raise CommandError("--echelle est compris entre 0 (exclu) et 1.")
+        if not 0 < echelle <= 20:
+            raise CommandError("--echelle est compris entre 0 (exclu) et 20 (10 : dix fois PMA).")
+        self._refuse_demo_database()
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:  # the web's statement timeout is not the bench's
+                cursor.execute("SET statement_timeout = 0")
         if not Qpv.objects.exists():
             call_command("load_territoire", verbosity=0)
         started = time.perf_counter()
@@ -118,6 +132,7 @@ class Command(BaseCommand):
         if rapport.fichier:
             rapport.fichier.delete(save=False)
         rapport.delete()
+        self._lists(service, cdp, contrat, annee, max(5, requetes // 5), sortie, reference)
         comite = self._committee(contrat, annee)
         page = self._measure(service, f"{comite.get_absolute_url()}?filtre=tous", requetes)
         save = self._measure_committee_save(service, comite, max(5, requetes // 5))
@@ -128,6 +143,104 @@ class Command(BaseCommand):
         )
 
     # ------------------------------------------------------------ measures
+
+    def _refuse_demo_database(self):
+        database = settings.DATABASES["default"]
+        if database["ENGINE"].endswith("sqlite3") and str(database["NAME"]) == str(
+            settings.BASE_DIR / "db.sqlite3"
+        ):
+            raise CommandError(
+                "La base SQLite par défaut est celle de la démonstration : donnez une base "
+                "PostgreSQL dédiée au banc d'essai (DATABASE_URL)."
+            )
+        if get_user_model().objects.filter(email__endswith="@demo.local").exists():
+            raise CommandError(
+                "Cette base contient les comptes de démonstration : le banc d'essai n'y écrit pas."
+            )
+
+    def _lists(self, service, cdp, contrat, annee, count, sortie, reference):
+        """Every list page (and its Excel export) as the chef de service and a chef de projet:
+        page, queries, median, p95, and the ratio to a reference run at another scale."""
+        pages = [
+            "/actions/",
+            f"/actions/?annee={annee}&ordre=-demande",
+            f"/actions/?annee={annee}&financeur="
+            + str(Financement.objects.filter(annee=annee).values("financeur")[:1][0]["financeur"]),
+            "/actions/programmes/",
+            "/organisations/",
+            "/instances/",
+            "/instances/dispositifs/",
+            "/reunions/?vue=liste",
+            "/suivis/",
+            "/appels-a-projets/",
+            "/quartiers/",
+            "/quartiers/communes/",
+            "/participation/",
+            "/participation/demarches/",
+            "/participation/cycles/",
+            "/rapports/",
+            "/actions/?export=xlsx",
+            f"/actions/?annee={annee}&export=xlsx",
+            "/organisations/?export=xlsx",
+        ]
+        previous = {}
+        if reference:
+            with open(reference, encoding="utf-8") as file:
+                previous = {(r["page"], r["role"]): r for r in json.load(file)["pages"]}
+        results = []
+        self.stdout.write(
+            f"{'Page':<48} {'rôle':<8} {'req.':>5} {'médiane':>9} {'p95':>9} {'rapport':>8}"
+        )
+        for url in pages:
+            for role, user in (("service", service), ("cdp", cdp)):
+                median, p95, queries = self._measure_page(user, url, count)
+                ratio = ""
+                if (url, role) in previous and previous[url, role]["p95"]:
+                    ratio = f"{p95 / previous[url, role]['p95']:.2f}"
+                results.append(
+                    {"page": url, "role": role, "requetes": queries, "mediane": median, "p95": p95}
+                )
+                self.stdout.write(
+                    f"{url[:48]:<48} {role:<8} {queries:>5} {median:>7.0f}ms {p95:>7.0f}ms "
+                    f"{ratio:>8}"
+                )
+        with open(sortie, "w", encoding="utf-8") as file:
+            volume = Action.objects.filter(contrat=contrat).count()
+            json.dump({"actions": volume, "pages": results}, file, indent=1)
+        self.stdout.write(f"Tableau écrit dans {sortie}.")
+        for rapport in Rapport.objects.filter(
+            type=Rapport.Type.EXPORT, demande_par__in=[service, cdp]
+        ):
+            rapport.fichier.delete(save=False)
+            rapport.delete()
+
+    def _measure_page(self, user, url: str, count: int) -> tuple[float, float, int]:
+        """Like _measure, with the number of queries; an export may answer by queuing (302)."""
+        client = Client(HTTP_HOST=self._host())
+        client.force_login(user)
+        ok = (200, 302)
+        client.get(url)  # warm-up (caches, connections)
+        queries = []  # counted by a wrapper: each request clears connection.queries
+
+        def counter(execute, sql, params, many, context):
+            queries.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(counter):
+            if client.get(url).status_code not in ok:
+                raise CommandError(f"{url} a répondu par une erreur.")
+        if "export=" in url:  # an export above the threshold is built here (no broker): 3 runs
+            count = min(count, 3)
+        times = []
+        for _ in range(count):
+            t0 = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - t0) * 1000)
+            if response.status_code not in ok:
+                raise CommandError(f"{url} a répondu {response.status_code}.")
+        times.sort()
+        p95 = times[min(len(times) - 1, round(0.95 * len(times)) - 1)]
+        return statistics.median(times), p95, len(queries)
 
     def _measure(self, user, url: str, count: int) -> tuple[float, float]:
         client = Client(HTTP_HOST=self._host())
