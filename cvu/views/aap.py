@@ -196,6 +196,7 @@ def aap_detail(request: HttpRequest, pk: int) -> HttpResponse:
     dossiers = list(dossiers)
     for action in dossiers:
         action.montants = chiffres.par_action.get(action.pk) or figures.Montants()
+        action.avis_instruction = _avis(action)
     hors_appel = [a for a in dossiers if a.appel_id != appel.pk]
     context = {
         "appel": appel,
@@ -764,6 +765,7 @@ def comite_detail(request: HttpRequest, pk: int) -> HttpResponse:
         }
         row["cells"] = [by_funder.get(funder.pk) for funder in funders]
         row["decision"] = decisions.get(row["action"].pk)
+        row["avis"] = _avis(row["action"])
     context = {
         "comite": comite,
         "appel": appel,

@@ -295,3 +295,16 @@ def test_proposed_amounts_lock_on_the_instruction_page_once_decided(
     client.post(url, data)
     line.refresh_from_db()
     assert line.montant_propose == Decimal("800")
+
+
+def test_call_and_committee_pages_name_no_missing_instruction(client, manager, appel, etat, pma):
+    """A dossier never instructed has no instruction record: the pages show nothing for it
+    (they reached into the missing record, which the test settings render as an error)."""
+    comite = ComiteFactory(appel=appel)
+    comite.dossiers.set([_dossier(appel, S.INSTRUIT, etat, pma)])
+    client.force_login(manager)
+    for url in (appel.get_absolute_url(), comite.get_absolute_url()):
+        html = client.get(url).content.decode()
+        assert "InvalidVar" not in html, html[
+            html.find("InvalidVar") - 400 : html.find("InvalidVar")
+        ]
