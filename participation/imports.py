@@ -3,11 +3,12 @@
 import csv
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from core import imports as core_imports
 from core import spreadsheets
 from cvu.models import Organisation
 
@@ -107,18 +108,10 @@ def _choice(value, enum, label: str) -> str:
 
 
 def _date(value, label: str) -> date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    for pattern in ("%d/%m/%Y", "%Y-%m-%d", "%d/%m/%y"):
-        try:
-            return datetime.strptime(str(value).strip(), pattern).date()
-        except ValueError:
-            continue
-    raise ValueError(f"{label} « {value} » n'est pas une date (format 31/12/2026)")
+    try:
+        return core_imports.parse_date(value)
+    except core_imports.CellError as error:
+        raise ValueError(f"{label} {error}") from None
 
 
 def check(*, conseil: ConseilCitoyen, content: bytes, filename: str) -> list[Ligne]:
@@ -126,6 +119,14 @@ def check(*, conseil: ConseilCitoyen, content: bytes, filename: str) -> list[Lig
     rows = _rows(content, filename)
     if not rows:
         raise ImportFileError("Le fichier est vide.")
+    known = {fold(label) for label in COLUMNS.values()}
+    try:
+        start = core_imports.find_header(
+            rows, lambda title: fold(title) if fold(title) in known else None
+        )
+    except ValidationError as error:
+        raise ImportFileError(" ".join(error.messages)) from None
+    rows = rows[start:]
     headers = {fold(h): i for i, h in enumerate(rows[0]) if h}
     index = {key: headers.get(fold(label)) for key, label in COLUMNS.items()}
     missing = [COLUMNS[key] for key in REQUIRED if index[key] is None]
@@ -135,14 +136,19 @@ def check(*, conseil: ConseilCitoyen, content: bytes, filename: str) -> list[Lig
         raise ImportFileError(f"Au plus {MAX_ROWS} membres par fichier.")
     organisations = {fold(o.nom): o for o in Organisation.objects.all()}
     lignes, seen = [], {}
-    for numero, row in enumerate(rows[1:], start=2):
-        if not any(cell not in (None, "") for cell in row):
+    for numero, row in enumerate(rows[1:], start=start + 2):
+        if not any(cell not in (None, "") for cell in row) or core_imports.is_total(row):
             continue
         cell = {
             key: (row[i] if i is not None and i < len(row) else None) for key, i in index.items()
         }
         ligne = Ligne(numero)
         data = {}
+        for key in ("prenom", "nom"):
+            try:
+                core_imports.parse_text(cell[key], name=True)
+            except core_imports.CellError as error:
+                ligne.erreurs.append(f"{COLUMNS[key]} : {error}")
         for key, enum in CHOICES.items():
             if cell[key] in (None, "") and key == "statut":
                 data[key] = Membre.Statut.ACTIF

@@ -134,3 +134,28 @@ def test_outsider_cannot_import_into_another_sector(client, outsider, conseil):
     client.force_login(outsider)
     url = f"/participation/conseils/{conseil.pk}/membres/import/"
     assert client.post(url, {"fichier": _xlsx(GOOD)}).status_code == 403
+
+
+def test_members_file_with_a_title_row_a_total_and_bad_cells(conseil):
+    """The header is found below a title and a blank line; every error of a row is listed."""
+    from participation import imports as member_imports
+
+    book = Workbook()
+    sheet = book.active
+    headers = list(member_imports.COLUMNS.values())
+    sheet.append(["Conseil citoyen – membres 2026"])
+    sheet.append([])
+    sheet.append(headers)
+    bad = dict.fromkeys(headers, "")
+    bad.update({"Prénom": "@cmd", "Nom": "Durand", "Début du mandat": "32/13/2024"})
+    sheet.append([bad[h] for h in headers])
+    sheet.append(["Total", None])
+    buffer = io.BytesIO()
+    book.save(buffer)
+
+    (ligne,) = member_imports.check(conseil=conseil, content=buffer.getvalue(), filename="m.xlsx")
+
+    assert ligne.numero == 4
+    assert any(e.startswith("Prénom : « @cmd » commence par") for e in ligne.erreurs)
+    assert "Début du mandat « 32/13/2024 » n'est pas une date qui existe" in ligne.erreurs
+    assert any(e.startswith("Collège") for e in ligne.erreurs)
