@@ -1,0 +1,168 @@
+"""Shared pieces of the browser tests: the data every page needs and a logged-in browser."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.core.files.base import ContentFile
+from django.test import Client
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from tests.comptes.factories import UserFactory
+from tests.cvu.aap_factories import AppelFactory, ComiteFactory, EnveloppeFactory
+from tests.cvu.factories import (
+    ActionFactory,
+    ContactFactory,
+    ContratFactory,
+    FinancementFactory,
+    IndicateurActionFactory,
+    OrganisationFactory,
+    ProgrammeFactory,
+)
+from tests.cvu.governance_factories import (
+    DecisionFactory,
+    InstanceFactory,
+    ReunionFactory,
+    SuiteADonnerFactory,
+    TypeInstanceFactory,
+)
+from tests.quartiers.factories import ObservationFactory, ValeurIndicateurFactory
+from tests.reporting.factories import RapportFactory
+
+
+@pytest.fixture
+def world(editor, manager, reader, secteur, commune, qpv):
+    """One of each object a page needs, in the sector of `editor` (the chef de projet)."""
+    from cvu.models import Action, DispositifConnexe, Document
+    from participation.models import (
+        Charte,
+        ConseilCitoyen,
+        CycleQualification,
+        Demarche,
+        Engagement,
+        Membre,
+        SessionFormation,
+        TypeParticipation,
+    )
+
+    contrat = ContratFactory()
+    porteur = OrganisationFactory(nom="Association Les Buis")
+    ContactFactory(organisation=porteur, nom="Martin", prenom="Anne")
+    financeur = OrganisationFactory(financeur_etat=True)
+    programme = ProgrammeFactory(contrat=contrat, nom="Programme Montbéliard 2026", secteur=secteur)
+    action = ActionFactory(contrat=contrat, porteur=porteur, qpvs=[qpv], referent=editor)
+    FinancementFactory(action=action, financeur=financeur)
+    IndicateurActionFactory(action=action)
+    document = Document(action=action, nom="budget.pdf", content_type="application/pdf")
+    document.taille = 4
+    document.fichier.save("budget.pdf", ContentFile(b"%PDF"), save=False)
+    document.save()
+
+    appel = AppelFactory(contrat=contrat)
+    EnveloppeFactory(appel=appel, financeur=financeur)
+    dossier = ActionFactory(
+        contrat=contrat, porteur=porteur, qpvs=[qpv], referent=editor, appel=appel
+    )
+    FinancementFactory(action=dossier, financeur=financeur)
+    dossier_notifie = ActionFactory(
+        contrat=contrat,
+        porteur=porteur,
+        qpvs=[qpv],
+        referent=editor,
+        appel=appel,
+        statut=Action.Statut.NOTIFIE,
+    )
+    FinancementFactory(action=dossier_notifie, financeur=financeur, montant_vote=Decimal(4000))
+    IndicateurActionFactory(action=dossier_notifie)
+    comite = ComiteFactory(appel=appel)
+
+    type_instance = TypeInstanceFactory(nom="Comité de pilotage", pilotage=True)
+    instance = InstanceFactory(
+        nom="GTC Montbéliard", type=type_instance, communale=True, communes=[commune]
+    )
+    reunion = ReunionFactory(
+        instance=instance,
+        tenue=True,
+        debut=timezone.now() - timedelta(days=3),
+        fin=timezone.now() - timedelta(days=3) + timedelta(hours=2),
+    )
+    DecisionFactory(reunion=reunion, action=action)
+    suite = SuiteADonnerFactory(reunion=reunion, responsable=editor)
+    dispositif = DispositifConnexe.objects.create(nom="PRE Montbéliard", type="pre")
+    dispositif.communes.set([commune])
+
+    type_participation = TypeParticipation.objects.create(nom="Conseil citoyen", sieges=6)
+    conseil = ConseilCitoyen.objects.create(
+        nom="Conseil citoyen de la Chiffogne", type=type_participation, commune=commune
+    )
+    conseil.qpvs.set([qpv])
+    membre = Membre.objects.create(
+        conseil=conseil,
+        prenom="Inès",
+        nom="Habitante",
+        college="habitants",
+        genre="femme",
+        tranche_age="40_59",
+        designation="volontaire",
+        mandat_debut=date(2025, 1, 1),
+        base_legale="mission_publique",
+    )
+    demarche = Demarche.objects.create(
+        titre="Diagnostic en marchant des Buis",
+        initiateur="commune",
+        type="diagnostic_marchant",
+        date_debut=date(2026, 3, 1),
+        referent=editor,
+    )
+    demarche.communes.set([commune])
+    charte = Charte.objects.create(
+        version="1", texte="Charte de la participation.", date_adoption=date(2025, 6, 1)
+    )
+    Engagement.objects.create(charte=charte, ordre=1, libelle="Retour aux participants")
+    cycle = CycleQualification.objects.create(annee=2026, titre="Cycle de qualification 2026")
+    session = SessionFormation.objects.create(
+        cycle=cycle, theme="Le rôle du conseil citoyen", date=timezone.now() + timedelta(days=10)
+    )
+
+    return {
+        "cdp": editor,
+        "service": manager,
+        "direction": reader,
+        "admin": UserFactory(email="admin@pma.test", administrateur=True),
+        "uidb64": urlsafe_base64_encode(force_bytes(editor.pk)),
+        "token": default_token_generator.make_token(editor),
+        "qpv": qpv.pk,
+        "code_insee": commune.code_insee,
+        "observation": ObservationFactory(qpv=qpv, auteur=editor).pk,
+        "valeur": ValeurIndicateurFactory(qpv=qpv).pk,
+        "action": action.pk,
+        "document": document.pk,
+        "programme": programme.pk,
+        "porteur": porteur.pk,
+        "instance": instance.pk,
+        "dispositif": dispositif.pk,
+        "reunion": reunion.pk,
+        "suite": suite.pk,
+        "appel": appel.pk,
+        "comite": comite.pk,
+        "dossier": dossier.pk,
+        "dossier_notifie": dossier_notifie.pk,
+        "contrat": contrat.pk,
+        "conseil": conseil.pk,
+        "membre": membre.pk,
+        "demarche": demarche.pk,
+        "cycle": cycle.pk,
+        "session": session.pk,
+        "rapport": RapportFactory(demande_par=editor).pk,
+    }
+
+
+def log_in_as(page, live_server, user) -> None:
+    """The session of a logged-in user, handed to the browser (the login form has its own test)."""
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies["sessionid"]
+    page.context.add_cookies([{"name": "sessionid", "value": cookie.value, "url": live_server.url}])
