@@ -21,7 +21,7 @@ def test_refusal_page_is_french_and_gives_the_reason(client, reader, qpv):
     assert [t.name for t in response.templates][0] == "403.html"
     html = response.content.decode()
     assert '<html lang="fr">' in html
-    assert "<title>Accès refusé – Pilotage CVU</title>" in html
+    assert "<title>Accès refusé — Pilotage CVU</title>" in html
     assert "Vous pouvez consulter cette action, pas la modifier." in html
     assert "Rien n'a été enregistré." in html
     assert "Forbidden" not in html
@@ -33,7 +33,7 @@ def test_not_found_page_is_french_for_a_record_and_for_an_address(client, reader
         response = client.get(url)
         assert response.status_code == 404
         html = response.content.decode()
-        assert "<title>Page introuvable – Pilotage CVU</title>" in html
+        assert "<title>Page introuvable — Pilotage CVU</title>" in html
         assert "Not Found" not in html
         assert "No Action matches" not in html  # Django's English reason is not shown
 
