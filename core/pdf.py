@@ -65,8 +65,14 @@ def html_document(html: str):
     return HTML(string=html, base_url="file:///", url_fetcher=LocalStaticFetcher()).render()
 
 
+def write_pdf(document) -> bytes:
+    """A tagged PDF (PDF/UA-1): structure tree, reading order, the title and language of the
+    HTML (<title>, <html lang="fr">), so that screen readers can read it; text stays text."""
+    return document.write_pdf(pdf_variant="pdf/ua-1")
+
+
 def html_to_pdf(html: str) -> bytes:
-    return html_document(html).write_pdf()
+    return write_pdf(html_document(html))
 
 
 def render_pdf(template_name: str, context: dict) -> bytes:
@@ -79,4 +85,4 @@ def render_pdf_pages(template_name: str, context: dict) -> tuple[bytes, int]:
     """Like render_pdf, with the number of pages."""
     context = {"produit_le": timezone.localtime(), **context}
     document = html_document(render_to_string(template_name, context))
-    return document.write_pdf(), len(document.pages)
+    return write_pdf(document), len(document.pages)

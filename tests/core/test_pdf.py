@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from core.pdf import LocalStaticFetcher, html_to_pdf, render_pdf
+from tests.pdf_checks import assert_tagged_pdf
 
 
 def pdf_text(content: bytes) -> str:
@@ -24,6 +25,7 @@ def test_render_pdf_gives_a_pdf_with_the_shared_header_and_page_numbers():
     produit_le = timezone.make_aware(timezone.datetime(2026, 3, 2, 9, 30))
     content = render_pdf("pdf/_base.html", {"produit_le": produit_le, "auteur": "Élise Éditrice"})
     assert content.startswith(b"%PDF")
+    assert_tagged_pdf(content)
     text = pdf_text(content)
     # The header and footer come from static/css/pdf.css, so the stylesheet was fetched locally.
     assert "Pays de Montbéliard Agglomération – direction cohésion sociale" in text

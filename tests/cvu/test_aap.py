@@ -35,6 +35,7 @@ from tests.cvu.aap_factories import (
     table,
 )
 from tests.cvu.factories import ActionFactory, FinancementFactory, OrganisationFactory
+from tests.pdf_checks import assert_tagged_pdf
 
 pytestmark = pytest.mark.django_db
 S = Action.Statut
@@ -219,6 +220,7 @@ def test_full_cycle_from_import_to_solde(
     client.force_login(editor)
     response = client.get(reverse("cvu:dossier_notification", args=[dossier.pk]))
     assert response["Content-Type"] == "application/pdf"
+    assert_tagged_pdf(response.content)
     text = pdf_text(response.content)
     assert "12 000,00 €" in text and "5 500,50 €" in text and "17 500,50 €" in text
     assert "30 juin 2027" in text

@@ -14,6 +14,7 @@ from cvu.models import Decision, Instance, Presence, Reunion, SuiteADonner, Type
 from tests.comptes.factories import UserFactory
 from tests.conftest import close_response
 from tests.cvu.factories import ContactFactory, OrganisationFactory
+from tests.pdf_checks import assert_tagged_pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -88,6 +89,7 @@ def test_pdf_shows_attendance_decisions_and_follow_ups(held):
     assert (held.cr_pdf_statut, held.cr_pdf_erreur) == ("pret", "")
     assert held.cr_pdf_le is not None
     assert held.cr_pdf.name == f"comptes-rendus/compte-rendu-{held.pk}.pdf"
+    assert_tagged_pdf(held.cr_pdf.path)
     text = " ".join(_text(held.cr_pdf.path).split())
     assert "Compte rendu : Groupe technique de Montbéliard" in text
     assert "mardi 6 octobre 2026, de 14:00 à 16:00" in text

@@ -19,6 +19,7 @@ from reporting.forms import ProgrammationReportForm
 from reporting.models import Rapport
 from tests.comptes.factories import UserFactory
 from tests.conftest import close_response
+from tests.pdf_checks import assert_tagged_pdf
 from tests.reporting.factories import RapportFactory
 
 pytestmark = pytest.mark.django_db
@@ -57,6 +58,7 @@ def build(type, parametres, user) -> Rapport:
 def test_programming_report_holds_the_hand_computed_figures(data, manager):
     rapport = build("programmation", {"contrat": data["contrat"].pk, "annee": 2026}, manager)
     assert rapport.statut == "pret", rapport.erreur
+    assert_tagged_pdf(rapport.fichier.path)
     text = pdf_text(rapport.fichier.path)
     assert "Bilan de programmation" in text and "Pays de Montbéliard Agglomération" in text
     assert "1 700,30 €" in text and "1 100,25 €" in text  # totals requested / voted
@@ -111,6 +113,7 @@ def test_participation_report_counts_without_names(manager, commune):
     demarche.communes.set([commune])
     PointEtape.objects.create(demarche=demarche, date=timezone.localdate(), texte="Deux balades")
     rapport = build("participation", {}, manager)
+    assert_tagged_pdf(rapport.fichier.path)
     text = pdf_text(rapport.fichier.path)
     assert "Petite-" in text and "Hollande" in text and "Diagnostic en marchant" in text
     assert "Deux balades" in text and "Montbéliard" in text
@@ -129,6 +132,7 @@ def test_territory_sheet_draws_svg_charts(manager, qpv):
         rapport = build("fiche", {"qpv": qpv.pk}, manager)
     html_context = spy.call_args.args[1]
     assert "<svg" in str(html_context["series"][0]["svg"])
+    assert_tagged_pdf(rapport.fichier.path)
     text = pdf_text(rapport.fichier.path)
     assert "Taux de pauvreté" in text and "41,25" in text and "Chiffogne" in text
     assert pdf_pages(rapport.fichier.path) == rapport.pages
