@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.exports import FORMATS, export_response
+from core.formsets import check_counts
 from core.pdf import render_pdf
 
 from .. import aap, dauphin, figures, imports, rights, services
@@ -256,6 +257,7 @@ def _appel_form_page(request: HttpRequest, appel: AppelAProjets | None) -> HttpR
     data = request.POST if request.method == "POST" else None
     form = AppelForm(data, instance=instance)
     formset = with_funders(EnveloppeFormSet, data, instance=instance, prefix="env")
+    check_counts(formset, can_add=True)
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         with transaction.atomic():
             saved = form.save()
@@ -420,6 +422,8 @@ def dossier_instruction(request: HttpRequest, pk: int) -> HttpResponse:
     propose = ProposeFormSet(
         data, queryset=_lines_of_year(action.appel).filter(action=action), prefix="prop"
     )
+    check_counts(avis, can_add=True)
+    check_counts(propose)  # one line per funder of the year: none to add
     if not rights.financement_field_editable(request.user, action, "montant_propose"):
         # Proposed amounts lock once the committee has decided: whatever is posted is ignored.
         for line_form in propose.forms:
@@ -528,6 +532,7 @@ def dossier_bilan(request: HttpRequest, pk: int) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
     form = BilanForm(data, request.FILES or None, instance=bilan, lignes=lines)
     indicateurs = IndicateurRealiseFormSet(data, queryset=action.indicateurs.all(), prefix="ind")
+    check_counts(indicateurs)
     if request.method == "POST" and form.is_valid() and indicateurs.is_valid():
         with transaction.atomic():
             bilan = form.save(commit=False)

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -39,7 +39,13 @@ def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
 
 def document_download(request: HttpRequest, pk: int) -> FileResponse:
     document = _get_document(request, pk)
-    response = FileResponse(document.fichier.open("rb"), as_attachment=True, filename=document.nom)
+    try:
+        source = document.fichier.open("rb")
+    except (FileNotFoundError, ValueError):  # lost from the storage, or never attached
+        raise Http404(
+            f"Le fichier du document « {document.nom} » est introuvable : déposez-le à nouveau."
+        ) from None
+    response = FileResponse(source, as_attachment=True, filename=document.nom)
     response["Content-Type"] = document.content_type
     response["X-Content-Type-Options"] = "nosniff"
     return response
