@@ -82,6 +82,28 @@ class Section:
             for row in self.rows
         ]
 
+    @property
+    def summary(self) -> str:
+        """The chart in words, for people who cannot see it: per charted column, the highest and
+        lowest rows (the table beside it holds every value)."""
+        sentences = []
+        for key, header in self.columns:
+            if self.charted and key not in self.charted:
+                continue
+            valued = [(row.values.get(key) or 0, row.abbr or row.label) for row in self.rows]
+            if not valued:
+                continue
+            high, low = max(valued), min(valued)
+            show = {"euros": euros, "percent": lambda v: f"{v} %"}.get(self.kind(key), str)
+            if len(valued) > 1 and high[0] == low[0]:
+                sentences.append(f"{header} : {show(high[0])} sur chaque ligne.")
+                continue
+            sentence = f"{header} : le plus élevé est {high[1]} ({show(high[0])})"
+            if len(valued) > 1:
+                sentence += f", le plus faible {low[1]} ({show(low[0])})"
+            sentences.append(sentence + ".")
+        return f"{len(self.rows)} ligne{'s' if len(self.rows) > 1 else ''}. " + " ".join(sentences)
+
     def chart_data(self) -> dict:
         """What static/js/dashboard.js draws: labels, one dataset per column, links."""
         columns = [(k, h) for k, h in self.columns if not self.charted or k in self.charted]

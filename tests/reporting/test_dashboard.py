@@ -259,3 +259,21 @@ def test_follow_up_and_demarche_links_open_the_filtered_lists(client, manager, d
     en_cours = next(r for r in section(result, "demarches").rows if r.label == "En cours")
     demarches = client.get(en_cours.url)
     assert [d.titre for d in demarches.context["page_obj"]] == ["En cours"]
+
+
+def test_a_chart_is_summarised_in_words():
+    from reporting.dashboard import Row, Section
+
+    section = Section(
+        key="financeurs",
+        title="Financeurs",
+        columns=[("demande", "Demandé"), ("verse", "Versé")],
+        rows=[
+            Row(label="État", values={"demande": 1200, "verse": 0}),
+            Row(label="Ville", values={"demande": 300, "verse": 0}),
+        ],
+    )
+    assert section.summary == (
+        "2 lignes. Demandé : le plus élevé est État (1\u202f200,00\u00a0€), "
+        "le plus faible Ville (300,00\u00a0€). Versé : 0,00\u00a0€ sur chaque ligne."
+    )
