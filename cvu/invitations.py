@@ -1,17 +1,17 @@
 """Meeting invitations: an e-mail with the .ics to every invited person, sent by the worker."""
 
 from email.utils import parseaddr
-from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
+
+from core.queue import queue_on_commit
 
 from .ics import calendar_for
 from .models import Reunion
@@ -39,7 +39,8 @@ def reunion_invite(*, reunion: Reunion, user) -> int:
         sequence=F("sequence") + 1, invitations_envoyees_le=timezone.now()
     )
     reunion.refresh_from_db(fields=["sequence", "invitations_envoyees_le"])
-    transaction.on_commit(partial(send_invitations.delay, reunion.pk, user.pk))
+    # Invitations must go out: with the broker down, they are sent from this process.
+    queue_on_commit(send_invitations, reunion.pk, user.pk, run_here=True)
     return count
 
 

@@ -4,11 +4,11 @@ from functools import partial
 
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import TemporaryUploadedFile
-from django.db import transaction
 from django.db.models import F, Prefetch
 from django.utils import timezone
 
 from core.pdf import render_pdf
+from core.queue import BROKER_DOWN, queue_on_commit
 
 from .models import Presence, Reunion, SuiteADonner
 
@@ -22,7 +22,15 @@ def reunion_request_pdf(*, reunion: Reunion, user) -> None:
     if not Reunion.objects.editable_by(user).filter(pk=reunion.pk).exists():
         raise PermissionDenied("Seuls les organisateurs de la réunion produisent son compte rendu.")
     _set(reunion, cr_pdf_statut=PENDING, cr_pdf_erreur="")
-    transaction.on_commit(partial(build_minutes_pdf.delay, reunion.pk))
+    queue_on_commit(
+        build_minutes_pdf,
+        reunion.pk,
+        on_failure=partial(
+            Reunion.objects.filter(pk=reunion.pk, cr_pdf_statut=PENDING).update,
+            cr_pdf_statut=FAILED,
+            cr_pdf_erreur=BROKER_DOWN,
+        ),
+    )
 
 
 def _set(reunion: Reunion, **fields) -> None:

@@ -15,13 +15,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.mail import send_mail
-from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.template import TemplateDoesNotExist, TemplateSyntaxError
 from django.urls import reverse
 from django.utils import timezone
 
 from core.pdf import render_pdf_pages
+from core.queue import BROKER_DOWN, queue_on_commit
 from cvu import figures
 from cvu.aap import AWAITING_BILAN
 from cvu.models import Action, ContratDeVille, DispositifConnexe
@@ -256,8 +256,15 @@ def _queue(rapport: Rapport) -> None:
 
     rapport.task_id = str(uuid4())
     rapport.save(update_fields=["task_id"])
-    transaction.on_commit(
-        partial(build_report.apply_async, args=[rapport.pk], task_id=rapport.task_id)
+    queue_on_commit(
+        build_report,
+        rapport.pk,
+        task_id=rapport.task_id,
+        on_failure=partial(
+            Rapport.objects.filter(pk=rapport.pk, statut=Rapport.Statut.EN_ATTENTE).update,
+            statut=Rapport.Statut.ECHEC,
+            erreur=BROKER_DOWN,
+        ),
     )
 
 

@@ -166,7 +166,8 @@ def test_editor_queues_the_build_on_commit_and_the_pdf_becomes_downloadable(
         response = client.post(_url(held, "build"), headers={"HX-Request": "true"})
     assert response.status_code == 200
     assert len(callbacks) == 1
-    assert callbacks[0].args == (held.pk,)  # build_minutes_pdf.delay(reunion_id)
+    task, args = callbacks[0].args[:2]  # core.queue: build_minutes_pdf(reunion_id)
+    assert task.name == "cvu.tasks.build_minutes_pdf" and args == [held.pk]
     held.refresh_from_db()
     assert held.cr_pdf_statut == "en_attente"
     assert f'hx-get="{_url(held, "status")}"' in response.content.decode()
