@@ -158,8 +158,13 @@ def _refuse(action: Action, vers: str) -> None:
     )
 
 
-def check_transition(action: Action, vers: str, *, user, motif: str = "") -> bool:
-    """Raises a French ValidationError if the move is not allowed; True if it is a derogation."""
+def check_transition(
+    action: Action, vers: str, *, user, motif: str = "", committee: bool = False
+) -> bool:
+    """Raises a French ValidationError if the move is not allowed; True if it is a derogation.
+
+    `committee`: the move is recorded on a committee's page, where the chef de service may
+    revise a decision of the committee (programmé, refusé, ajourné) before notification."""
     if vers not in S.values:
         raise ValidationError("Statut inconnu.")
     if not Action.objects.editable_by(user).filter(pk=action.pk).exists():
@@ -170,7 +175,13 @@ def check_transition(action: Action, vers: str, *, user, motif: str = "") -> boo
             "La programmation est décidée en comité : seul le chef de service l'enregistre."
         )
     derogation = False
-    if vers not in allowed_next(action):
+    revision = (
+        committee
+        and manager
+        and action.statut in COMMITTEE_DECISIONS
+        and vers in COMMITTEE_DECISIONS
+    )
+    if vers not in allowed_next(action) and not revision:
         if manager and vers in earlier_statuses(action):
             if not motif.strip():
                 raise ValidationError("Indiquez le motif de la réouverture du dossier.")
@@ -216,10 +227,12 @@ def check_transition(action: Action, vers: str, *, user, motif: str = "") -> boo
 
 
 @transaction.atomic
-def change_status(action: Action, vers: str, *, user, motif: str = "") -> TransitionStatut:
+def change_status(
+    action: Action, vers: str, *, user, motif: str = "", committee: bool = False
+) -> TransitionStatut:
     """Moves a dossier to `vers` after the checks; every move is dated, attributed and kept."""
     action = Action.objects.select_for_update().get(pk=action.pk)
-    derogation = check_transition(action, vers, user=user, motif=motif)
+    derogation = check_transition(action, vers, user=user, motif=motif, committee=committee)
     transition = TransitionStatut.objects.create(
         action=action,
         de=action.statut,
@@ -326,14 +339,23 @@ def committee_closed_reason(action: Action) -> str:
 
 
 def overruns(comite: Comite, lignes: list[LigneDecision]) -> list[LigneEnveloppe]:
-    """The envelopes the decided rows would exceed (rows left undecided change nothing)."""
+    """The envelopes that these decisions push over, or further over, their amount (rows left
+    undecided change nothing; an envelope already over that this save does not raise is not
+    asked again)."""
     override = {}
     for ligne in lignes:
         if not ligne.sens:
             continue
         for pk, amount in ligne.votes.items():
             override[pk] = None if ligne.sens in NOT_VOTED else amount
-    return [line for line in envelopes(comite.appel, voted_override=override) if line.depasse]
+    if not override:
+        return []
+    before = {line.financeur.pk: line.vote for line in envelopes(comite.appel)}
+    return [
+        line
+        for line in envelopes(comite.appel, voted_override=override)
+        if line.depasse and line.vote > before.get(line.financeur.pk, ZERO)
+    ]
 
 
 def _record_line(ligne: LigneDecision, lines: dict) -> list[str]:
@@ -392,6 +414,7 @@ def committee_record(*, comite: Comite, lignes: list[LigneDecision], user, confi
                 for line in exceeded
             ]
         )
+    over = {line.financeur.pk for line in exceeded}
     lines = Financement.objects.select_related("financeur").in_bulk(
         [pk for ligne in lignes for pk in ligne.votes]
     )
@@ -402,19 +425,24 @@ def committee_record(*, comite: Comite, lignes: list[LigneDecision], user, confi
         problems = _record_line(ligne, lines)
         if not problems and action.statut != ligne.sens:
             try:
-                change_status(action, ligne.sens, user=user, motif=ligne.derogation)
+                change_status(action, ligne.sens, user=user, motif=ligne.derogation, committee=True)
             except ValidationError as error:
                 problems = error.messages
         if problems:
             errors[action.pk] = [f"« {action.titre} » : {message}" for message in problems]
             continue
+        raises = {
+            lines[pk].financeur_id
+            for pk, amount in ligne.votes.items()
+            if pk in lines and amount and ligne.sens not in NOT_VOTED
+        }
         DecisionComite.objects.update_or_create(
             comite=comite,
             action=action,
             defaults={
                 "sens": ligne.sens,
                 "commentaire": ligne.commentaire,
-                "depassement_confirme": bool(exceeded),
+                "depassement_confirme": bool(raises & over),
                 "saisie_par": user,
             },
         )

@@ -259,6 +259,25 @@ def _fingerprint(sens, commentaire, derogation, votes) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
+def posted_row_changed(data, action) -> bool:
+    """Did the person change this committee row, judging from the raw post alone (for a row
+    that has no field any more because its dossier moved on meanwhile)?"""
+    amount = MontantField(required=False)
+    try:
+        votes = {
+            line.pk: amount.clean(data.get(f"vote_{line.pk}", "")) for line in action.lignes_appel
+        }
+    except forms.ValidationError:
+        return True
+    posted = _fingerprint(
+        data.get(f"sens_{action.pk}", ""),
+        data.get(f"commentaire_{action.pk}", ""),
+        data.get(f"derogation_{action.pk}", ""),
+        votes,
+    )
+    return posted != data.get(f"etat_{action.pk}")
+
+
 class DecisionsForm(forms.Form):
     """The committee's decisions in bulk: per open dossier a decision and comment, per line a vote.
 
@@ -369,18 +388,21 @@ class DecisionsForm(forms.Form):
             {line.pk: data.get(f"vote_{line.pk}") for line in action.lignes_appel},
         )
 
+    def _changed(self, action) -> bool:
+        sens, commentaire, derogation, votes = self._posted(action)
+        loaded = (
+            self.cleaned_data.get(f"etat_{action.pk}") or self.fields[f"etat_{action.pk}"].initial
+        )
+        return _fingerprint(sens, commentaire, derogation, votes) != loaded
+
     def changed_rows(self) -> list[aap.LigneDecision]:
         """The rows whose decision, comment or amounts differ from what the page loaded (or,
         when the page sent no fingerprint, from what is stored)."""
         lignes = []
         for action in self.open:
-            sens, commentaire, derogation, votes = self._posted(action)
-            loaded = (
-                self.cleaned_data.get(f"etat_{action.pk}")
-                or self.fields[f"etat_{action.pk}"].initial
-            )
-            if _fingerprint(sens, commentaire, derogation, votes) == loaded:
+            if not self._changed(action):
                 continue
+            sens, commentaire, derogation, votes = self._posted(action)
             lignes.append(
                 aap.LigneDecision(
                     action=action,
@@ -396,7 +418,7 @@ class DecisionsForm(forms.Form):
         cleaned = super().clean()
         for action in self.open:
             sens = cleaned.get(f"sens_{action.pk}")
-            if sens == DecisionComite.Sens.PROGRAMME:
+            if sens == DecisionComite.Sens.PROGRAMME and self._changed(action):
                 votes = [cleaned.get(f"vote_{line.pk}") for line in action.lignes_appel]
                 if not any(votes):
                     self.add_error(

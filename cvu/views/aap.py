@@ -28,6 +28,7 @@ from ..forms_aap import (
     MappingForm,
     ProposeFormSet,
     TransitionForm,
+    posted_row_changed,
     with_funders,
 )
 from ..models import (
@@ -710,6 +711,15 @@ def comite_detail(request: HttpRequest, pk: int) -> HttpResponse:
             for a in dossiers
             if needle in f"{a.titre} {a.porteur.nom} {a.numero_dauphin}".casefold()
         ]
+    posted = set()
+    if request.method == "POST":
+        # Save the rows the page showed, whatever the filter says by now (a row another person
+        # decided meanwhile would otherwise vanish from the save without a word).
+        posted = {
+            int(key[5:]) for key in request.POST if key.startswith("etat_") and key[5:].isdigit()
+        }
+        if posted:
+            dossiers = [a for a in tous if a.pk in posted]
     porteurs = {a.porteur_id for a in dossiers}
     late_porteurs = set(
         Action.objects.filter(
@@ -747,6 +757,19 @@ def comite_detail(request: HttpRequest, pk: int) -> HttpResponse:
             for action_pk, problems in error.message_dict.items():
                 form.add_error(f"sens_{action_pk}", problems)
         else:
+            closed = [
+                a
+                for a in dossiers
+                if a.pk in posted
+                and aap.committee_closed_reason(a)
+                and posted_row_changed(request.POST, a)
+            ]
+            if closed:
+                messages.warning(
+                    request,
+                    "Non modifié(s), le dossier ayant changé d'étape entre-temps : "
+                    + ", ".join(f"« {a.titre} » ({a.get_statut_display()})" for a in closed),
+                )
             if count:
                 messages.success(
                     request,

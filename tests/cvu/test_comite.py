@@ -308,3 +308,97 @@ def test_call_and_committee_pages_name_no_missing_instruction(client, manager, a
         assert "InvalidVar" not in html, html[
             html.find("InvalidVar") - 400 : html.find("InvalidVar")
         ]
+
+
+def test_the_committee_revises_its_own_decision_without_a_reopening(
+    client, manager, appel, etat, pma
+):
+    comite = ComiteFactory(appel=appel)
+    dossier = _dossier(appel, S.INSTRUIT, etat, pma)
+    comite.dossiers.set([dossier])
+    client.force_login(manager)
+    url = comite.get_absolute_url() + "?filtre=tous"
+    for sens, statut in [("programme", S.PROGRAMME), ("refuse", S.REFUSE), ("ajourne", S.AJOURNE)]:
+        data = rendered_form(client, url)
+        data[f"sens_{dossier.pk}"] = sens
+        response = client.post(url, data, follow=True)
+        assert "1 décision enregistrée." in response.content.decode(), sens
+        dossier.refresh_from_db()
+        assert dossier.statut == statut
+    assert set(dossier.financements.values_list("montant_vote", flat=True)) == {None}
+    assert DecisionComite.objects.get(comite=comite, action=dossier).sens == "ajourne"
+
+
+def test_an_envelope_already_over_is_asked_again_only_when_this_save_raises_it(
+    client, manager, appel, etat, pma
+):
+    comite = ComiteFactory(appel=appel)
+    # Earlier decisions already put PMA's envelope (30 000) over: 31 × 1 000 voted.
+    for _ in range(31):
+        FinancementFactory(
+            action=ActionFactory(contrat=appel.contrat, appel=appel, statut=S.NOTIFIE),
+            financeur=pma,
+            annee=appel.annee,
+            montant_demande=1000,
+            montant_vote=1000,
+        )
+    postponed = _dossier(appel, S.INSTRUIT, etat, pma, titre="Ajourné sans dépassement")
+    programmed = _dossier(appel, S.INSTRUIT, etat, pma, titre="Programmé avec dépassement")
+    comite.dossiers.set([postponed, programmed])
+    client.force_login(manager)
+    url = comite.get_absolute_url()
+    data = rendered_form(client, url)
+    data[f"sens_{postponed.pk}"] = "ajourne"
+    response = client.post(url, data, follow=True)
+    assert "1 décision enregistrée." in response.content.decode()
+    assert not DecisionComite.objects.get(action=postponed).depassement_confirme
+    data = rendered_form(client, url)
+    data[f"sens_{programmed.pk}"] = "programme"
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "Dépassement d'enveloppe" in response.content.decode()
+    data["confirmer"] = "on"
+    assert client.post(url, data).status_code == 302
+    assert DecisionComite.objects.get(action=programmed).depassement_confirme
+
+
+def test_rows_decided_elsewhere_meanwhile_are_saved_or_reported(client, manager, appel, etat, pma):
+    comite = ComiteFactory(appel=appel)
+    mine = _dossier(appel, S.INSTRUIT, etat, pma, titre="Mon dossier")
+    theirs = _dossier(appel, S.INSTRUIT, etat, pma, titre="Dossier notifié entre-temps")
+    comite.dossiers.set([mine, theirs])
+    client.force_login(manager)
+    url = comite.get_absolute_url()  # "à décider": both rows
+    data = rendered_form(client, url)
+    data[f"sens_{mine.pk}"] = "programme"
+    data[f"sens_{theirs.pk}"] = "programme"
+    # Meanwhile someone else programmes and notifies the second dossier.
+    other = aap.LigneDecision(
+        action=theirs,
+        sens="programme",
+        commentaire="",
+        derogation="",
+        votes={line.pk: Decimal("100") for line in theirs.financements.all()},
+    )
+    aap.committee_record(comite=comite, lignes=[other], user=manager, confirmed=True)
+    aap.change_status(Action.objects.get(pk=theirs.pk), S.NOTIFIE, user=manager)
+    page = client.post(url, data, follow=True).content.decode()
+    assert "1 décision enregistrée." in page
+    assert "Dossier notifié entre-temps" in page and "Non modifié" in page
+    assert Action.objects.get(pk=mine.pk).statut == S.PROGRAMME
+
+
+def test_a_programmed_row_without_votes_does_not_block_other_rows(
+    client, manager, appel, etat, pma
+):
+    comite = ComiteFactory(appel=appel)
+    odd = ActionFactory(contrat=appel.contrat, appel=appel, statut=S.PROGRAMME)
+    FinancementFactory(action=odd, financeur=etat, annee=appel.annee + 1, montant_vote=500)
+    todo = _dossier(appel, S.INSTRUIT, etat, pma)
+    comite.dossiers.set([odd, todo])
+    client.force_login(manager)
+    url = comite.get_absolute_url() + "?filtre=tous"
+    data = rendered_form(client, url)
+    data[f"sens_{todo.pk}"] = "refuse"
+    response = client.post(url, data, follow=True)
+    assert "1 décision enregistrée." in response.content.decode()
