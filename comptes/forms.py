@@ -3,6 +3,7 @@ from django.contrib.auth.forms import (
     AdminUserCreationForm,
     AuthenticationForm,
     PasswordResetForm,
+    SetPasswordForm,
     UserChangeForm,
 )
 from django.template import loader
@@ -61,6 +62,19 @@ class QueuedPasswordResetForm(PasswordResetForm):
         subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
         body = loader.render_to_string(email_template_name, context)
         courriel_queue(subject=subject, body=body, to=[to_email])
+
+
+class UnlockingSetPasswordForm(SetPasswordForm):
+    """The new password of a completed reset also lifts the login locks on the account: an
+    attacker who keeps failing on a colleague's account can delay them, never keep them out
+    (the reset link goes to the owner's mailbox only)."""
+
+    def save(self, commit=True):
+        from .lockout import unlock  # lockout imports the models and axes at load time
+
+        user = super().save(commit=commit)
+        unlock(user)
+        return user
 
 
 class PreferencesForm(forms.ModelForm):

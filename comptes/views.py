@@ -5,7 +5,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods
 
-from .forms import LoginForm, PreferencesForm, QueuedPasswordResetForm
+from .forms import (
+    LoginForm,
+    PreferencesForm,
+    QueuedPasswordResetForm,
+    UnlockingSetPasswordForm,
+)
 
 login = auth_views.LoginView.as_view(
     template_name="comptes/login.html",
@@ -32,6 +37,7 @@ password_reset_done = auth_views.PasswordResetDoneView.as_view(
 )
 password_reset_confirm = auth_views.PasswordResetConfirmView.as_view(
     template_name="comptes/password_reset_confirm.html",
+    form_class=UnlockingSetPasswordForm,
     success_url=reverse_lazy("comptes:password_reset_complete"),
 )
 password_reset_complete = auth_views.PasswordResetCompleteView.as_view(

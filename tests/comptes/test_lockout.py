@@ -84,3 +84,21 @@ def test_the_administrator_unlocks_the_account_from_the_admin(client, agent, db)
     assert "Connexion débloquée pour 1 compte(s)." in response.content.decode()
     client.logout()
     assert _login(client, PASSWORD, "192.168.1.20").status_code == 302
+
+
+def test_the_owner_gets_back_in_at_once_by_choosing_a_new_password(client, agent):
+    """An attacker who keeps failing can delay a colleague, never keep them out: the reset
+    link, sent to the owner's mailbox only, lifts the lock."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    _spray(client)
+    assert _login(client, PASSWORD, "192.168.1.20").status_code == 429
+    uid = urlsafe_base64_encode(force_bytes(agent.pk))
+    token = default_token_generator.make_token(agent)
+    page = client.get(f"/comptes/mot-de-passe/reinitialiser/{uid}/{token}/", follow=True)
+    new = "un-tout-nouveau-mot-de-passe-91"
+    response = client.post(page.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
+    assert response.status_code == 302
+    assert _login(client, new, "192.168.1.20").status_code == 302
