@@ -219,7 +219,7 @@ class ComiteForm(forms.ModelForm):
         fields = ["date", "lieu", "reunion", "dossiers", "notes"]
         widgets = {
             "date": DATE,
-            "dossiers": forms.CheckboxSelectMultiple,
+            "dossiers": CheckboxFilterList(),
             "notes": forms.Textarea(attrs={"rows": 2}),
         }
 
