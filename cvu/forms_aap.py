@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.forms import inlineformset_factory, modelformset_factory
 
-from core.forms import CompactRowForm, MontantField, model_choices
+from core.forms import CompactRowForm, MontantField, QuickField, model_choices
 from core.widgets import CheckboxFilterList
 
 from . import aap, dauphin
@@ -361,18 +361,22 @@ class DecisionsForm(forms.Form):
 
     def rows(self):
         open_pks = {a.pk for a in self.open}
+
+        def field(name):
+            return QuickField(self[name])
+
         return [
             {
                 "action": action,
                 "closed": aap.committee_closed_reason(action),
-                "sens": self[f"sens_{action.pk}"] if action.pk in open_pks else None,
-                "commentaire": self[f"commentaire_{action.pk}"] if action.pk in open_pks else None,
-                "etat": self[f"etat_{action.pk}"] if action.pk in open_pks else None,
-                "derogation": self[f"derogation_{action.pk}"]
+                "sens": field(f"sens_{action.pk}") if action.pk in open_pks else None,
+                "commentaire": field(f"commentaire_{action.pk}") if action.pk in open_pks else None,
+                "etat": field(f"etat_{action.pk}") if action.pk in open_pks else None,
+                "derogation": field(f"derogation_{action.pk}")
                 if action.pk in open_pks and action.pk in self.late
                 else None,
                 "lignes": [
-                    (line, self[f"vote_{line.pk}"] if action.pk in open_pks else None)
+                    (line, field(f"vote_{line.pk}") if action.pk in open_pks else None)
                     for line in action.lignes_appel
                 ],
             }

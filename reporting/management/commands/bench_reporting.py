@@ -284,7 +284,8 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def _committee(self, contrat, annee):
-        """A committee of 150 dossiers of the year: 140 past programming, 10 still to decide."""
+        """A committee of 150 dossiers of the year: 70 past programming, 80 still to
+        decide (each with a field per funder line: the heavy case)."""
         appel, _ = AppelAProjets.objects.get_or_create(
             contrat=contrat,
             annee=annee,
@@ -301,7 +302,7 @@ class Command(BaseCommand):
         done = list(
             Action.objects.filter(
                 contrat=contrat, annee=annee, statut__in=["notifie", "en_cours"]
-            ).order_by("pk")[:140]
+            ).order_by("pk")[:70]
         )
         Action.objects.filter(pk__in=[a.pk for a in done]).update(appel=appel)
         sample = done[0]
@@ -309,7 +310,7 @@ class Command(BaseCommand):
             Organisation.objects.filter(financements_accordes__action__in=done).distinct()[:6]
         )
         todo = []
-        for n in range(10):
+        for n in range(80):
             action = Action.objects.create(
                 contrat=contrat,
                 programme=sample.programme,
