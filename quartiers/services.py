@@ -8,6 +8,8 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from core.templatetags.formats import nombre
+
 from .models import Commune, Indicateur, Observation, Qpv, ValeurIndicateur
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -284,4 +286,27 @@ def indicator_series(valeurs) -> list[dict]:
             valeur.indicateur_id, {"indicateur": valeur.indicateur, "valeurs": []}
         )
         entry["valeurs"].append(valeur)
+    for entry in series.values():
+        entry["resume"] = _summary(entry["indicateur"], entry["valeurs"])
     return list(series.values())
+
+
+def _summary(indicateur, valeurs) -> str:
+    """The chart in words (RGAA: nothing is said by a chart alone): first and last values,
+    highest and lowest."""
+    unit = f" {indicateur.unite}" if indicateur.unite else ""
+
+    def said(valeur):
+        return f"{nombre(valeur.valeur)}{unit} en {valeur.annee}"
+
+    points = sorted((v for v in valeurs if v.valeur is not None), key=lambda v: v.annee)
+    if not points:
+        return f"{indicateur.libelle} : aucune valeur."
+    if len(points) == 1:
+        return f"{indicateur.libelle} : {said(points[0])}."
+    high = max(points, key=lambda v: v.valeur)
+    low = min(points, key=lambda v: v.valeur)
+    return (
+        f"{indicateur.libelle} : {said(points[0])}, {said(points[-1])} ; "
+        f"plus haut {said(high)}, plus bas {said(low)}."
+    )

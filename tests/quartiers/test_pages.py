@@ -292,3 +292,15 @@ def test_home_of_the_service_head_shows_every_sector(client, manager, qpv, outsi
     html = client.get("/").content.decode()
     assert "Les secteurs" in html
     assert "Secteur Montbéliard" in html and "Autre secteur" in html
+
+
+def test_the_indicator_chart_is_said_in_words(client, reader, qpv, indicateur):
+    for year, value in [(2019, "41"), (2020, "42.5"), (2021, "40")]:
+        ValeurIndicateurFactory(qpv=qpv, indicateur=indicateur, annee=year, valeur=Decimal(value))
+    client.force_login(reader)
+    html = client.get(qpv.get_absolute_url()).content.decode()
+    assert 'aria-describedby="resume-indicateurs"' in html
+    assert (
+        "Taux de pauvreté : 41 % en 2019, 40 % en 2021 ; plus haut 42,5 % en 2020, "
+        "plus bas 40 % en 2021."
+    ) in html
