@@ -230,6 +230,10 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Pilotage CVU <ne-pas-repondre@localhost>")
+# The accessibility statement's contact (RGAA): an e-mail address and a postal address of the
+# service that answers; left empty, the statement points to the application's administrator.
+ACCESSIBILITE_CONTACT_EMAIL = env_str("ACCESSIBILITE_CONTACT_EMAIL", "")
+ACCESSIBILITE_CONTACT_ADRESSE = env_str("ACCESSIBILITE_CONTACT_ADRESSE", "")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Celery: without a broker, tasks run in-process (demo, tests); with Redis, a real worker.

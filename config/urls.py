@@ -1,9 +1,7 @@
 from django.contrib import admin
-from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
-from django.views.generic import TemplateView
 
-from core.views import favicon, healthz
+from core.views import accessibilite, favicon, healthz
 
 admin.site.site_header = "Pilotage CVU – administration"
 admin.site.site_title = "Pilotage CVU"
@@ -12,11 +10,7 @@ admin.site.index_title = "Données de référence"
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("favicon.ico", favicon, name="favicon"),
-    path(
-        "accessibilite/",
-        login_not_required(TemplateView.as_view(template_name="accessibilite.html")),
-        name="accessibilite",
-    ),
+    path("accessibilite/", accessibilite, name="accessibilite"),
     path("admin/", admin.site.urls),
     path("comptes/", include("comptes.urls")),
     path("quartiers/", include("quartiers.urls")),

@@ -54,3 +54,11 @@ def test_every_refusal_uses_the_french_page(client, reader, name, url):
         assert "Accès refusé" in response.content.decode(), name
     elif response.status_code == 404:
         assert "Page introuvable" in response.content.decode(), name
+
+
+def test_the_accessibility_statement_gives_the_configured_contact(client, settings):
+    page = client.get("/accessibilite/").content.decode()
+    assert "Défenseur des droits" in page
+    assert "administrateur de l'application" in page  # no contact configured: none invented
+    settings.ACCESSIBILITE_CONTACT_EMAIL = "accessibilite@example.org"
+    assert "mailto:accessibilite@example.org" in client.get("/accessibilite/").content.decode()
