@@ -12,6 +12,7 @@ PUBLIC = {
     "comptes:password_reset_confirm",
     "comptes:password_reset_complete",
     "cvu:calendrier_ics",  # the secret token in the URL stands for the login
+    "accessibilite",  # the accessibility statement is public (RGAA)
 }
 SAMPLE_ARGS = {"pk": "1", "code_insee": "25388", "uidb64": "MQ", "token": "x-y"}
 
