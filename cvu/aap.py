@@ -253,40 +253,15 @@ def change_status(
 # ---------------------------------------------------------------- envelopes
 
 
-@dataclass
-class LigneEnveloppe:
-    financeur: Organisation
-    montant: Decimal | None  # None: the funder has no envelope in this call.
-    demande: Decimal = ZERO
-    propose: Decimal = ZERO
-    vote: Decimal = ZERO
-
-    @property
-    def reste(self) -> Decimal | None:
-        return None if self.montant is None else self.montant - self.vote
-
-    @property
-    def depasse(self) -> bool:
-        return self.montant is not None and self.vote > self.montant
-
-    @property
-    def taux(self) -> int | None:
-        if not self.montant:
-            return None
-        return min(int(self.vote * 100 / self.montant), 999)
-
-
-def envelopes(appel: AppelAProjets, *, voted_override: dict | None = None) -> list[LigneEnveloppe]:
+def envelopes(
+    appel: AppelAProjets, *, voted_override: dict | None = None
+) -> list[figures.LigneFinanceur]:
     """Per funder: envelope, requested, proposed and voted over the call's contract and year
     (cvu.figures: refused and withdrawn dossiers vote nothing).
 
     voted_override maps financing-line pk to a voted amount not saved yet (committee preview).
     """
-    chiffres = figures.Chiffres(appel.contrat, appel.annee, voted_override=voted_override)
-    return [
-        LigneEnveloppe(row.financeur, row.montant, row.demande, row.propose, row.vote)
-        for row in chiffres.par_financeur
-    ]
+    return figures.Chiffres(appel.contrat, appel.annee, voted_override=voted_override).par_financeur
 
 
 def dossiers_by_status(appel: AppelAProjets) -> list[dict]:
@@ -338,7 +313,7 @@ def committee_closed_reason(action: Action) -> str:
     return f"déjà « {label(action.statut)} » : la décision ne se modifie plus en comité"
 
 
-def overruns(comite: Comite, lignes: list[LigneDecision]) -> list[LigneEnveloppe]:
+def overruns(comite: Comite, lignes: list[LigneDecision]) -> list[figures.LigneFinanceur]:
     """The envelopes that these decisions push over, or further over, their amount (rows left
     undecided change nothing; an envelope already over that this save does not raise is not
     asked again)."""
