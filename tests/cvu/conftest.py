@@ -1,5 +1,8 @@
+from decimal import Decimal
+
 import pytest
 
+from tests.cvu.aap_factories import AppelFactory, EnveloppeFactory
 from tests.cvu.factories import (
     ActionFactory,
     ContratFactory,
@@ -45,3 +48,17 @@ def action(contrat, qpv, editor, etat, objectif):
     action.objectifs.set([objectif])
     FinancementFactory(action=action, financeur=etat, montant_demande=6000, montant_vote=5000)
     return action
+
+
+@pytest.fixture
+def pma(db):
+    return OrganisationFactory(nom="Pays de Montbéliard Agglomération", sigle="PMA", type="epci")
+
+
+@pytest.fixture
+def appel(contrat, etat, pma):
+    """A 2026 call with envelopes for the State (50 000 €) and PMA (30 000 €)."""
+    appel = AppelFactory(contrat=contrat, nom="Appel à projets 2026")
+    EnveloppeFactory(appel=appel, financeur=etat, montant=Decimal("50000.00"))
+    EnveloppeFactory(appel=appel, financeur=pma, montant=Decimal("30000.00"))
+    return appel

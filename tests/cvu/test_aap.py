@@ -60,19 +60,6 @@ def media(settings, tmp_path):
 
 
 @pytest.fixture
-def pma(db):
-    return OrganisationFactory(nom="Pays de Montbéliard Agglomération", sigle="PMA", type="epci")
-
-
-@pytest.fixture
-def appel(contrat, etat, pma):
-    appel = AppelFactory(contrat=contrat, nom="Appel à projets 2026")
-    EnveloppeFactory(appel=appel, financeur=etat, montant=Decimal("50000.00"))
-    EnveloppeFactory(appel=appel, financeur=pma, montant=Decimal("30000.00"))
-    return appel
-
-
-@pytest.fixture
 def porteurs(db):
     return (
         OrganisationFactory(nom="Centre social Petite-Hollande", siret=SIRET_CS),

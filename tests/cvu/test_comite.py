@@ -30,19 +30,6 @@ def rendered_form(client, url, marker="data-comite-form") -> dict:
     return form_data(response.content.decode(), marker)
 
 
-@pytest.fixture
-def pma(db):
-    return OrganisationFactory(nom="Pays de Montbéliard Agglomération", sigle="PMA", type="epci")
-
-
-@pytest.fixture
-def appel(contrat, etat, pma):
-    appel = AppelFactory(contrat=contrat, nom="Appel à projets 2026")
-    EnveloppeFactory(appel=appel, financeur=etat, montant=Decimal("50000.00"))
-    EnveloppeFactory(appel=appel, financeur=pma, montant=Decimal("30000.00"))
-    return appel
-
-
 def _dossier(appel, statut, etat, pma, *, vote=None, titre=None):
     action = ActionFactory(
         contrat=appel.contrat, appel=appel, statut=statut, **({"titre": titre} if titre else {})
