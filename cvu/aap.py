@@ -4,14 +4,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from string import Template
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
 from core.templatetags.formats import euros
 
-from . import figures
+from . import figures, rights
 from .models import (
     Action,
     AppelAProjets,
@@ -167,13 +167,12 @@ def check_transition(
     revise a decision of the committee (programmé, refusé, ajourné) before notification."""
     if vers not in S.values:
         raise ValidationError("Statut inconnu.")
-    if not Action.objects.editable_by(user).filter(pk=action.pk).exists():
-        raise PermissionDenied("Vous ne pouvez pas modifier ce dossier.")
-    manager = user.sees_everything_as_manager
-    if vers in COMMITTEE_DECISIONS and not manager:
-        raise PermissionDenied(
-            "La programmation est décidée en comité : seul le chef de service l'enregistre."
-        )
+    rights.require_change(user, action)
+    manager = rights.is_manager(user)
+    rights.require(
+        vers not in COMMITTEE_DECISIONS or manager,
+        "La programmation est décidée en comité : seul le chef de service l'enregistre.",
+    )
     derogation = False
     revision = (
         committee
@@ -372,8 +371,7 @@ def committee_record(*, comite: Comite, lignes: list[LigneDecision], user, confi
     the first's votes in the envelopes and needs its own confirmation of an overrun. Raises a
     ValidationError whose message_dict maps a dossier's pk to its problems (None: the whole page).
     """
-    if not user.sees_everything_as_manager:
-        raise PermissionDenied("Seul le chef de service enregistre les décisions du comité.")
+    rights.require_manager(user)
     AppelAProjets.objects.select_for_update().filter(pk=comite.appel_id).first()
     lignes = [ligne for ligne in lignes if ligne.sens]
     # Read again under the lock: statuses and votes may have moved since the page was loaded.

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
@@ -974,8 +974,9 @@ def action_import_apply(*, plan: ImportPlan, user) -> ImportPlan:
             action.save()
             if group.qpvs is not None:
                 action.qpvs.set(group.qpvs)
-        if not editable.filter(pk=action.pk).exists():
-            raise PermissionDenied(f"ligne {group.line} : hors de votre secteur")
+        rights.require(
+            editable.filter(pk=action.pk).exists(), f"ligne {group.line} : hors de votre secteur"
+        )
         for line in group.financements.values():
             if line.status == UNCHANGED:
                 continue

@@ -2,7 +2,6 @@
 
 from functools import partial
 
-from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.db.models import F, Prefetch
 from django.utils import timezone
@@ -10,6 +9,7 @@ from django.utils import timezone
 from core.pdf import render_pdf
 from core.queue import BROKER_DOWN, queue_on_commit
 
+from . import rights
 from .models import Presence, Reunion, SuiteADonner
 
 PENDING, RUNNING, READY, FAILED = "en_attente", "en_cours", "pret", "echec"
@@ -19,8 +19,7 @@ def reunion_request_pdf(*, reunion: Reunion, user) -> None:
     """Marks the PDF as pending and queues its build once the transaction commits."""
     from .tasks import build_minutes_pdf  # cvu.tasks imports this module.
 
-    if not Reunion.objects.editable_by(user).filter(pk=reunion.pk).exists():
-        raise PermissionDenied("Seuls les organisateurs de la réunion produisent son compte rendu.")
+    rights.require_change(user, reunion)
     _set(reunion, cr_pdf_statut=PENDING, cr_pdf_erreur="")
     queue_on_commit(
         build_minutes_pdf,

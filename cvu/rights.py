@@ -8,6 +8,7 @@ Forms ask it to disable fields, views to refuse, services to check again what wa
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.shortcuts import get_object_or_404
 
 from core.querysets import RoleQuerySet, is_active_user
 from quartiers.models import Secteur
@@ -32,7 +33,11 @@ DECIDED = frozenset(
 )
 COMMITTEE_DECISIONS = frozenset({S.PROGRAMME, S.REFUSE, S.AJOURNE})
 
+# The refusals, shown on the French 403 page. A view never words its own: it asks this module.
 REFUSAL = "Vous n'avez pas le droit de faire cette modification."
+CHANGE_REFUSAL = "Vous pouvez consulter cette fiche, pas la modifier."
+CREATE_REFUSAL = "Votre rôle ne permet pas de créer cette fiche."
+MANAGER_REFUSAL = "Cette opération revient au chef de service."
 
 
 # ---------------------------------------------------------------- objects
@@ -64,15 +69,38 @@ def may_create(user, model, *, parent=None) -> bool:
         return may_change(user, parent)
     if is_manager(user):
         return True
-    queryset = model._default_manager.get_queryset()
-    own_rule = type(queryset).editable_by_chef_projet
-    return user.is_chef_projet and own_rule is not RoleQuerySet.editable_by_chef_projet
+    queryset_class = type(model._default_manager.get_queryset())
+    opens_some = queryset_class.editable_by_chef_projet is not RoleQuerySet.editable_by_chef_projet
+    # A queryset may open records to the chef de projet yet keep their creation to managers.
+    creates = getattr(queryset_class, "chef_projet_creates", opens_some)
+    return user.is_chef_projet and opens_some and creates
 
 
 def require(allowed: bool, message: str = REFUSAL) -> None:
     """Refuses with a French message, shown on the 403 page."""
     if not allowed:
         raise PermissionDenied(message)
+
+
+def require_change(user, obj) -> None:
+    require(may_change(user, obj), CHANGE_REFUSAL)
+
+
+def require_create(user, model, *, parent=None) -> None:
+    require(may_create(user, model, parent=parent), CREATE_REFUSAL)
+
+
+def require_manager(user) -> None:
+    require(is_manager(user), MANAGER_REFUSAL)
+
+
+def get_visible(user, queryset, pk, *, write: bool = False):
+    """The record among those the user may see (404 otherwise); with write, one they may change
+    (403: they may read it, and are told so)."""
+    obj = get_object_or_404(queryset.visible_to(user), pk=pk)
+    if write:
+        require_change(user, obj)
+    return obj
 
 
 # ---------------------------------------------------------------- actions
@@ -241,8 +269,10 @@ def check_action_save(user, action: Action, before: dict) -> None:
             changed = new != values[name]
         if not changed:
             continue
-        if not action_field_editable(user, old, name):
-            raise PermissionDenied(f"Vous ne pouvez pas modifier le champ « {_label(name)} ».")
+        require(
+            action_field_editable(user, old, name),
+            f"Vous ne pouvez pas modifier le champ « {_label(name)} ».",
+        )
         if name == "programme" and new is not None:
             require(
                 programmes_open_to(user).filter(pk=new).exists(),
@@ -273,11 +303,11 @@ def check_action_save(user, action: Action, before: dict) -> None:
             )
             previous = {**fields, "montant_vote": None, "montant_verse": 0, "montant_propose": None}
         for name, value in fields.items():
-            if value != previous[name] and not financement_field_editable(user, old, name):
-                raise PermissionDenied(
-                    f"Vous ne pouvez pas modifier le {_label(name, model='financement')} d'un "
-                    "financement."
-                )
+            require(
+                value == previous[name] or financement_field_editable(user, old, name),
+                f"Vous ne pouvez pas modifier le {_label(name, model='financement')} d'un "
+                "financement.",
+            )
     for pk, fields in lines_before.items():
         if pk not in lines_after:
             deletable = is_manager(user) or (

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -100,11 +100,11 @@ def action_save(
     indicateurs.instance = action
     indicateurs.save()
     rights.check_action_save(user, action, before)
-    if not rights.action_in_scope(user, action, before=before):
-        raise PermissionDenied(
-            "Cette action ne relèverait plus de votre secteur : choisissez un programme ou des "
-            "QPV de votre secteur."
-        )
+    rights.require(
+        rights.action_in_scope(user, action, before=before),
+        "Cette action ne relèverait plus de votre secteur : choisissez un programme ou des "
+        "QPV de votre secteur.",
+    )
     if deadline_moved:
         ChangementEcheance.objects.create(
             action=action,
@@ -124,8 +124,7 @@ def action_delete(*, action: Action) -> None:
 
 
 def programme_validate(*, programme: ProgrammeActions, user) -> ProgrammeActions:
-    if not user.sees_everything_as_manager:
-        raise PermissionDenied("Seul le chef de service valide un programme.")
+    rights.require_manager(user)
     programme.statut = ProgrammeActions.Statut.VALIDE
     programme.valide_par = user
     programme.valide_le = timezone.now()
@@ -134,8 +133,7 @@ def programme_validate(*, programme: ProgrammeActions, user) -> ProgrammeActions
 
 
 def programme_reopen(*, programme: ProgrammeActions, user) -> ProgrammeActions:
-    if not user.sees_everything_as_manager:
-        raise PermissionDenied("Seul le chef de service rouvre un programme validé.")
+    rights.require_manager(user)
     programme.statut = ProgrammeActions.Statut.BROUILLON
     programme.save(update_fields=["statut"])
     return programme
@@ -165,18 +163,17 @@ def document_delete(*, document: Document) -> None:
 @transaction.atomic
 def reunion_save(*, form, points, user):
     """Saves a meeting and its agenda; the author must be able to edit the meeting."""
-    from .models import Reunion
 
     if form.instance.pk is None:
         form.instance.created_by = user
     reunion = form.save()
     points.instance = reunion
     points.save()
-    if not Reunion.objects.editable_by(user).filter(pk=reunion.pk).exists():
-        raise PermissionDenied(
-            "Vous ne pouvez pas organiser de réunion pour cette instance : elle relève d'un "
-            "autre secteur ou d'un autre organisateur."
-        )
+    rights.require(
+        rights.may_change(user, reunion),
+        "Vous ne pouvez pas organiser de réunion pour cette instance : elle relève d'un "
+        "autre secteur ou d'un autre organisateur.",
+    )
     return reunion
 
 

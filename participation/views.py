@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Avg, Count, Q
@@ -55,8 +55,8 @@ def _conseil(request: HttpRequest, pk: int, *, write: bool = False) -> ConseilCi
         ),
         pk=pk,
     )
-    if write and not ConseilCitoyen.objects.editable_by(request.user).filter(pk=pk).exists():
-        raise PermissionDenied("Vous pouvez consulter cette instance, pas la modifier.")
+    if write:
+        rights.require_change(request.user, conseil)
     return conseil
 
 
@@ -190,8 +190,7 @@ def _conseil_form_page(request: HttpRequest, conseil: ConseilCitoyen | None) -> 
 
 @require_http_methods(["GET", "POST"])
 def conseil_create(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_writer:
-        raise PermissionDenied("Votre rôle ne permet pas de créer d'instance de participation.")
+    rights.require_create(request.user, ConseilCitoyen)
     return _conseil_form_page(request, None)
 
 
@@ -234,8 +233,9 @@ def membre_create(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def membre_update(request: HttpRequest, pk: int) -> HttpResponse:
     membre = _membre(request, pk)
-    if membre.anonymise_le:
-        raise PermissionDenied("Ce membre a été anonymisé : sa fiche ne se modifie plus.")
+    rights.require(
+        not membre.anonymise_le, "Ce membre a été anonymisé : sa fiche ne se modifie plus."
+    )
     return _membre_form_page(request, membre.conseil, membre)
 
 
@@ -311,10 +311,10 @@ def steering_attendance(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("conseil")
         .order_by("conseil__nom", "nom")
     )
-    if not membres:
-        raise PermissionDenied(
-            "Vous ne suivez aucun conseil : la présence de ses membres ne vous est pas accessible."
-        )
+    rights.require(
+        bool(membres),
+        "Vous ne suivez aucun conseil : la présence de ses membres ne vous est pas accessible.",
+    )
     recorded = {p.membre_id: p.statut for p in PresenceMembre.objects.filter(reunion=reunion)}
     by_key = {f"m-{membre.pk}": membre for membre in membres}
     attendees = [
@@ -389,19 +389,18 @@ def _demarche(request: HttpRequest, pk: int, *, write: bool = False) -> Demarche
         Demarche.objects.visible_to(request.user).select_related("organisation", "referent"),
         pk=pk,
     )
-    if write and not Demarche.objects.editable_by(request.user).filter(pk=pk).exists():
-        raise PermissionDenied("Vous pouvez consulter cette démarche, pas la modifier.")
+    if write:
+        rights.require_change(request.user, demarche)
     return demarche
 
 
 @require_http_methods(["GET", "POST"])
 def demarche_detail(request: HttpRequest, pk: int) -> HttpResponse:
     demarche = _demarche(request, pk)
-    can_edit = Demarche.objects.editable_by(request.user).filter(pk=pk).exists()
+    can_edit = rights.may_change(request.user, demarche)
     form = PointEtapeForm(initial={"date": timezone.localdate()})
     if request.method == "POST":
-        if not can_edit:
-            raise PermissionDenied("Vous pouvez consulter cette démarche, pas la modifier.")
+        rights.require_change(request.user, demarche)
         form = PointEtapeForm(
             request.POST, instance=PointEtape(demarche=demarche, auteur=request.user)
         )
@@ -450,8 +449,7 @@ def _demarche_form_page(request: HttpRequest, demarche: Demarche | None) -> Http
 
 @require_http_methods(["GET", "POST"])
 def demarche_create(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_writer:
-        raise PermissionDenied("Votre rôle ne permet pas de créer de démarche.")
+    rights.require_create(request.user, Demarche)
     return _demarche_form_page(request, None)
 
 
@@ -516,8 +514,7 @@ def charte(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def charte_create(request: HttpRequest) -> HttpResponse:
-    if not request.user.sees_everything_as_manager:
-        raise PermissionDenied("Le chef de service enregistre les versions de la charte.")
+    rights.require_manager(request.user)
     data = request.POST if request.method == "POST" else None
     courante = services.current_charte()
     initial = {}
@@ -560,10 +557,7 @@ def cycle_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def cycle_create(request: HttpRequest) -> HttpResponse:
-    rights.require(
-        rights.may_create(request.user, CycleQualification),
-        "Le chef de service organise les cycles de qualification.",
-    )
+    rights.require_create(request.user, CycleQualification)
     data = request.POST if request.method == "POST" else None
     form = CycleForm(data, initial={"annee": timezone.localdate().year})
     if request.method == "POST" and form.is_valid():
@@ -634,10 +628,7 @@ def cycle_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def session_create(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = get_object_or_404(CycleQualification.objects.visible_to(request.user), pk=pk)
-    rights.require(
-        rights.may_create(request.user, SessionFormation, parent=cycle),
-        "Le chef de service organise les sessions du cycle de qualification.",
-    )
+    rights.require_create(request.user, SessionFormation, parent=cycle)
     data = request.POST if request.method == "POST" else None
     form = SessionForm(data, instance=SessionFormation(cycle=cycle))
     if request.method == "POST" and form.is_valid():
@@ -687,8 +678,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
         None, people=attendees, choices=choices, disabled=not request.user.is_writer
     )
     if request.method == "POST":
-        if not request.user.is_writer:
-            raise PermissionDenied("Votre rôle ne permet pas de modifier cette session.")
+        rights.require(request.user.is_writer)
         if request.POST.get("form") == "evaluation":
             evaluation_form = EvaluationForm(request.POST, instance=Evaluation(session=session))
             if evaluation_form.is_valid():

@@ -1,7 +1,7 @@
 from collections import OrderedDict
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from core.exports import FORMATS, export_response
+from cvu import rights
 
 from . import services
 from .filters import CommuneFilterSet, QpvFilterSet
@@ -23,8 +24,7 @@ def _page(request: HttpRequest, queryset, size: int = PAGE_SIZE):
 
 
 def _check_editable(queryset, user, pk) -> None:
-    if not queryset.editable_by(user).filter(pk=pk).exists():
-        raise PermissionDenied("Vous pouvez consulter cette page, pas la modifier.")
+    rights.require(queryset.editable_by(user).filter(pk=pk).exists(), rights.CHANGE_REFUSAL)
 
 
 def _sector_names(communes) -> tuple[str, str]:
@@ -126,8 +126,7 @@ def _territory_page(request: HttpRequest, territory, *, template: str, extra: di
     valeur_form = ValeurIndicateurForm(prefix="val")
     status = 200
     if request.method == "POST":
-        if not can_edit:
-            raise PermissionDenied("Vous pouvez consulter ce territoire, pas le modifier.")
+        rights.require(can_edit, rights.CHANGE_REFUSAL)
         if request.POST.get("form") == "observation":
             observation_form = ObservationForm(
                 request.POST, prefix="obs", instance=Observation(**link)

@@ -1,13 +1,14 @@
 """PDF reports: request one, watch it being built, download it, retry a failure."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from cvu import rights
 
 from . import rapports
 from .forms import REPORT_FORMS, current_contract
@@ -102,8 +103,9 @@ def rapport_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def rapport_retry(request: HttpRequest, pk: int) -> HttpResponse:
     rapport = _get(request, pk)
-    if not _may_retry(request, rapport):
-        raise PermissionDenied("Seul le demandeur ou le chef de service relance ce rapport.")
+    rights.require(
+        _may_retry(request, rapport), "Seul le demandeur ou le chef de service relance ce rapport."
+    )
     if rapport.retryable:
         rapports.rapport_retry(rapport=rapport)
         messages.success(request, "Le rapport est relancé.")

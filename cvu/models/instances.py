@@ -48,6 +48,8 @@ def _communal_rights_q(user, prefix: str) -> Q:
 
 
 class DispositifQuerySet(RoleQuerySet):
+    chef_projet_creates = False  # The chef de service creates schemes; their communes' chefs edit.
+
     def editable_by_chef_projet(self, user):
         return self.filter(
             pk__in=DispositifConnexe.communes.through.objects.filter(

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
@@ -51,8 +51,8 @@ def _get_appel(request: HttpRequest, pk: int, *, write: bool = False) -> AppelAP
     appel = get_object_or_404(
         AppelAProjets.objects.visible_to(request.user).select_related("contrat"), pk=pk
     )
-    if write and not request.user.sees_everything_as_manager:
-        raise PermissionDenied("Seul le chef de service prépare les appels à projets.")
+    if write:
+        rights.require_change(request.user, appel)
     return appel
 
 
@@ -63,8 +63,8 @@ def _get_dossier(request: HttpRequest, pk: int, *, write: bool = False) -> Actio
         .select_related("appel__contrat", "porteur", "referent"),
         pk=pk,
     )
-    if write and not Action.objects.editable_by(request.user).filter(pk=pk).exists():
-        raise PermissionDenied("Ce dossier relève d'un autre chef de projet.")
+    if write:
+        rights.require_change(request.user, action)
     return action
 
 
@@ -252,8 +252,10 @@ def aap_assign(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _appel_form_page(request: HttpRequest, appel: AppelAProjets | None) -> HttpResponse:
-    if not request.user.sees_everything_as_manager:
-        raise PermissionDenied("Seul le chef de service prépare les appels à projets.")
+    if appel is None:
+        rights.require_create(request.user, AppelAProjets)
+    else:
+        rights.require_change(request.user, appel)
     instance = appel or AppelAProjets()
     data = request.POST if request.method == "POST" else None
     form = AppelForm(data, instance=instance)
@@ -413,9 +415,9 @@ def dossier_statut(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def dossier_instruction(request: HttpRequest, pk: int) -> HttpResponse:
     action = _get_dossier(request, pk)
-    can_edit = Action.objects.editable_by(request.user).filter(pk=pk).exists()
-    if request.method == "POST" and not can_edit:
-        raise PermissionDenied("Ce dossier relève d'un autre chef de projet.")
+    can_edit = rights.may_change(request.user, action)
+    if request.method == "POST":
+        rights.require_change(request.user, action)
     instruction = Instruction.objects.filter(action=action).first() or Instruction(action=action)
     data = request.POST if request.method == "POST" else None
     form = InstructionForm(data, instance=instruction)
@@ -518,9 +520,9 @@ def dossier_notification(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def dossier_bilan(request: HttpRequest, pk: int) -> HttpResponse:
     action = _get_dossier(request, pk)
-    can_edit = Action.objects.editable_by(request.user).filter(pk=pk).exists()
-    if request.method == "POST" and not can_edit:
-        raise PermissionDenied("Ce dossier relève d'un autre chef de projet.")
+    can_edit = rights.may_change(request.user, action)
+    if request.method == "POST":
+        rights.require_change(request.user, action)
     if action.statut not in (*aap.AWAITING_BILAN, S.BILAN_RECU, S.SOLDE):
         messages.error(request, "Un bilan se saisit pour un dossier notifié.")
         return redirect(action)
@@ -691,8 +693,8 @@ def comite_detail(request: HttpRequest, pk: int) -> HttpResponse:
     comite = get_object_or_404(Comite.objects.select_related("appel__contrat", "reunion"), pk=pk)
     appel = _get_appel(request, comite.appel_id)
     manager = request.user.sees_everything_as_manager
-    if request.method == "POST" and not manager:
-        raise PermissionDenied("Seul le chef de service enregistre les décisions du comité.")
+    if request.method == "POST":
+        rights.require_manager(request.user)
     tous = _comite_dossiers(comite, appel)
     decisions = {d.action_id: d for d in DecisionComite.objects.filter(comite=comite)}
     pending = [a for a in tous if _pending(a, decisions)]

@@ -27,10 +27,7 @@ def _get_action(request: HttpRequest, pk: int, *, write: bool = False) -> Action
         pk=pk,
     )
     if write:
-        rights.require(
-            rights.may_change(request.user, action),
-            "Vous pouvez consulter cette action, pas la modifier.",
-        )
+        rights.require_change(request.user, action)
     return action
 
 
@@ -171,9 +168,7 @@ def _action_form_page(request: HttpRequest, action: Action | None) -> HttpRespon
 
 @require_http_methods(["GET", "POST"])
 def action_create(request: HttpRequest) -> HttpResponse:
-    rights.require(
-        rights.may_create(request.user, Action), "Votre rôle ne permet pas de créer d'action."
-    )
+    rights.require_create(request.user, Action)
     return _action_form_page(request, None)
 
 

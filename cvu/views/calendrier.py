@@ -4,7 +4,6 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.exports import FORMATS, export_response
 
+from .. import rights
 from ..filters_reunions import CalendrierFilterSet, month_bounds, month_weeks
 from ..ics import calendar_for
 from ..invitations import reunion_invite
@@ -188,8 +188,7 @@ def reunion_inviter(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    if not Reunion.objects.editable_by(request.user).filter(pk=pk).exists():
-        raise PermissionDenied("Seul l'organisateur de la réunion envoie les invitations.")
+    rights.require_change(request.user, reunion)
     count = reunion_invite(reunion=reunion, user=request.user)
     if count:
         messages.success(

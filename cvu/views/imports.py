@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from .. import imports
+from .. import imports, rights
 
 
 class ImportForm(forms.Form):
@@ -37,10 +37,10 @@ def _style(request: HttpRequest) -> str | None:
 
 
 def _check_can_import(user) -> None:
-    if not imports.user_can_import(user):
-        raise PermissionDenied(
-            "L'import d'actions est réservé aux chefs de projet et au chef de service."
-        )
+    rights.require(
+        imports.user_can_import(user),
+        "L'import d'actions est réservé aux chefs de projet et au chef de service.",
+    )
 
 
 def _render(

@@ -1,7 +1,6 @@
 from datetime import timedelta
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Prefetch
@@ -14,6 +13,7 @@ from core.exports import FORMATS, export_response
 from core.forms import save_if_editable
 from quartiers.models import Commune
 
+from .. import rights
 from ..filters import InstanceFilterSet
 from ..forms_gouvernance import DispositifForm, InstanceForm, PlanActionFormSet
 from ..models import Contact, DispositifConnexe, Instance, Presence, Reunion
@@ -136,16 +136,13 @@ def _instance_form_page(request: HttpRequest, instance: Instance | None) -> Http
 
 @require_http_methods(["GET", "POST"])
 def instance_create(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_writer:
-        raise PermissionDenied("Votre rôle ne permet pas de créer d'instance.")
+    rights.require_create(request.user, Instance)
     return _instance_form_page(request, None)
 
 
 @require_http_methods(["GET", "POST"])
 def instance_update(request: HttpRequest, pk: int) -> HttpResponse:
-    instance = get_object_or_404(Instance.objects.visible_to(request.user), pk=pk)
-    if not Instance.objects.editable_by(request.user).filter(pk=pk).exists():
-        raise PermissionDenied("Vous pouvez consulter cette instance, pas la modifier.")
+    instance = rights.get_visible(request.user, Instance.objects, pk, write=True)
     return _instance_form_page(request, instance)
 
 
@@ -216,14 +213,11 @@ def _dispositif_form_page(request: HttpRequest, dispositif: DispositifConnexe | 
 
 @require_http_methods(["GET", "POST"])
 def dispositif_create(request: HttpRequest) -> HttpResponse:
-    if not request.user.sees_everything_as_manager:
-        raise PermissionDenied("Le chef de service crée les dispositifs connexes.")
+    rights.require_create(request.user, DispositifConnexe)
     return _dispositif_form_page(request, None)
 
 
 @require_http_methods(["GET", "POST"])
 def dispositif_update(request: HttpRequest, pk: int) -> HttpResponse:
-    dispositif = get_object_or_404(DispositifConnexe.objects.visible_to(request.user), pk=pk)
-    if not DispositifConnexe.objects.editable_by(request.user).filter(pk=pk).exists():
-        raise PermissionDenied("Vous pouvez consulter ce dispositif, pas le modifier.")
+    dispositif = rights.get_visible(request.user, DispositifConnexe.objects, pk, write=True)
     return _dispositif_form_page(request, dispositif)

@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Sum
@@ -9,7 +8,7 @@ from django.views.decorators.http import require_http_methods
 
 from core.exports import FORMATS, export_response
 
-from .. import figures
+from .. import figures, rights
 from ..filters import OrganisationFilterSet
 from ..forms import ContactFormSet, OrganisationForm
 from ..models import Action, Financement, Organisation
@@ -115,14 +114,11 @@ def _organisation_form_page(request: HttpRequest, organisation: Organisation | N
 
 @require_http_methods(["GET", "POST"])
 def organisation_create(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_writer:
-        raise PermissionDenied("Votre rôle ne permet pas de créer d'organisation.")
+    rights.require_create(request.user, Organisation)
     return _organisation_form_page(request, None)
 
 
 @require_http_methods(["GET", "POST"])
 def organisation_update(request: HttpRequest, pk: int) -> HttpResponse:
-    organisation = get_object_or_404(Organisation.objects.visible_to(request.user), pk=pk)
-    if not Organisation.objects.editable_by(request.user).filter(pk=pk).exists():
-        raise PermissionDenied("Vous pouvez consulter cette organisation, pas la modifier.")
+    organisation = rights.get_visible(request.user, Organisation.objects, pk, write=True)
     return _organisation_form_page(request, organisation)

@@ -2,7 +2,6 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
@@ -13,7 +12,7 @@ from core.exports import FORMATS, export_response
 from core.forms import save_if_editable
 from quartiers.models import Commune
 
-from .. import services
+from .. import rights, services
 from ..filters import ProgrammeFilterSet
 from ..forms import ProgrammeForm
 from ..models import Action, Financement, NoeudStrategie, ProgrammeActions
@@ -26,8 +25,8 @@ def _get_programme(request: HttpRequest, pk: int, *, write: bool = False) -> Pro
         ),
         pk=pk,
     )
-    if write and not ProgrammeActions.objects.editable_by(request.user).filter(pk=pk).exists():
-        raise PermissionDenied("Vous pouvez consulter ce programme, pas le modifier.")
+    if write:
+        rights.require_change(request.user, programme)
     return programme
 
 
@@ -137,8 +136,7 @@ def _programme_form_page(request: HttpRequest, programme: ProgrammeActions | Non
 
 @require_http_methods(["GET", "POST"])
 def programme_create(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_writer:
-        raise PermissionDenied("Votre rôle ne permet pas de créer de programme.")
+    rights.require_create(request.user, ProgrammeActions)
     return _programme_form_page(request, None)
 
 

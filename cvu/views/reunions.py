@@ -13,7 +13,7 @@ from core.exports import FORMATS, export_response
 from core.forms import model_choices
 from core.presences import Attendee, presence_formset
 
-from .. import services
+from .. import rights, services
 from ..filters import SuiteFilterSet
 from ..forms_gouvernance import (
     ClotureForm,
@@ -45,8 +45,8 @@ def _get_reunion(request: HttpRequest, pk: int, *, write: bool = False) -> Reuni
         ),
         pk=pk,
     )
-    if write and not Reunion.objects.editable_by(request.user).filter(pk=pk).exists():
-        raise PermissionDenied("Vous pouvez consulter cette réunion, pas la modifier.")
+    if write:
+        rights.require_change(request.user, reunion)
     return reunion
 
 
@@ -103,8 +103,7 @@ def _reunion_form_page(request: HttpRequest, reunion: Reunion | None) -> HttpRes
 
 @require_http_methods(["GET", "POST"])
 def reunion_create(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_writer:
-        raise PermissionDenied("Votre rôle ne permet pas d'organiser de réunion.")
+    rights.require_create(request.user, Reunion)
     return _reunion_form_page(request, None)
 
 
@@ -296,11 +295,9 @@ def suite_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def suite_update(request: HttpRequest, pk: int) -> HttpResponse:
-    suite = get_object_or_404(
-        SuiteADonner.objects.visible_to(request.user).select_related("reunion__instance"), pk=pk
+    suite = rights.get_visible(
+        request.user, SuiteADonner.objects.select_related("reunion__instance"), pk, write=True
     )
-    if not SuiteADonner.objects.editable_by(request.user).filter(pk=pk).exists():
-        raise PermissionDenied("Seuls le responsable et l'organisateur modifient cette suite.")
     form = SuiteUpdateForm(request.POST if request.method == "POST" else None, instance=suite)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -316,9 +313,7 @@ def suite_done(request: HttpRequest, pk: int) -> HttpResponse:
 
     With htmx the follow-up's status block is swapped; a plain form comes back to `next`.
     """
-    suite = get_object_or_404(SuiteADonner.objects.visible_to(request.user), pk=pk)
-    if not SuiteADonner.objects.editable_by(request.user).filter(pk=pk).exists():
-        raise PermissionDenied("Seuls le responsable et l'organisateur modifient cette suite.")
+    suite = rights.get_visible(request.user, SuiteADonner.objects, pk, write=True)
     suite.mark_done()
     if request.htmx:
         response = render(

@@ -22,7 +22,7 @@ def test_refusal_page_is_french_and_gives_the_reason(client, reader, qpv):
     html = response.content.decode()
     assert '<html lang="fr">' in html
     assert "<title>Accès refusé — Pilotage CVU</title>" in html
-    assert "Vous pouvez consulter cette action, pas la modifier." in html
+    assert "Vous pouvez consulter cette fiche, pas la modifier." in html
     assert "Rien n'a été enregistré." in html
     assert "Forbidden" not in html
 
@@ -62,3 +62,18 @@ def test_the_accessibility_statement_gives_the_configured_contact(client, settin
     assert "administrateur de l'application" in page  # no contact configured: none invented
     settings.ACCESSIBILITE_CONTACT_EMAIL = "accessibilite@example.org"
     assert "mailto:accessibilite@example.org" in client.get("/accessibilite/").content.decode()
+
+
+def test_only_the_rights_module_words_a_refusal():
+    """Views and services ask `cvu.rights` (require, require_change, require_create,
+    require_manager, get_visible); none raises PermissionDenied with its own wording."""
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    offenders = [
+        str(path.relative_to(root))
+        for app in ("comptes", "core", "cvu", "participation", "quartiers", "reporting")
+        for path in (root / app).rglob("*.py")
+        if "raise PermissionDenied" in path.read_text() and path.name != "rights.py"
+    ]
+    assert offenders == []
