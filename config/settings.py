@@ -286,6 +286,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.tasks.send_pending_emails",
         "schedule": crontab(),  # every minute
     },
+    "purge-des-courriels": {
+        "task": "core.tasks.purge_emails",
+        "schedule": crontab(hour=3, minute=35),
+    },
     "purge-des-sessions": {
         "task": "core.tasks.clear_sessions",
         "schedule": crontab(hour=3, minute=30),

@@ -9,6 +9,7 @@ import logging
 from datetime import timedelta
 from functools import partial
 
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q
@@ -21,6 +22,7 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 20
 CLAIM_TIMEOUT = timedelta(minutes=10)  # a worker that died while sending frees its claim
 DRAIN_DELAY = timedelta(seconds=30)  # leave fresh rows to the task queued for them
+SENT_KEPT = timedelta(days=90)  # what was sent to whom stays visible this long in the admin
 
 
 def courriel_queue(*, subject: str, body: str, to: list[str], html_body: str = "") -> Courriel:
@@ -83,3 +85,31 @@ def courriel_send_pending() -> int:
                 "Échec de l'envoi du courriel %s ; nouvel essai plus tard.", courriel_id
             )
     return sent
+
+
+def courriel_purge() -> tuple[int, int]:
+    """Nightly: gives up on e-mails that could not go out before their content went stale, and
+    forgets sent ones after SENT_KEPT; returns (abandoned, deleted).
+
+    A waiting e-mail may carry a password reset link: once the link has expired (or the attempts
+    are spent) the body is dropped so that it does not wait in the database forever; the row
+    stays, with its subject, recipients and error, for the administrator to see.
+    """
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)
+    abandoned = (
+        Courriel.objects.pending()
+        .filter(Q(created_at__lt=stale) | Q(attempts__gte=MAX_ATTEMPTS))
+        .exclude(body="", html_body="", attempts__gte=MAX_ATTEMPTS)
+        .update(
+            body="",
+            html_body="",
+            attempts=MAX_ATTEMPTS,
+            claimed_at=None,
+            error="Abandonné : le courriel n'a pas pu partir avant l'expiration de son contenu.",
+        )
+    )
+    deleted, _ = Courriel.objects.filter(sent_at__lt=now - SENT_KEPT).delete()
+    if abandoned:
+        logger.warning("%s courriel(s) abandonné(s) après échec d'envoi.", abandoned)
+    return abandoned, deleted

@@ -25,3 +25,9 @@ def send_queued_email(courriel_id: int) -> bool:
 def send_pending_emails() -> int:
     """Every minute: sends the recorded e-mails the broker could not take when they were made."""
     return outbox.courriel_send_pending()
+
+
+@shared_task
+def purge_emails() -> tuple[int, int]:
+    """Nightly: drops the content of e-mails that never went out in time, forgets old sent ones."""
+    return outbox.courriel_purge()

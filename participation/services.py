@@ -1,6 +1,7 @@
 """Representativeness, presence in steering instances, and the members' personal data (RGPD)."""
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -213,6 +214,7 @@ def membre_erase(*, membre: Membre, user, action=AccesDonnees.Action.EFFACEMENT)
     """Removes the identity and every copy of it; keeps what statistics need (college, gender,
     age band, dates)."""
     identity = str(membre)
+    identity_parts = (membre.prenom, membre.nom)
     membre.prenom = "Membre"
     membre.nom = f"anonymisé n° {membre.pk}"
     membre.email = ""
@@ -223,6 +225,7 @@ def membre_erase(*, membre: Membre, user, action=AccesDonnees.Action.EFFACEMENT)
         membre.mandat_fin = membre.mandat_fin or timezone.localdate()
     membre.save()
     _scrub_admin_log(membre=membre, identity=identity)
+    _scrub_free_text(prenom=identity_parts[0], nom=identity_parts[1], replacement=str(membre))
     # A pending import of the council may hold the member's row.
     transaction.on_commit(partial(previews.purge, conseil_pk=membre.conseil_id, expired_only=False))
     log_access(membre=membre, user=user, action=action)
@@ -257,6 +260,44 @@ def _scrub_admin_log(*, membre: Membre, identity: str) -> None:
             entry.object_repr = str(membre)
         entry.change_message = entry.change_message.replace(identity, str(membre))
         entry.save(update_fields=["object_repr", "change_message"])
+
+
+def _free_text_fields():
+    """The free texts agents write about councils and trainings, where a name may have slipped."""
+    from .models import (
+        BesoinFormation,
+        ConseilCitoyen,
+        CycleQualification,
+        Demarche,
+        Evaluation,
+        PointEtape,
+        VerificationCharte,
+    )
+
+    return [
+        (ConseilCitoyen, "notes"),
+        (Demarche, "description"),
+        (PointEtape, "texte"),
+        (VerificationCharte, "commentaire"),
+        (CycleQualification, "notes"),
+        (BesoinFormation, "besoin"),
+        (Evaluation, "commentaire"),
+    ]
+
+
+def _scrub_free_text(*, prenom: str, nom: str, replacement: str) -> None:
+    """Replaces "Prénom Nom" and "Nom Prénom" (any case) in the agents' free texts."""
+    if not (prenom.strip() and nom.strip()):
+        return
+    forms = [f"{prenom} {nom}", f"{nom} {prenom}"]
+    pattern = re.compile("|".join(r"\s+".join(map(re.escape, f.split())) for f in forms), re.I)
+    for model, field in _free_text_fields():
+        found = Q()
+        for form in forms:
+            found |= Q(**{f"{field}__icontains": form})
+        for obj in model.objects.filter(found).only("pk", field):
+            setattr(obj, field, pattern.sub(replacement, getattr(obj, field)))
+            obj.save(update_fields=[field])
 
 
 def anonymise_expired(*, years: int | None = None) -> list[str]:

@@ -62,3 +62,34 @@ def test_a_failed_sending_is_kept_with_its_error_and_retried(django_capture_on_c
     assert (courriel.sent_at, courriel.claimed_at, courriel.error) == (None, None, "SMTP")
     assert outbox.courriel_send(courriel.pk) is True
     assert len(mail.outbox) == 1
+
+
+def test_an_email_that_never_left_loses_its_reset_link_once_the_link_has_expired(
+    django_capture_on_commit_callbacks, settings
+):
+    with mock.patch.object(send_queued_email, "delay", side_effect=OSError("broker")):
+        fresh = _queue(django_capture_on_commit_callbacks)
+        stale = _queue(django_capture_on_commit_callbacks)
+    Courriel.objects.filter(pk=stale.pk).update(
+        created_at=timezone.now() - timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT + 60)
+    )
+    from core.tasks import purge_emails
+
+    assert purge_emails() == (1, 0)
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (stale.body, stale.html_body, stale.sent_at) == ("", "", None)
+    assert stale.error.startswith("Abandonné")
+    assert fresh.body == "Texte"
+    Courriel.objects.update(created_at=timezone.now() - timedelta(minutes=5))
+    assert send_pending_emails() == 1  # the fresh one only; the abandoned one is not retried
+    assert len(mail.outbox) == 1
+    assert purge_emails() == (0, 0)  # nothing left to abandon twice
+
+
+def test_sent_emails_are_forgotten_after_ninety_days(django_capture_on_commit_callbacks):
+    old = _queue(django_capture_on_commit_callbacks)
+    recent = _queue(django_capture_on_commit_callbacks)
+    Courriel.objects.filter(pk=old.pk).update(sent_at=timezone.now() - outbox.SENT_KEPT)
+    assert outbox.courriel_purge() == (0, 1)
+    assert list(Courriel.objects.values_list("pk", flat=True)) == [recent.pk]

@@ -66,6 +66,31 @@ def test_erasure_scrubs_the_admin_history(client, editor, conseil):
     )
 
 
+def test_erasure_scrubs_the_name_from_the_agents_free_texts(client, editor, conseil):
+    from participation.models import CycleQualification, Evaluation, SessionFormation
+
+    awa = membre(conseil, prenom="Awa", nom="Diallo")
+    conseil.notes = "Contact : awa  DIALLO, disponible le soir. Diallo Awa relaie."
+    conseil.save()
+    cycle = CycleQualification.objects.create(annee=2026, titre="Cycle 2026")
+    session = SessionFormation.objects.create(
+        cycle=cycle, theme="Prise de parole", date=timezone.now()
+    )
+    evaluation = Evaluation.objects.create(
+        session=session, note=4, commentaire="Merci à Awa Diallo pour son témoignage."
+    )
+    untouched = Evaluation.objects.create(session=session, note=5, commentaire="Très clair.")
+    client.force_login(editor)
+    assert client.post(f"/participation/membres/{awa.pk}/effacer/").status_code == 302
+    conseil.refresh_from_db()
+    evaluation.refresh_from_db()
+    untouched.refresh_from_db()
+    replacement = f"Membre anonymisé n° {awa.pk}"
+    assert conseil.notes == f"Contact : {replacement}, disponible le soir. {replacement} relaie."
+    assert evaluation.commentaire == f"Merci à {replacement} pour son témoignage."
+    assert untouched.commentaire == "Très clair."
+
+
 def test_members_have_no_history_table_that_would_keep_a_copy():
     assert not hasattr(Membre, "history")
 
@@ -173,6 +198,7 @@ def test_a_forged_reference_reads_nothing(conseil):
     ("task", "nightly"),
     [
         ("core.tasks.clear_sessions", True),
+        ("core.tasks.purge_emails", True),
         ("participation.tasks.purge_import_previews", False),
         ("participation.tasks.anonymise_members", True),
     ],

@@ -88,6 +88,17 @@ def test_retention_periods_are_the_configured_ones():
         assert any(e["task"].endswith(f".{task}") for e in settings.CELERY_BEAT_SCHEDULE.values())
 
 
+def test_emails_retention_is_the_purge_s():
+    from core import outbox
+
+    text = " ".join(_sections()["3. Comptes des agents"].split())
+    assert f"{outbox.SENT_KEPT.days} jours après l'envoi" in text
+    assert "`purge_emails`" in text
+    assert any(
+        e["task"] == "core.tasks.purge_emails" for e in settings.CELERY_BEAT_SCHEDULE.values()
+    )
+
+
 def test_every_legal_basis_a_member_can_have_is_described():
     from participation.models import Membre
 
