@@ -127,7 +127,7 @@ def conseil_list(request: HttpRequest) -> HttpResponse:
         "participation/conseil_list.html",
         {
             "rows": rows,
-            "can_create": request.user.sees_everything_as_manager or request.user.is_chef_projet,
+            "can_create": rights.may_create(request.user, ConseilCitoyen),
         },
     )
 
@@ -380,7 +380,11 @@ def demarche_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "participation/demarche_list.html",
-        {"filter": filterset, "page_obj": page, "can_create": request.user.is_writer},
+        {
+            "filter": filterset,
+            "page_obj": page,
+            "can_create": rights.may_create(request.user, Demarche),
+        },
     )
 
 

@@ -110,7 +110,7 @@ def aap_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "cvu/aap_list.html",
-        {"appels": appels, "can_create": request.user.sees_everything_as_manager},
+        {"appels": appels, "can_create": rights.may_create(request.user, AppelAProjets)},
     )
 
 

@@ -66,7 +66,11 @@ def calendrier(request: HttpRequest) -> HttpResponse:
             fmt=request.GET["export"],
             request=request,
         )
-    context = {"filter": filterset, "vue": vue, "can_create": request.user.is_writer}
+    context = {
+        "filter": filterset,
+        "vue": vue,
+        "can_create": rights.may_create(request.user, Reunion),
+    }
     if vue == "liste":
         now = timezone.now()
         context.update(

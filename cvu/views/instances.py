@@ -58,7 +58,11 @@ def instance_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "cvu/instance_list.html",
-        {"filter": filterset, "page_obj": page, "can_create": request.user.is_writer},
+        {
+            "filter": filterset,
+            "page_obj": page,
+            "can_create": rights.may_create(request.user, Instance),
+        },
     )
 
 
@@ -166,7 +170,10 @@ def dispositif_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "cvu/dispositif_list.html",
-        {"dispositifs": dispositifs, "can_create": request.user.sees_everything_as_manager},
+        {
+            "dispositifs": dispositifs,
+            "can_create": rights.may_create(request.user, DispositifConnexe),
+        },
     )
 
 

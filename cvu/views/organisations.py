@@ -44,7 +44,7 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
             request=request,
         )
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    can_create = request.user.is_writer
+    can_create = rights.may_create(request.user, Organisation)
     return render(
         request,
         "cvu/organisation_list.html",

@@ -63,7 +63,11 @@ def programme_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "cvu/programme_list.html",
-        {"filter": filterset, "page_obj": page, "can_create": request.user.is_writer},
+        {
+            "filter": filterset,
+            "page_obj": page,
+            "can_create": rights.may_create(request.user, ProgrammeActions),
+        },
     )
 
 
