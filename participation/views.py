@@ -2,7 +2,6 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Avg, Count, Q
 from django.http import HttpRequest, HttpResponse
@@ -13,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from core.exports import FORMATS, export_response
 from core.forms import save_if_editable
+from core.lists import paginate
 from core.presences import Attendee, presence_formset
 from cvu import rights
 from cvu.models import Reunion
@@ -376,7 +376,7 @@ def demarche_list(request: HttpRequest) -> HttpResponse:
             fmt=request.GET["export"],
             request=request,
         )
-    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    page = paginate(request, filterset.qs)
     return render(
         request,
         "participation/demarche_list.html",

@@ -2,25 +2,19 @@ from collections import OrderedDict
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from core.exports import FORMATS, export_response
+from core.lists import paginate
 from cvu import rights
 
 from . import services
 from .filters import CommuneFilterSet, QpvFilterSet
 from .forms import ObservationForm, ValeurIndicateurForm
 from .models import Commune, Observation, Qpv, Secteur, ValeurIndicateur
-
-PAGE_SIZE = 50
-
-
-def _page(request: HttpRequest, queryset, size: int = PAGE_SIZE):
-    return Paginator(queryset, size).get_page(request.GET.get("page"))
 
 
 def _check_editable(queryset, user, pk) -> None:
@@ -64,7 +58,7 @@ def qpv_list(request: HttpRequest) -> HttpResponse:
         return export_response(
             rows, QPV_COLUMNS, filename="qpv", fmt=request.GET["export"], request=request
         )
-    page = _page(request, rows)
+    page = paginate(request, rows)
     for qpv in page:
         qpv.secteurs_label, qpv.chefs_label = _sector_names(qpv.communes.all())
     return render(request, "quartiers/qpv_list.html", {"filter": filterset, "page_obj": page})
@@ -100,7 +94,7 @@ def commune_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "quartiers/commune_list.html",
-        {"filter": filterset, "page_obj": _page(request, rows)},
+        {"filter": filterset, "page_obj": paginate(request, rows)},
     )
 
 
@@ -171,8 +165,11 @@ def _territory_page(request: HttpRequest, territory, *, template: str, extra: di
         }
         for entry in series
     ]
-    observations = _page(
-        request, Observation.objects.for_territory(territory).select_related("auteur"), 20
+    observations = paginate(
+        request,
+        Observation.objects.for_territory(territory).select_related("auteur"),
+        # A section under the territory's indicators: a short page keeps them in view.
+        per_page=20,
     )
     context = {
         "territory": territory,

@@ -1,13 +1,13 @@
 """PDF reports: request one, watch it being built, download it, retry a failure."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.lists import paginate
 from cvu import rights
 
 from . import rapports
@@ -69,7 +69,7 @@ def rapport_list(request: HttpRequest) -> HttpResponse:
             )
             return redirect(rapport)
     queryset = Rapport.objects.requested_by(request.user).select_related("demande_par")
-    page = Paginator(queryset, 30).get_page(request.GET.get("page"))
+    page = paginate(request, queryset)
     status = 400 if bound is not None else 200
     return render(
         request,

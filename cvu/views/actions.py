@@ -1,12 +1,12 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from core.exports import FORMATS, export_response
+from core.lists import paginate
 
 from .. import figures, rights, services
 from ..filters import ActionFilterSet
@@ -14,8 +14,6 @@ from ..forms import ActionForm, DocumentForm, FinancementFormSet, IndicateurForm
 from ..history import action_history
 from ..models import Action, Document, Financement, NoeudStrategie
 from .aap import dossier_panel
-
-PAGE_SIZE = 50
 
 
 def _get_action(request: HttpRequest, pk: int, *, write: bool = False) -> Action:
@@ -77,7 +75,7 @@ def action_list(request: HttpRequest) -> HttpResponse:
         )
         if part
     )
-    page = Paginator(actions, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, actions)
     context = {
         "filter": filterset,
         "page_obj": page,

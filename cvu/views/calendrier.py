@@ -4,7 +4,6 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,6 +13,7 @@ from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.exports import FORMATS, export_response
+from core.lists import paginate
 
 from .. import rights
 from ..filters_reunions import CalendrierFilterSet, month_bounds, month_weeks
@@ -75,9 +75,7 @@ def calendrier(request: HttpRequest) -> HttpResponse:
         now = timezone.now()
         context.update(
             upcoming=list(reunions.filter(debut__gte=now).order_by("debut")),
-            page_obj=Paginator(reunions.filter(debut__lt=now).order_by("-debut"), 50).get_page(
-                request.GET.get("page")
-            ),
+            page_obj=paginate(request, reunions.filter(debut__lt=now).order_by("-debut")),
         )
         return render(request, "cvu/calendrier.html", context)
     by_day: dict = {}

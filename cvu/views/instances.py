@@ -1,7 +1,6 @@
 from datetime import timedelta
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
@@ -11,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from core.exports import FORMATS, export_response
 from core.forms import save_if_editable
+from core.lists import paginate
 from quartiers.models import Commune
 
 from .. import rights
@@ -54,7 +54,7 @@ def instance_list(request: HttpRequest) -> HttpResponse:
             fmt=request.GET["export"],
             request=request,
         )
-    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    page = paginate(request, filterset.qs)
     return render(
         request,
         "cvu/instance_list.html",

@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
@@ -7,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from core.exports import FORMATS, export_response
+from core.lists import paginate
 
 from .. import figures, rights
 from ..filters import OrganisationFilterSet
@@ -43,7 +43,7 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
             fmt=request.GET["export"],
             request=request,
         )
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    page = paginate(request, rows)
     can_create = rights.may_create(request.user, Organisation)
     return render(
         request,
@@ -83,7 +83,8 @@ def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     context = {
         "organisation": organisation,
-        "actions": Paginator(actions, 25).get_page(request.GET.get("page")),
+        # A section under the organisation's figures: a short page keeps them in view.
+        "actions": paginate(request, actions, per_page=20),
         "received": received,
         "funded": funded,
         "can_edit": Organisation.objects.editable_by(request.user).filter(pk=pk).exists(),

@@ -2,7 +2,6 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,6 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.exports import FORMATS, export_response
 from core.forms import save_if_editable
+from core.lists import paginate
 from quartiers.models import Commune
 
 from .. import rights, services
@@ -59,7 +59,7 @@ def programme_list(request: HttpRequest) -> HttpResponse:
             fmt=request.GET["export"],
             request=request,
         )
-    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    page = paginate(request, filterset.qs)
     return render(
         request,
         "cvu/programme_list.html",

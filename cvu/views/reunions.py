@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.exports import FORMATS, export_response
 from core.forms import model_choices
+from core.lists import paginate
 from core.presences import Attendee, presence_formset
 
 from .. import rights, services
@@ -267,7 +267,7 @@ def suite_list(request: HttpRequest) -> HttpResponse:
         return export_response(
             rows, SUITE_COLUMNS, filename="suites", fmt=request.GET["export"], request=request
         )
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    page = paginate(request, rows)
     editable = set(
         SuiteADonner.objects.editable_by(request.user)
         .filter(pk__in=[suite.pk for suite in page])
