@@ -9,7 +9,8 @@ class _FormFields(HTMLParser):
         super().__init__()
         self.marker = marker
         self.inside = marker is None
-        self.data: dict[str, str] = {}
+        self.data: dict[str, str | list[str]] = {}
+        self.ticked: set[str] = set()
         self.select = None
 
     def handle_starttag(self, tag, attrs):
@@ -21,7 +22,22 @@ class _FormFields(HTMLParser):
         kind = attrs.get("type")
         if tag == "input" and attrs.get("name") and kind not in ("checkbox", "radio", "submit"):
             self.data[attrs["name"]] = attrs.get("value") or ""
-        elif tag == "input" and kind in ("checkbox", "radio") and "checked" in attrs:
+        elif tag == "input" and kind == "checkbox" and "checked" in attrs:
+            name, value = attrs["name"], attrs.get("value") or "on"
+            if name in self.ticked:  # a list of checkboxes posts every ticked value
+                previous = self.data[name]
+                self.data[name] = (
+                    [*previous, value]
+                    if isinstance(previous, list)
+                    else [
+                        previous,
+                        value,
+                    ]
+                )
+            else:
+                self.data[name] = value
+                self.ticked.add(name)
+        elif tag == "input" and kind == "radio" and "checked" in attrs:
             self.data[attrs["name"]] = attrs.get("value") or "on"
         elif tag == "select":
             self.select = attrs.get("name")
@@ -36,10 +52,10 @@ class _FormFields(HTMLParser):
             self.select = None
 
 
-def form_data(html: str, marker: str | None = None) -> dict[str, str]:
+def form_data(html: str, marker: str | None = None) -> dict[str, str | list[str]]:
     """Name/value pairs of the form carrying the `marker` attribute (of every field if None).
 
-    Multiple values of one name (ticked checkboxes of a list) keep only the last one."""
+    Ticked checkboxes sharing a name give a list of their values, as a browser posts them all."""
     parser = _FormFields(marker)
     parser.feed(html)
     return parser.data

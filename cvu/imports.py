@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
@@ -70,7 +71,7 @@ COLUMNS = [
         "Porteur",
         True,
         "Nom de l'organisation porteuse, tel qu'enregistré dans l'application (majuscules et "
-        "accents indifférents). Créez d'abord l'organisation si elle manque.",
+        "accents indifférents). Un porteur inconnu est proposé à la création dans l'aperçu.",
         "Association Exemple",
     ),
     Column(
@@ -139,7 +140,13 @@ COLUMNS = [
 ]
 
 RULES = [
-    "Une ligne par action et par financeur. Pour un deuxième financeur, ajoutez une ligne avec "
+    "Deux présentations sont acceptées : une ligne par action avec une colonne de montant par "
+    "financeur (« CAF », « Montant État », « Région voté »…), ou une ligne par action et par "
+    "financeur avec les colonnes Financeur et Montant demandé.",
+    "Les en-têtes peuvent porter d'autres noms que ceux du modèle : après le dépôt, vous "
+    "vérifiez ce que contient chaque colonne. Sans colonne Contrat ou Exercice, choisissez-les "
+    "une fois pour tout le fichier.",
+    "Avec une ligne par financeur : pour un deuxième financeur, ajoutez une ligne avec "
     "le même N° Dauphin et le même Exercice (ou, sans N° Dauphin, le même Intitulé, Porteur et "
     "Exercice).",
     "Les colonnes de l'action (Contrat à Coût total) sont lues sur sa première ligne ; sur les "
@@ -153,6 +160,8 @@ RULES = [
     "Montants en euros, écrits « 1 200,50 € », « 1200.5 » ou en nombres Excel ; jamais négatifs.",
     "Rien n'est enregistré avant votre confirmation, puis tout ou rien : une seule erreur "
     "bloque tout l'import.",
+    "Un porteur que l'application ne connaît pas est listé dans l'aperçu « à créer » : coché, "
+    "il est créé avec l'import (SIRET vérifié).",
     "Chef de projet : seules les actions dont tous les QPV sont dans votre secteur sont "
     "acceptées, et vous devenez le référent des actions créées.",
 ]
@@ -214,27 +223,90 @@ UNREADABLE = spreadsheets.UNREADABLE
 MAX_LINES = 2 * MAX_ROWS + 1
 
 
+AMOUNT_KEYS = ("cout_total", "montant_demande", "montant_vote", "montant_verse")
+# A wide workbook carries one amount column per funder: the column reads as "<kind>:<funder pk>".
+FUNDER_KINDS = {
+    "montant_demande": "Montant demandé",
+    "montant_vote": "Montant voté",
+    "montant_verse": "Montant versé",
+}
+KIND_WORDS = {"montant_vote": ("vote", "accorde"), "montant_verse": ("verse", "paye")}
+# Words of a wide header that say "an amount" and nothing about whom it is asked of.
+AMOUNT_WORDS = {"montant", "demande", "demandee", "part", "subvention", "financement", "eur", "en"}
+FUNDER_TYPE_WORDS = {"etat", "caf", "region", "departement", "epci"}
+
+
+@dataclass
+class ColumnMapping:
+    """What each column of the file holds, and what the person set once for the whole file."""
+
+    columns: dict[int, str]  # column index -> a COLUMNS key or "<kind>:<funder pk>"
+    contrat: ContratDeVille | None = None  # for every line, instead of a "Contrat" column
+    exercice: int | None = None  # for every line, instead of an "Exercice" column
+
+    def index_of(self, key: str) -> int | None:
+        return next((i for i, target in self.columns.items() if target == key), None)
+
+    def funder_columns(self) -> dict[int, tuple[str, int]]:
+        """Column index -> (amount kind, funder pk) for the wide format."""
+        found = {}
+        for index, target in self.columns.items():
+            kind, _, pk = target.partition(":")
+            if pk:
+                found[index] = (kind, int(pk))
+        return found
+
+    def missing(self) -> list[str]:
+        """The required columns neither mapped nor set for the whole file."""
+        present = set(self.columns.values())
+        if self.contrat is not None:
+            present.add("contrat")
+        if self.exercice is not None:
+            present.add("exercice")
+        return [c.header for c in COLUMNS if c.required and c.key not in present]
+
+
 @dataclass
 class ActionFile:
-    """The lines of an uploaded workbook, and what its reading set aside."""
+    """An uploaded workbook once its header line is found, and the columns guessed from it."""
 
-    rows: list[tuple[int, dict]]
     table: core_imports.Table
-    ignored: list[str]
-    styles: dict[str, str | None] = field(default_factory=dict)  # amount column -> style
+    mapping: ColumnMapping
 
     @property
     def report(self) -> list[str]:
         notes = list(self.table.report)
-        if self.ignored:
+        ignored = self.ignored
+        if ignored:
             notes.append(
-                "Colonne(s) ignorée(s) : " + ", ".join(f"« {name} »" for name in self.ignored) + "."
+                "Colonne(s) ignorée(s) : " + ", ".join(f"« {name} »" for name in ignored) + "."
             )
         return notes
 
+    @property
+    def ignored(self) -> list[str]:
+        return core_imports.ignored_columns(
+            self.table.headers, {target: i for i, target in self.mapping.columns.items()}
+        )
+
+    @property
+    def rows(self) -> list[tuple[int, dict]]:
+        return [(line, values) for line, values, _ in mapped_rows(self.table, self.mapping)]
+
+    def styles(self) -> dict[str, str | None]:
+        """How each kind of amount writes "1.200", read from the cells of its columns (all the
+        funders' columns of one kind in a wide workbook)."""
+        cells: dict[str, list] = defaultdict(list)
+        for index, target in self.mapping.columns.items():
+            kind = target.partition(":")[0]
+            if kind in AMOUNT_KEYS:
+                cells[kind].extend(self.table.column(index))
+        return {kind: core_imports.amount_style(values) for kind, values in cells.items()}
+
 
 def read_file(data: bytes) -> ActionFile:
-    """The data lines of the workbook, its header found among the first lines."""
+    """The data lines of the workbook, its header found among the first lines, and a guess of
+    what each column holds (the person checks it on the mapping step)."""
     known = _known_headers()
     table = core_imports.read_table(
         data,
@@ -242,28 +314,22 @@ def read_file(data: bytes) -> ActionFile:
         max_rows=MAX_ROWS,
         csv=False,
         sheet_name=SHEET_NAME,
-        check_headers=lambda headers, line: _header_keys(headers, line=line),
     )
-    keys = _header_keys(table.headers, line=table.header_line)
-    rows = [
-        (number, {key: cells[index] for index, key in keys.items() if index < len(cells)})
-        for number, cells in table.rows
-    ]
-    ignored = core_imports.ignored_columns(table.headers, {key: i for i, key in keys.items()})
-    styles = {
-        key: core_imports.amount_style(table.column(index))
-        for index, key in keys.items()
-        if key in AMOUNT_KEYS
-    }
-    return ActionFile(rows, table, ignored, styles)
+    return ActionFile(table, ColumnMapping(guess_columns(table.headers, mapping_funders())))
 
 
 def read_rows(data: bytes) -> list[tuple[int, dict]]:
-    """The data lines of the workbook as (line number in Excel, {column key: cell value})."""
-    return read_file(data).rows
-
-
-AMOUNT_KEYS = ("cout_total", "montant_demande", "montant_vote", "montant_verse")
+    """The data lines of a workbook laid out as the template, as (line, {column key: value})."""
+    file = read_file(data)
+    missing = file.mapping.missing()
+    if missing:
+        raise ValidationError(
+            f"Colonne(s) obligatoire(s) absente(s) de la ligne d'en-têtes "
+            f"(ligne {file.table.header_line}) : "
+            + ", ".join(f"« {name} »" for name in missing)
+            + ". Partez du modèle à télécharger."
+        )
+    return file.rows
 
 
 def _header_form(title) -> str:
@@ -278,31 +344,111 @@ HEADER_ALIASES = {
     "commune": "communes",
     "communes": "communes",
     "numero dauphin": "dauphin",
+    "n dauphin": "dauphin",
     "dauphin": "dauphin",
+    "code dossier": "dauphin",
     "siret": "siret",
     "intitule de l'action": "titre",
+    "action": "titre",
+    "structure": "porteur",
+    "raison sociale": "porteur",
+    "porteur de projet": "porteur",
+    "annee": "exercice",
+    "cout": "cout_total",
+    "budget total": "cout_total",
 }
 
 
-def _header_keys(header, *, line: int = 1) -> dict[int, str]:
-    known = _known_headers()
-    keys: dict[int, str] = {}
-    for index, title in enumerate(header):
-        key = known.get(_header_form(title))
-        if key is None:
-            continue
-        if key in keys.values():
-            raise ValidationError(f"La colonne « {_text(title)} » figure deux fois.")
-        keys[index] = key
-    present = set(keys.values())
-    missing = [column.header for column in COLUMNS if column.required and column.key not in present]
-    if missing:
-        raise ValidationError(
-            f"Colonne(s) obligatoire(s) absente(s) de la ligne d'en-têtes (ligne {line}) : "
-            + ", ".join(f"« {name} »" for name in missing)
-            + ". Partez du modèle à télécharger."
+def mapping_funders() -> list[Organisation]:
+    """The organisations a wide workbook's amount column may name: those that already fund an
+    action or a call, and the public funders by type."""
+    from .models import Enveloppe
+
+    return list(
+        Organisation.objects.filter(
+            Q(financements_accordes__isnull=False)
+            | Q(pk__in=Enveloppe.objects.values("financeur"))
+            | Q(type__in=FUNDER_TYPE_WORDS)
         )
-    return keys
+        .distinct()
+        .order_by("nom")
+    )
+
+
+def guess_columns(headers: list[str], funders: list[Organisation]) -> dict[int, str]:
+    """Column index -> what it holds: the template's headers and their synonyms first, then
+    headers naming a funder ("Montant CAF", "État voté", "Part Région")."""
+    known = _known_headers()
+    columns: dict[int, str] = {}
+    for index, title in enumerate(headers):
+        key = known.get(_header_form(title))
+        if key and key not in columns.values():
+            columns[index] = key
+    names = []
+    for funder in funders:
+        words = [funder.sigle, funder.nom, str(funder)]
+        if funder.type in FUNDER_TYPE_WORDS:
+            words.append(funder.get_type_display())
+        names.append((funder, {normalise(w) for w in words if w}))
+    by_type = Counter(f.type for f in funders if f.type in FUNDER_TYPE_WORDS)
+    for index, title in enumerate(headers):
+        if index in columns or not title:
+            continue
+        words = re.sub(r"[^\w' ]", " ", normalise(title)).split()
+        kind = next(
+            (k for k, hints in KIND_WORDS.items() if any(w in hints for w in words)),
+            "montant_demande",
+        )
+        rest = " ".join(w for w in words if w not in AMOUNT_WORDS and w not in _all_hints())
+        if not rest:
+            continue
+        matches = [
+            funder
+            for funder, funder_names in names
+            if rest in funder_names
+            and (rest != normalise(funder.get_type_display()) or by_type[funder.type] == 1)
+        ]
+        if len(matches) == 1:
+            target = f"{kind}:{matches[0].pk}"
+            if target not in columns.values():
+                columns[index] = target
+    return columns
+
+
+def _all_hints() -> set[str]:
+    return {word for hints in KIND_WORDS.values() for word in hints}
+
+
+def mapped_rows(table: core_imports.Table, mapping: ColumnMapping):
+    """Each data line as (line, action values, financing values): in the long format one
+    financing per line (from the Financeur and Montant columns), in the wide format one per
+    funder column group with an amount."""
+    funder_columns = mapping.funder_columns()
+    for line, cells in table.rows:
+        values = {
+            target: cells[index]
+            for index, target in mapping.columns.items()
+            if ":" not in target and index < len(cells)
+        }
+        if mapping.contrat is not None and "contrat" not in values:
+            values["contrat"] = mapping.contrat
+        if mapping.exercice is not None and "exercice" not in values:
+            values["exercice"] = mapping.exercice
+        if not funder_columns:
+            yield line, values, [values]
+            continue
+        by_funder: dict[int, dict] = {}
+        for index, (kind, funder_pk) in funder_columns.items():
+            cell = cells[index] if index < len(cells) else None
+            if core_imports.text_of(cell) == "":
+                continue
+            by_funder.setdefault(funder_pk, {"financeur": funder_pk})[kind] = cell
+        financings = list(by_funder.values())
+        if _text(values.get("financeur")) or any(
+            _text(values.get(key)) for key in FINANCEMENT_FIELDS
+        ):
+            financings.insert(0, values)
+        yield line, values, financings
 
 
 def template_workbook() -> bytes:
@@ -377,6 +523,7 @@ class RowResult:
     financeur: str = ""
     changes: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     montants: dict[str, Decimal] = field(default_factory=dict)  # label -> amount read
 
     LABELS = {
@@ -418,16 +565,37 @@ class _ActionPlan:
 
 
 @dataclass
+class NewPorteur:
+    """A porteur the file names and the application does not know: created on confirmation."""
+
+    key: str
+    nom: str
+    siret: str
+    lines: list[int] = field(default_factory=list)
+    organisation: Organisation | None = None  # unsaved until confirmation
+    ticked: bool = True  # the person left "créer" ticked
+
+    @property
+    def type_label(self) -> str:
+        return self.organisation.get_type_display() if self.organisation else ""
+
+
+@dataclass
 class ImportPlan:
     """The preview of an import: one result per line, and what to save if there is no error."""
 
     rows: list[RowResult] = field(default_factory=list)
     actions: list[_ActionPlan] = field(default_factory=list)
     ambiguous: bool = False  # some amount reads '1.200': the person says how the file writes
+    new_porteurs: dict[str, "NewPorteur"] = field(default_factory=dict)  # key -> to create
 
     @property
     def errors(self) -> list[str]:
         return [f"ligne {row.numero} : {error}" for row in self.rows for error in row.errors]
+
+    @property
+    def porteurs_to_create(self) -> list[NewPorteur]:
+        return [new for new in self.new_porteurs.values() if new.ticked]
 
     @property
     def ok(self) -> bool:
@@ -443,21 +611,27 @@ class ImportPlan:
     @property
     def summary(self) -> str:
         actions, financements = self._counts()
-        return (
+        text = (
             f"Actions : {actions[CREATE]} à créer, {actions[UPDATE]} à mettre à jour, "
             f"{actions[UNCHANGED]} inchangée(s). Lignes de financement : "
             f"{financements[CREATE]} à créer, {financements[UPDATE]} à mettre à jour, "
             f"{financements[UNCHANGED]} inchangée(s)."
         )
+        if self.porteurs_to_create:
+            text += f" Porteurs à créer : {len(self.porteurs_to_create)}."
+        return text
 
     @property
     def result_message(self) -> str:
         actions, financements = self._counts()
-        return (
+        text = (
             f"Import terminé : {actions[CREATE]} action(s) créée(s), {actions[UPDATE]} mise(s) "
             f"à jour, {actions[UNCHANGED]} inchangée(s) ; {financements[CREATE]} ligne(s) de "
-            f"financement créée(s), {financements[UPDATE]} mise(s) à jour."
+            f"financement créée(s), {financements[UPDATE]} mise(s) à jour"
         )
+        if self.porteurs_to_create:
+            text += f" ; {len(self.porteurs_to_create)} porteur(s) créé(s)"
+        return text + "."
 
     def preview_lines(self) -> list[str]:
         lines = []
@@ -539,10 +713,16 @@ FINANCEMENT_FIELDS = ["montant_demande", "montant_vote", "montant_verse"]
 class _Lookups:
     """Reference data loaded once per import, matched by normalised name."""
 
-    def __init__(self, user):
+    def __init__(self, user, *, plan, create: set[str] | None = None):
+        self.plan = plan
+        # Unknown porteurs are created on confirmation by whoever may create organisations;
+        # `create` holds the ones the person left ticked (None: the first preview, all ticked).
+        self.may_create_porteurs = rights.may_create(user, Organisation)
+        self.create = create
         self.organisations_by_siret = {}
         self.organisations_by_name = defaultdict(set)
         self.funders = defaultdict(set)
+        self.funders_by_pk = {}
         for organisation in Organisation.objects.all():
             if organisation.siret:
                 self.organisations_by_siret[organisation.siret] = organisation
@@ -550,6 +730,7 @@ class _Lookups:
             for name in (organisation.nom, organisation.sigle, str(organisation)):
                 if name:
                     self.funders[normalise(name)].add(organisation)
+            self.funders_by_pk[organisation.pk] = organisation
         self.contrat_index = defaultdict(set)
         for contrat in ContratDeVille.objects.all():
             for name in (contrat.nom, str(contrat), f"{contrat.annee_debut}-{contrat.annee_fin}"):
@@ -572,6 +753,8 @@ class _Lookups:
             self.sector_qpv_ids = set(Qpv.objects.editable_by(user).values_list("pk", flat=True))
 
     def contrat(self, value, errors) -> ContratDeVille | None:
+        if isinstance(value, ContratDeVille):  # chosen once for the whole file
+            return value
         text = _text(value)
         if not text:
             errors.append("contrat manquant")
@@ -585,7 +768,7 @@ class _Lookups:
             errors.append(f"contrat inconnu « {text} »")
         return None
 
-    def porteur(self, values, errors) -> Organisation | None:
+    def porteur(self, values, errors, *, line: int) -> Organisation | None:
         name, siret = _text(values.get("porteur")), _text(values.get("siret"))
         if siret:
             try:
@@ -604,11 +787,54 @@ class _Lookups:
             return next(iter(found))
         if found:
             errors.append(f"plusieurs organisations s'appellent « {name} » : indiquez le SIRET")
-        else:
-            errors.append(f"porteur inconnu « {name} »")
-        return None
+            return None
+        return self._new_porteur(name, siret, errors, line=line)
 
-    def financeur(self, name: str, errors) -> Organisation | None:
+    def _new_porteur(self, name: str, siret: str, errors, *, line: int) -> Organisation | None:
+        digits = normalise_siret(siret) if siret else ""
+        key = f"{normalise(name)}|{digits}"
+        if not self.may_create_porteurs:
+            errors.append(f"porteur inconnu « {name} » : demandez sa création dans Organisations")
+            return None
+        new = self.plan.new_porteurs.get(key)
+        if new is None:
+            looks_associative = normalise(name).startswith(("association", "asso "))
+            organisation = Organisation(
+                nom=name[:200],
+                siret=digits,
+                type=Organisation.Type.ASSOCIATION
+                if looks_associative
+                else Organisation.Type.AUTRE,
+            )
+            try:
+                organisation.full_clean()
+            except ValidationError as error:
+                errors.extend(
+                    f"porteur à créer « {name} » : {message}"
+                    for message in _error_messages(error, Organisation)
+                )
+                return None
+            new = NewPorteur(
+                key=key,
+                nom=name,
+                siret=digits,
+                organisation=organisation,
+                ticked=self.create is None or key in self.create,
+            )
+            self.plan.new_porteurs[key] = new
+        if line not in new.lines:
+            new.lines.append(line)
+        if not new.ticked:
+            errors.append(
+                f"porteur inconnu « {name} » : cochez « créer » dans la liste des porteurs à "
+                "créer, ou créez-le d'abord dans Organisations"
+            )
+            return None
+        return new.organisation
+
+    def financeur(self, name, errors) -> Organisation | None:
+        if isinstance(name, int):  # a wide workbook's column names its funder
+            return self.funders_by_pk.get(name)
         found = self.funders.get(normalise(name), set())
         if len(found) == 1:
             return next(iter(found))
@@ -654,14 +880,14 @@ class _Lookups:
 class _Planner:
     """Walks the lines in order, grouping those of one action, without writing anything."""
 
-    def __init__(self, user, *, styles=None, style=None):
+    def __init__(self, user, *, styles=None, style=None, create=None):
         self.user = user
         self.styles = styles or {}
         self.style = style  # chosen by the person; else each column's own hints
-        self.lookups = _Lookups(user)
+        self.plan = ImportPlan()
+        self.lookups = _Lookups(user, plan=self.plan, create=create)
         self.groups: dict[tuple, _ActionPlan] = {}
         self.lines_by_action: dict[int, int] = {}  # existing action pk -> first line
-        self.plan = ImportPlan()
 
     def _amount(self, values: dict, key: str, label: str, errors: list) -> Decimal | None:
         try:
@@ -673,7 +899,7 @@ class _Planner:
             errors.append(f"{label} : {error}")
         return None
 
-    def _collect(self, values: dict, errors: list) -> None:
+    def _collect(self, values: dict, financings: list[dict], errors: list) -> None:
         """Checks the cells that do not depend on the porteur, so a row shows all its errors."""
         contrat = self.lookups.contrat(values.get("contrat"), errors)
         _year(values.get("fin"), "Fin", errors)
@@ -681,13 +907,19 @@ class _Planner:
             self.lookups.qpvs(values.get("qpv"), contrat, errors)
         self.lookups.communes(values.get("communes"), errors)
         self.lookups.statut(values.get("statut"), errors)
-        for key, label in AMOUNT_LABELS.items():
-            self._amount(values, key, label, errors)
-        name = _text(values.get("financeur"))
-        if name:
-            self.lookups.financeur(name, errors)
+        self._amount(values, "cout_total", "Coût total", errors)
+        for financing in financings:
+            for key in FINANCEMENT_FIELDS:
+                self._amount(financing, key, AMOUNT_LABELS[key], errors)
+            name = financing.get("financeur")
+            if isinstance(name, int) or _text(name):
+                self.lookups.financeur(name, errors)
 
-    def add(self, line: int, values: dict) -> None:
+    def add(self, line: int, values: dict, financings: list[dict] | None = None) -> None:
+        """One line of the file: its action's columns in `values`, its financing lines in
+        `financings` (the line itself in the long format, one per funder in the wide one)."""
+        if financings is None:
+            financings = [values]
         row = RowResult(numero=line, titre=_text(values.get("titre")))
         self.plan.rows.append(row)
         errors = row.errors
@@ -700,7 +932,7 @@ class _Planner:
         if annee is None:
             if not errors:
                 errors.append("exercice manquant")
-            self._collect(values, errors)
+            self._collect(values, financings, errors)
             return
         dauphin = _text(values.get("dauphin"))
         group = self.groups.get(("dauphin", dauphin, annee)) if dauphin else None
@@ -713,11 +945,11 @@ class _Planner:
         if group is None:
             if not row.titre:
                 errors.append("intitulé manquant")
-            porteur = self.lookups.porteur(values, errors)
+            porteur = self.lookups.porteur(values, errors, line=line)
             if errors:
-                self._collect(values, errors)
+                self._collect(values, financings, errors)
                 return
-            title_key = ("titre", normalise(row.titre), porteur.pk, annee)
+            title_key = ("titre", normalise(row.titre), porteur.pk or id(porteur), annee)
             group = self.groups.get(title_key) if not dauphin else None
             if group is None:
                 group = self._new_action(row, values, annee, dauphin, porteur)
@@ -727,7 +959,14 @@ class _Planner:
                 self.plan.actions.append(group)
         if group.line != line:
             row.action = CONTINUED
-        self._add_financement(group, row, values, annee)
+        if not financings:
+            row.warnings.append("aucun montant sur cette ligne : pas de ligne de financement")
+        for position, financing in enumerate(financings):
+            target = row
+            if position:  # the wide format's next funder: one more line in the preview
+                target = RowResult(numero=line, titre=row.titre, action=CONTINUED)
+                self.plan.rows.append(target)
+            self._add_financement(group, target, financing, annee)
 
     def _new_action(self, row, values, annee, dauphin, porteur) -> _ActionPlan:
         errors = row.errors
@@ -799,7 +1038,7 @@ class _Planner:
         if not self._in_sector(action, existing, qpvs, errors):
             return group
         try:
-            action.full_clean()
+            action.full_clean(exclude=["porteur"] if porteur.pk is None else None)
         except ValidationError as error:
             errors.extend(_error_messages(error, Action))
             return group
@@ -811,7 +1050,7 @@ class _Planner:
         found = None
         if dauphin:
             found = Action.objects.filter(numero_dauphin=dauphin, annee=annee).first()
-        if found is None:
+        if found is None and porteur.pk is not None:  # a porteur to create has no action yet
             candidates = [
                 action
                 for action in Action.objects.filter(porteur=porteur, annee=annee)
@@ -870,7 +1109,8 @@ class _Planner:
 
     def _add_financement(self, group, row, values, annee) -> None:
         errors = row.errors
-        name = _text(values.get("financeur"))
+        name = values.get("financeur")
+        name = name if isinstance(name, int) else _text(name)
         demande = self._amount(values, "montant_demande", "Montant demandé", errors)
         vote = self._amount(values, "montant_vote", "Montant voté", errors)
         verse = self._amount(values, "montant_verse", "Montant versé", errors)
@@ -883,10 +1123,10 @@ class _Planner:
             if any(_text(values.get(key)) for key in FINANCEMENT_FIELDS):
                 errors.append("montant sans financeur : indiquez le financeur")
             return
-        row.financeur = name
         financeur = self.lookups.financeur(name, errors)
         if financeur is None:
             return
+        row.financeur = name = str(financeur) if isinstance(name, int) else name
         if financeur.pk in group.financements:
             errors.append(
                 f"le financeur « {name} » figure déjà ligne "
@@ -948,15 +1188,23 @@ def _rights_error(label: str) -> str:
 
 
 def action_import_plan(
-    *, rows: list[tuple[int, dict]], user, styles: dict | None = None, style: str | None = None
+    *,
+    rows,
+    user,
+    styles: dict | None = None,
+    style: str | None = None,
+    create: set[str] | None = None,
 ) -> ImportPlan:
     """What importing these lines would do, line by line, with every error; writes nothing.
 
-    `styles` gives each amount column's style read from its own cells, `style` the one the
-    person chose for the whole file ('fr': 1.200 is twelve hundred, 'en': one point two)."""
-    planner = _Planner(user, styles=styles, style=style)
-    for line, values in rows:
-        planner.add(line, values)
+    `rows` are (line, values) in the long format or (line, values, financings) from
+    mapped_rows(). `styles` gives each amount kind's style read from its own cells, `style` the
+    one the person chose for the whole file ('fr': 1.200 is twelve hundred, 'en': one point
+    two). `create` holds the keys of the unknown porteurs the person left ticked for creation
+    (None: all of them, as on the first preview)."""
+    planner = _Planner(user, styles=styles, style=style, create=create)
+    for line, values, *financings in rows:
+        planner.add(line, values, financings[0] if financings else None)
     return planner.plan
 
 
@@ -965,9 +1213,14 @@ def action_import_apply(*, plan: ImportPlan, user) -> ImportPlan:
     """Saves a plan without error: every action and financing line, or nothing."""
     if not plan.ok:
         raise ValidationError(plan.errors or ["Le fichier ne contient aucune ligne."])
+    for new in plan.porteurs_to_create:
+        organisation = new.organisation
+        organisation.full_clean()
+        organisation.save()
     editable = Action.objects.editable_by(user)
     for group in plan.actions:
         action = group.action
+        action.porteur = action.porteur  # a porteur created above gives its new id
         if group.status != UNCHANGED:
             action._history_user = user
             action.full_clean()

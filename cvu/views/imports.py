@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from .. import imports, rights
+from ..forms_imports import ActionMappingForm
 
 
 class ImportForm(forms.Form):
@@ -44,10 +45,19 @@ def _check_can_import(user) -> None:
 
 
 def _render(
-    request: HttpRequest, form: ImportForm, plan=None, token: str = "", file=None, style=None
+    request: HttpRequest,
+    form: ImportForm,
+    *,
+    file=None,
+    mapping_form=None,
+    plan=None,
+    token: str = "",
+    style=None,
 ) -> HttpResponse:
     context = {
         "form": form,
+        "file": file,
+        "mapping_form": mapping_form,
         "plan": plan,
         "token": token,
         "report": file.report if file else [],
@@ -60,8 +70,22 @@ def _render(
     return render(request, "cvu/action_import.html", context)
 
 
+def _plan(request: HttpRequest, file, mapping, *, style=None):
+    """The preview of the file read with this mapping. Unknown porteurs are all ticked for
+    creation on the first preview; then the ticks the person left are kept."""
+    create = set(request.POST.getlist("creer")) if "porteurs_vus" in request.POST else None
+    return imports.action_import_plan(
+        rows=list(imports.mapped_rows(file.table, mapping)),
+        user=request.user,
+        styles=file.styles(),
+        style=style,
+        create=create,
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def action_import(request: HttpRequest) -> HttpResponse:
+    """Upload → columns (guessed, corrected by the person) → preview → confirmation."""
     _check_can_import(request.user)
     if request.method == "POST" and "token" in request.POST:
         return _confirm(request)
@@ -71,15 +95,19 @@ def action_import(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _render(request, form)
     file = form.file
-    plan = imports.action_import_plan(rows=file.rows, user=request.user, styles=file.styles)
     imports.discard_upload(request.session.pop(imports.SESSION_KEY, None), user=request.user)
-    token = ""
-    if plan.ok or plan.ambiguous:
-        # The session keeps a reference to a private temporary file, never its content.
-        ref = imports.store_upload(form.content, user=request.user)
-        request.session[imports.SESSION_KEY] = ref
-        token = ref["token"]
-    return _render(request, ImportForm(), plan, token, file)
+    # The session keeps a reference to a private temporary file, never its content.
+    ref = imports.store_upload(form.content, user=request.user)
+    request.session[imports.SESSION_KEY] = ref
+    mapping_form = ActionMappingForm(
+        table=file.table, funders=imports.mapping_funders(), initial_mapping=file.mapping
+    )
+    plan = None
+    if not file.mapping.missing():
+        plan = _plan(request, file, file.mapping)
+    return _render(
+        request, ImportForm(), file=file, mapping_form=mapping_form, plan=plan, token=ref["token"]
+    )
 
 
 def _kept(request: HttpRequest):
@@ -91,7 +119,8 @@ def _kept(request: HttpRequest):
 
 
 def _confirm(request: HttpRequest) -> HttpResponse:
-    """Re-reads the kept file, checks it again against today's data, then saves all or nothing."""
+    """Re-reads the kept file with the posted mapping, checks it again against today's data,
+    then, when asked, saves all or nothing."""
     ref = _kept(request)
     try:
         content = imports.load_upload(ref, user=request.user)
@@ -104,12 +133,17 @@ def _confirm(request: HttpRequest) -> HttpResponse:
         messages.info(request, "Import annulé : rien n'a été enregistré.")
         return redirect("cvu:action_import")
     file = imports.read_file(content)
-    style = _style(request)
-    plan = imports.action_import_plan(
-        rows=file.rows, user=request.user, styles=file.styles, style=style
+    mapping_form = ActionMappingForm(
+        request.POST, table=file.table, funders=imports.mapping_funders()
     )
-    if "confirmer" not in request.POST:  # the amounts' style was chosen: preview again
-        return _render(request, ImportForm(), plan, ref["token"], file, style)
+    style = _style(request)
+    page = {"file": file, "mapping_form": mapping_form, "token": ref["token"], "style": style}
+    if not mapping_form.is_valid():
+        return _render(request, ImportForm(), **page)
+    file.mapping = mapping_form.mapping
+    plan = _plan(request, file, mapping_form.mapping, style=style)
+    if "confirmer" not in request.POST:  # columns or amounts' style changed: preview again
+        return _render(request, ImportForm(), plan=plan, **page)
     try:
         imports.action_import_apply(plan=plan, user=request.user)
     except (ValidationError, PermissionDenied) as error:
@@ -119,7 +153,7 @@ def _confirm(request: HttpRequest) -> HttpResponse:
             "Rien n'a été enregistré : les données ont changé depuis l'aperçu. "
             + " ; ".join(details[:10]),
         )
-        return _render(request, ImportForm(), plan, "", file, style)
+        return _render(request, ImportForm(), plan=plan, **page)
     imports.discard_upload(ref, user=request.user)
     request.session.pop(imports.SESSION_KEY, None)
     messages.success(request, plan.result_message)

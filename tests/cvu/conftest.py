@@ -10,6 +10,7 @@ from tests.cvu.factories import (
     NoeudFactory,
     OrganisationFactory,
 )
+from tests.quartiers.factories import CommuneFactory, QpvFactory, SecteurFactory
 
 
 @pytest.fixture
@@ -62,3 +63,25 @@ def appel(contrat, etat, pma):
     EnveloppeFactory(appel=appel, financeur=etat, montant=Decimal("50000.00"))
     EnveloppeFactory(appel=appel, financeur=pma, montant=Decimal("30000.00"))
     return appel
+
+
+@pytest.fixture
+def referentiel(contrat, qpv, etat):
+    """The porteur and funders the good lines name."""
+    return {
+        "porteur": OrganisationFactory(nom="Compagnie des Étoiles", siret="73282932000074"),
+        "pma": OrganisationFactory(
+            nom="Pays de Montbéliard Agglomération", sigle="PMA", type="epci"
+        ),
+        "etat": etat,
+    }
+
+
+@pytest.fixture
+def autre_qpv(db):
+    """A QPV of another chef de projet's sector."""
+    secteur = SecteurFactory(nom="Secteur Audincourt")
+    return QpvFactory(
+        nom="Les Champs-Montants",
+        communes=[CommuneFactory(code_insee="25031", nom="Audincourt", secteur=secteur)],
+    )
