@@ -234,6 +234,8 @@ KIND_WORDS = {"montant_vote": ("vote", "accorde"), "montant_verse": ("verse", "p
 # Words of a wide header that say "an amount" and nothing about whom it is asked of.
 AMOUNT_WORDS = {"montant", "demande", "demandee", "part", "subvention", "financement", "eur", "en"}
 FUNDER_TYPE_WORDS = {"etat", "caf", "region", "departement", "epci"}
+# The organisations offered as funders of a wide workbook's columns, besides those already funding.
+MAPPING_FUNDER_TYPES = FUNDER_TYPE_WORDS | {"commune"}
 
 
 @dataclass
@@ -361,14 +363,14 @@ HEADER_ALIASES = {
 
 def mapping_funders() -> list[Organisation]:
     """The organisations a wide workbook's amount column may name: those that already fund an
-    action or a call, and the public funders by type."""
+    action or a call, and the public funders and communes."""
     from .models import Enveloppe
 
     return list(
         Organisation.objects.filter(
             Q(financements_accordes__isnull=False)
             | Q(pk__in=Enveloppe.objects.values("financeur"))
-            | Q(type__in=FUNDER_TYPE_WORDS)
+            | Q(type__in=MAPPING_FUNDER_TYPES)
         )
         .distinct()
         .order_by("nom")
