@@ -473,3 +473,89 @@ def ignored_columns(headers: list[str], mapping: dict) -> list[str]:
         for index, header in enumerate(headers)
         if index not in used and header
     ]
+
+
+# ---------------------------------------------------------------- formulas without a value
+
+
+@dataclass(frozen=True)
+class UncachedFormula:
+    """A formula cell the file carries without its computed value: a workbook written by a
+    program rather than saved by a spreadsheet. Never evaluated, never taken for empty."""
+
+    formula: str
+
+    def __str__(self) -> str:
+        return self.formula
+
+    @property
+    def message(self) -> str:
+        return (
+            f"formule « {self.formula[:40]} » sans valeur calculée : ouvrez le fichier dans "
+            "votre tableur, enregistrez-le, puis déposez-le à nouveau"
+        )
+
+
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def mark_uncached_formulas(data: bytes, table: Table, *, sheet_name: str | None = None) -> None:
+    """Replaces by an UncachedFormula each cell of `table` that the sheet holds as a formula
+    with no cached value (read as empty otherwise). A workbook without formulas is not read
+    again; `data` has already passed `read_table`, hence the guard."""
+    if not spreadsheets.is_xlsx(data) or not _has_formulas(data):
+        return
+    import io
+    import warnings
+
+    from openpyxl import load_workbook
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            workbook = load_workbook(io.BytesIO(data), read_only=True, keep_links=False)
+    except Exception:
+        raise ValidationError(spreadsheets.UNREADABLE) from None
+    try:
+        if sheet_name and sheet_name in workbook.sheetnames:
+            sheet = workbook[sheet_name]
+        else:
+            sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()
+        rows = {line: cells for line, cells in table.rows}
+        last = max(rows, default=0)
+        width = len(table.headers)
+        for line, formulas in enumerate(
+            sheet.iter_rows(max_col=max(width, 1), values_only=True), start=1
+        ):
+            if line > last:
+                break
+            cells = rows.get(line)
+            if cells is None:
+                continue
+            for index, formula in enumerate(formulas[:width]):
+                formula = getattr(formula, "text", formula)  # an array formula
+                if cells[index] is None and isinstance(formula, str) and formula.startswith("="):
+                    cells[index] = UncachedFormula(formula)
+    except ValidationError:
+        raise
+    except Exception:
+        raise ValidationError(spreadsheets.UNREADABLE) from None
+    finally:
+        workbook.close()
+
+
+def _has_formulas(data: bytes) -> bool:
+    """Whether any worksheet part holds an <f> element (the guard has bounded their size)."""
+    import io
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return any(
+                _FORMULA_TAG.search(archive.read(name))
+                for name in archive.namelist()
+                if name.startswith("xl/worksheets/") and name.endswith(".xml")
+            )
+    except (zipfile.BadZipFile, OSError, RuntimeError):
+        return False
