@@ -2,21 +2,28 @@
 
 Dauphin's export layouts vary from one year and one service to the next, so the user maps the
 file's columns to what we need (guessed from the headers), previews, then applies all or nothing.
-Re-importing updates the dossiers found by their Dauphin number instead of duplicating them.
+Re-importing updates the dossiers found by their Dauphin number instead of duplicating them,
+whatever way the number is written (see `parse_numero`); the preview lists what is new, what
+changed, what is unchanged and which dossiers of the call the file no longer carries.
 """
 
-from collections import Counter
+import re
+import unicodedata
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Prefetch
 
 from core import imports as core_imports
 from core import previews
-from core.imports import CellError, Table, parse_amount
+from core.imports import CellError, Table, UncachedFormula, normalise, parse_amount, text_of
+from quartiers.models import Commune, Qpv
 
-from .imports import MAX_ROWS, _text, normalise
+from .geography import Territory, qpvs_outside
+from .imports import MAX_ROWS
 from .models import Action, AppelAProjets, Financement, Organisation
 from .validators import normalise_siret, validate_siret_or_siren
 
@@ -25,16 +32,26 @@ FIELDS = {
     "numero": (
         "N° de dossier Dauphin",
         True,
-        ["n dossier", "numero dossier", "dossier", "dauphin"],
+        ["n dossier", "numero dossier", "code dossier", "code action", "dossier", "dauphin"],
     ),
     "porteur": ("Nom du porteur", True, ["raison sociale", "porteur", "structure", "organisme"]),
-    "siret": ("SIRET du porteur", True, ["siret", "siren"]),
+    "siret": ("SIRET du porteur", False, ["siret", "siren"]),
     "titre": ("Intitulé de l'action", True, ["intitule", "titre", "libelle", "action"]),
     "annee": ("Exercice", False, ["exercice", "annee"]),
+    "qpv": ("QPV", False, ["qpv", "quartier"]),
+    "commune": ("Commune", False, ["commune", "insee"]),
+}
+# Shown under the mapping's choices.
+HELP = {
+    "numero": "Avec ou sans « DA », avec ou sans le suffixe -1, -2 d'une action du projet.",
+    "siret": "Facultatif : sans SIRET, le porteur est reconnu par son nom exact.",
+    "qpv": "Facultatif : noms ou codes des QPV, séparés par « ; » ou « , ».",
+    "commune": "Facultatif : noms ou codes INSEE, séparés par « ; » ou « , ».",
 }
 EXTENSIONS = (".xlsx", ".csv")
 # Funder types whose name alone designates one funder in a Dauphin header.
 TYPE_WORDS = {"etat", "caf", "region", "departement", "epci"}
+NUMERO_MAX_LENGTH = Action._meta.get_field("numero_dauphin").max_length
 
 
 SESSION_KEY = "cvu_import_dauphin"
@@ -42,7 +59,7 @@ STORE = previews.DAUPHIN
 
 
 def _recognise(title: str) -> str | None:
-    header = normalise(title).replace("°", "").replace(".", "")
+    header = normalise(title)
     return next(
         (key for key, (_, _, words) in FIELDS.items() for word in words if word in header), None
     )
@@ -52,14 +69,17 @@ def read_table(data: bytes) -> Table:
     """The header and data lines of an .xlsx workbook (first sheet) or a CSV file (; or ,).
 
     The header is looked for among the first lines, below a title or blank lines; blank and
-    total lines are set aside and reported (Table.report)."""
-    return core_imports.read_table(
+    total lines are set aside and reported (Table.report). A formula the file carries without
+    its computed value becomes an UncachedFormula, refused where it is read."""
+    table = core_imports.read_table(
         data,
         recognise=_recognise,
         max_rows=MAX_ROWS,
         unreadable="Ce fichier n'est ni un classeur Excel (.xlsx) ni un fichier CSV : "
         "enregistrez l'export de Dauphin au format .xlsx, puis déposez-le.",
     )
+    core_imports.mark_uncached_formulas(data, table)
+    return table
 
 
 def ignored(table: Table, mapping: dict) -> list[str]:
@@ -73,6 +93,72 @@ def check_name(name: str) -> None:
             "Déposez l'export de Dauphin au format .xlsx ou .csv (les fichiers .xls et .ods ne "
             "sont pas acceptés : enregistrez-les d'abord au format .xlsx)."
         )
+
+
+# ---------------------------------------------------------------- dossier numbers
+
+_DA_PREFIX = re.compile(r"^DA[^A-Z0-9]*(?=\d)")
+_SEPARATORS = re.compile(r"[\s\-_/.\u2010-\u2015]+")
+_ACTION_SUFFIX = re.compile(r"[1-9]\d?")
+
+
+@dataclass(frozen=True)
+class Numero:
+    """A Dauphin number: the project's code and, when given, the rank of one of its actions.
+
+    Written '2026-00123' (the project) or '2026-00123-2' (its second action): the canonical
+    form keeps that distinction and drops what export layouts add around it (the 'DA' prefix,
+    spaces, other separators). A project code alone designates its first action, so '2026-00123'
+    and 'DA 2026-00123-1' are one dossier (`key`) while '2026-00123-2' is another."""
+
+    projet: str
+    action: int | None = None
+
+    def __str__(self) -> str:
+        return self.projet if self.action is None else f"{self.projet}-{self.action}"
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.projet, self.action or 1)
+
+
+def parse_numero(value) -> Numero | None:
+    """'DA-2026-00123', 'da 2026 00123', '2026-00123-1' -> Numero; None for an empty cell.
+
+    A last part of one or two digits (not starting with 0) is an action's rank when it follows
+    a year and a number ('2026-00123-1') or a long number ('26000123-1'); '2026-001' stays a
+    plain number. Raises CellError for a number with other characters than letters, digits and
+    separators, or too long to be stored."""
+    text = unicodedata.normalize("NFKC", text_of(value)).upper().strip()
+    if not text:
+        return None
+    text = _DA_PREFIX.sub("", text)
+    parts = [part for part in _SEPARATORS.split(text) if part]
+    if not parts or not all(part.isalnum() and part.isascii() for part in parts):
+        raise CellError(
+            f"« {text_of(value)[:40]} » n'est pas un n° de dossier Dauphin (lettres, chiffres "
+            "et tirets seulement, par exemple DA-2026-00123)"
+        )
+    action = None
+    if (
+        len(parts) >= 2
+        and _ACTION_SUFFIX.fullmatch(parts[-1])
+        and (len(parts) >= 3 or (parts[0].isdigit() and len(parts[0]) >= 5))
+    ):
+        action = int(parts.pop())
+    numero = Numero("-".join(parts), action)
+    if len(str(numero)) > NUMERO_MAX_LENGTH:
+        raise CellError(f"« {text_of(value)[:40]} » compte plus de {NUMERO_MAX_LENGTH} caractères")
+    return numero
+
+
+def numero_key(stored: str) -> tuple[str, int] | None:
+    """The identity of a number already stored, whatever form it was typed in."""
+    try:
+        numero = parse_numero(stored)
+    except CellError:
+        return (stored, 1)
+    return numero.key if numero else None
 
 
 # ---------------------------------------------------------------- mapping
@@ -96,7 +182,7 @@ def guess_mapping(headers: list[str], funder_list: list[Organisation]) -> dict[s
                 i
                 for word in words
                 for i, header in enumerate(normalised)
-                if i not in taken and word in header.replace("°", "").replace(".", "")
+                if i not in taken and word in header
             ),
             None,
         )
@@ -124,14 +210,29 @@ def guess_mapping(headers: list[str], funder_list: list[Organisation]) -> dict[s
 
 
 @dataclass
+class Changement:
+    """A requested amount the file changes: shown as 'avant → après' in the preview."""
+
+    financeur: str
+    avant: Decimal | None
+    apres: Decimal
+
+
+@dataclass
 class Ligne:
-    numero: int
-    dauphin: str
+    numero: int  # the line in the file
+    dauphin: str  # the Dauphin number, canonical form ('' when unreadable)
+    key: tuple[str, int] | None = None
     titre: str = ""
     porteur: Organisation | None = None
     montants: dict[int, Decimal] = field(default_factory=dict)  # funder pk -> requested
+    qpvs: list[Qpv] | None = None  # None: the file says nothing of them
+    communes: list[Commune] = field(default_factory=list)
     existing: Action | None = None
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    montants_changes: list[Changement] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)  # other fields, in French
     unchanged: bool = False
 
     @property
@@ -149,6 +250,7 @@ class Ligne:
 class Plan:
     lignes: list[Ligne]
     funders: dict[int, Organisation]
+    disparus: list[Action] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -159,28 +261,109 @@ class Plan:
         return [ligne for ligne in self.lignes if ligne.errors]
 
     @property
+    def accepted(self) -> list[Ligne]:
+        return [ligne for ligne in self.lignes if not ligne.errors]
+
+    @property
+    def nouveaux(self) -> list[Ligne]:
+        return [ligne for ligne in self.accepted if not ligne.existing]
+
+    @property
+    def modifies(self) -> list[Ligne]:
+        return [ligne for ligne in self.accepted if ligne.existing and not ligne.unchanged]
+
+    @property
+    def montants_modifies(self) -> list[Ligne]:
+        return [ligne for ligne in self.modifies if ligne.montants_changes]
+
+    @property
+    def inchanges(self) -> list[Ligne]:
+        return [ligne for ligne in self.accepted if ligne.unchanged]
+
+    @property
     def created(self) -> int:
-        return sum(1 for ligne in self.lignes if not ligne.existing)
+        return len(self.nouveaux)
 
     @property
     def updated(self) -> int:
-        return sum(1 for ligne in self.lignes if ligne.existing and not ligne.unchanged)
+        return len(self.modifies)
 
     @property
     def unchanged(self) -> int:
-        return sum(1 for ligne in self.lignes if ligne.unchanged)
+        return len(self.inchanges)
 
 
-def _by_siret() -> tuple[dict[str, Organisation], dict[str, list[Organisation]]]:
-    exact, by_siren = {}, {}
-    for organisation in Organisation.objects.exclude(siret=""):
-        exact[organisation.siret] = organisation
-        by_siren.setdefault(organisation.siret[:9], []).append(organisation)
-    return exact, by_siren
+class _Porteurs:
+    """The organisations, found by SIRET, by SIREN, or by name when the file gives no SIRET."""
+
+    def __init__(self):
+        self.exact: dict[str, Organisation] = {}
+        self.by_siren: dict[str, list[Organisation]] = defaultdict(list)
+        self.by_name: dict[str, list[Organisation]] = defaultdict(list)
+        for organisation in Organisation.objects.all():
+            if organisation.siret:
+                self.exact[organisation.siret] = organisation
+                self.by_siren[organisation.siret[:9]].append(organisation)
+            self.by_name[normalise(organisation.nom)].append(organisation)
+
+    def find(self, name: str, siret: str, ligne: Ligne) -> Organisation | None:
+        errors = ligne.errors
+        if not siret:
+            return self._by_name(name, errors)
+        try:
+            validate_siret_or_siren(siret)
+        except ValidationError as error:
+            errors.append(f"SIRET « {siret} » : {' '.join(error.messages)}")
+            return None
+        digits = normalise_siret(siret)
+        organisation = self.exact.get(digits)
+        if organisation is None:
+            siren_only = [o for o in self.by_siren.get(digits[:9], []) if len(o.siret) == 9]
+            organisation = siren_only[0] if len(siren_only) == 1 else None
+        if organisation is None:
+            errors.append(
+                f"SIRET inconnu {digits} (« {name} ») : créez d'abord cette organisation dans "
+                "Organisations"
+            )
+        elif name and normalise(name) != normalise(organisation.nom):
+            ligne.warnings.append(
+                f"le SIRET {digits} est celui de « {organisation.nom} » (le fichier dit "
+                f"« {name} ») : c'est « {organisation.nom} » qui sera le porteur"
+            )
+        return organisation
+
+    def _by_name(self, name: str, errors: list[str]) -> Organisation | None:
+        if not name:
+            errors.append("porteur manquant : ni nom ni SIRET")
+            return None
+        found = self.by_name.get(normalise(name), [])
+        if len(found) == 1:
+            return found[0]
+        if found:
+            errors.append(
+                f"plusieurs organisations s'appellent « {name} » : indiquez le SIRET du porteur"
+            )
+        else:
+            errors.append(
+                f"porteur « {name} » inconnu et sans SIRET : indiquez son SIRET, ou créez "
+                "d'abord cette organisation dans Organisations"
+            )
+        return None
 
 
-def plan_import(*, table: Table, mapping: dict, appel: AppelAProjets) -> Plan:
-    """Checks every line against today's data; nothing is written."""
+def _cell(cells: list, index: int | None, label: str, errors: list[str]):
+    """The cell of a mapped column (None when unmapped); a formula without value is an error."""
+    if index is None:
+        return None
+    value = cells[index]
+    if isinstance(value, UncachedFormula):
+        errors.append(f"{label} : {value.message}")
+        return None
+    return value
+
+
+def _check_mapping(table: Table, mapping: dict, funder_list: dict) -> dict[int, int]:
+    """The amount column of each funder; ValidationError for a mapping that cannot work."""
     missing = [
         label
         for key, (label, required, _) in FIELDS.items()
@@ -188,7 +371,6 @@ def plan_import(*, table: Table, mapping: dict, appel: AppelAProjets) -> Plan:
     ]
     if missing:
         raise ValidationError("Indiquez la colonne de : " + ", ".join(missing) + ".")
-    funder_list = {f.pk: f for f in funders(appel)}
     amount_columns = {
         pk: mapping.get(f"financeur_{pk}")
         for pk in funder_list
@@ -206,16 +388,53 @@ def plan_import(*, table: Table, mapping: dict, appel: AppelAProjets) -> Plan:
             + ", ".join(f"« {table.headers[i]} »" for i in sorted(duplicates))
             + "."
         )
+    return amount_columns
 
-    exact, by_siren = _by_siret()
-    numbers = [_text(cells[mapping["numero"]]) for _, cells in table.rows]
-    counts = Counter(n for n in numbers if n)
+
+def _numeros(table: Table, index: int) -> list[tuple[Numero | None, str]]:
+    """Each line's number, or None with the reason it cannot be read."""
+    numeros = []
+    for _, cells in table.rows:
+        errors: list[str] = []
+        value = _cell(cells, index, "n° de dossier Dauphin", errors)
+        try:
+            numero = parse_numero(value) if not errors else None
+        except CellError as error:
+            numero, errors = None, [f"n° de dossier Dauphin : {error}"]
+        numeros.append((numero, errors[0] if errors else ""))
+    return numeros
+
+
+def plan_import(*, table: Table, mapping: dict, appel: AppelAProjets) -> Plan:
+    """Checks every line against today's data; nothing is written."""
+    funder_list = {f.pk: f for f in funders(appel)}
+    amount_columns = _check_mapping(table, mapping, funder_list)
+    numeros = _numeros(table, mapping["numero"])
+
+    # The year's dossiers by number, whatever form each number was stored in.
+    by_key: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for pk, stored in (
+        Action.objects.filter(annee=appel.annee)
+        .exclude(numero_dauphin="")
+        .values_list("pk", "numero_dauphin")
+    ):
+        key = numero_key(stored)
+        if key is not None:
+            by_key[key].append(pk)
+    file_keys = {numero.key for numero, _ in numeros if numero}
+    wanted = [pk for key in file_keys for pk in by_key.get(key, [])]
     existing = {
-        a.numero_dauphin: a
-        for a in Action.objects.filter(
-            numero_dauphin__in=list(counts), annee=appel.annee
-        ).prefetch_related("financements")
+        a.pk: a
+        for a in Action.objects.filter(pk__in=wanted)
+        .select_related("porteur")
+        .prefetch_related(
+            Prefetch("financements", queryset=Financement.objects.filter(annee=appel.annee)),
+            "qpvs",
+        )
     }
+    # Projects of several actions: their code alone does not say which one.
+    several = {projet for projet, rank in [*by_key, *file_keys] if rank > 1}
+
     # How '12.000' reads: the column's other amounts say, else those of the other funders.
     file_style = core_imports.amount_style(
         value for index in amount_columns.values() for value in table.column(index)
@@ -224,45 +443,59 @@ def plan_import(*, table: Table, mapping: dict, appel: AppelAProjets) -> Plan:
         pk: core_imports.amount_style(table.column(index)) or file_style
         for pk, index in amount_columns.items()
     }
-    first_line: dict[str, int] = {}
+    territory = Territory(appel.contrat)
+    porteurs = _Porteurs()
+    first_line: dict[tuple[str, int], tuple[int, str]] = {}
     lignes = []
-    for number, cells in table.rows:
-        dauphin = _text(cells[mapping["numero"]])
-        ligne = Ligne(number, dauphin)
+    for (number, cells), (numero, numero_error) in zip(table.rows, numeros, strict=True):
+        ligne = Ligne(number, str(numero) if numero else "", key=numero.key if numero else None)
         errors = ligne.errors
-        if not dauphin:
+        raw = text_of(cells[mapping["numero"]])
+        if numero_error:
+            errors.append(numero_error)
+        elif numero is None:
             errors.append("n° de dossier Dauphin manquant")
-        elif dauphin in first_line:
+        elif numero.action is None and numero.projet in several:
             errors.append(
-                f"le n° de dossier {dauphin} figure plusieurs fois dans le fichier : la ligne "
-                f"{first_line[dauphin]} est gardée, cette répétition est refusée"
+                f"le n° {raw} désigne un projet Dauphin de plusieurs actions : indiquez le "
+                f"code de l'action ({numero.projet}-1, {numero.projet}-2…)"
+            )
+        elif numero.key in first_line:
+            line, first_raw = first_line[numero.key]
+            same = "" if first_raw == raw else f" (écrit « {first_raw} » ligne {line})"
+            errors.append(
+                f"le n° de dossier {raw} figure plusieurs fois dans le fichier{same} : la ligne "
+                f"{line} est gardée, cette répétition est refusée"
             )
         else:
-            first_line[dauphin] = number
+            first_line[numero.key] = (number, raw)
+
+        titre = _cell(cells, mapping["titre"], "intitulé de l'action", errors)
         try:
-            ligne.titre = core_imports.parse_text(cells[mapping["titre"]], name=True)[:300]
+            ligne.titre = core_imports.parse_text(titre, name=True)[:300]
         except CellError as error:
             errors.append(f"intitulé de l'action : {error}")
-        if not ligne.titre and not errors[-1:]:
+        if not ligne.titre and not any(e.startswith("intitulé") for e in errors):
             errors.append("intitulé de l'action manquant")
-        ligne.porteur = _porteur(
-            _text(cells[mapping["porteur"]]),
-            _text(cells[mapping["siret"]]),
-            exact,
-            by_siren,
-            errors,
-        )
-        if mapping.get("annee") is not None:
-            year = _text(cells[mapping["annee"]])
-            if year and year != str(appel.annee):
-                errors.append(
-                    f"exercice {year} : cet appel à projets porte sur l'exercice {appel.annee}"
-                )
+        name_cell = _cell(cells, mapping["porteur"], "nom du porteur", errors)
+        siret_cell = _cell(cells, mapping.get("siret"), "SIRET du porteur", errors)
+        try:
+            name = core_imports.parse_text(name_cell, name=True)
+        except CellError as error:
+            errors.append(f"nom du porteur : {error}")
+        else:
+            ligne.porteur = porteurs.find(name, text_of(siret_cell), ligne)
+        year = text_of(_cell(cells, mapping.get("annee"), "exercice", errors))
+        if year and year != str(appel.annee):
+            errors.append(
+                f"exercice {year} : cet appel à projets porte sur l'exercice {appel.annee}"
+            )
+        _territory(ligne, cells, mapping, territory)
         for pk, index in amount_columns.items():
-            raw = cells[index]
             name = funder_list[pk].sigle or funder_list[pk].nom
+            raw_amount = _cell(cells, index, f"montant demandé à {name}", errors)
             try:
-                amount = parse_amount(raw, style=styles[pk])
+                amount = parse_amount(raw_amount, style=styles[pk])
             except CellError as error:
                 errors.append(f"montant demandé à {name} : {error}")
                 continue
@@ -272,53 +505,86 @@ def plan_import(*, table: Table, mapping: dict, appel: AppelAProjets) -> Plan:
             errors.append(
                 "aucun montant demandé : toutes les colonnes de montant sont vides ou à 0"
             )
-        found = existing.get(dauphin)
-        if found is not None:
-            if found.appel_id not in (None, appel.pk):
-                errors.append(f"le dossier {dauphin} appartient déjà à un autre appel à projets")
-            ligne.existing = found
-            recorded = {f.financeur_id: f.montant_demande for f in found.financements.all()}
-            ligne.unchanged = (
-                found.appel_id == appel.pk
-                and found.titre == ligne.titre
-                and found.porteur_id == getattr(ligne.porteur, "pk", None)
-                and all(recorded.get(pk) == amount for pk, amount in ligne.montants.items())
+
+        found = [existing[pk] for pk in by_key.get(ligne.key, []) if pk in existing]
+        if len(found) > 1:
+            errors.append(
+                f"plusieurs dossiers de l'exercice {appel.annee} portent le n° {ligne.dauphin} ("
+                + ", ".join(f"« {a.numero_dauphin} »" for a in found)
+                + ") : corrigez-les avant d'importer"
             )
+        elif found:
+            _compare(ligne, found[0], appel, funder_list)
         lignes.append(ligne)
-    return Plan(lignes, funder_list)
+
+    disparus = [
+        action
+        for action in Action.objects.filter(appel=appel)
+        .exclude(numero_dauphin="")
+        .select_related("porteur")
+        .order_by("numero_dauphin")
+        if numero_key(action.numero_dauphin) not in file_keys
+    ]
+    return Plan(lignes, funder_list, disparus)
 
 
-def _porteur(name, siret, exact, by_siren, errors) -> Organisation | None:
-    if not siret:
-        errors.append(f"SIRET du porteur « {name} » manquant")
-        return None
-    try:
-        validate_siret_or_siren(siret)
-    except ValidationError as error:
-        errors.append(f"SIRET « {siret} » : {' '.join(error.messages)}")
-        return None
-    digits = normalise_siret(siret)
-    organisation = exact.get(digits)
-    if organisation is None:
-        candidates = by_siren.get(digits[:9], [])
-        siren_only = [o for o in candidates if len(o.siret) == 9]
-        organisation = siren_only[0] if len(siren_only) == 1 else None
-    if organisation is None:
-        errors.append(
-            f"SIRET inconnu {digits} (« {name} ») : créez d'abord cette organisation dans "
-            "Organisations"
+def _territory(ligne: Ligne, cells: list, mapping: dict, territory: Territory) -> None:
+    """The row's QPVs and communes: in the territory, QPVs of the contract's geography and
+    lying in the communes given."""
+    errors = ligne.errors
+    qpv_cell = _cell(cells, mapping.get("qpv"), "QPV", errors)
+    commune_cell = _cell(cells, mapping.get("commune"), "commune", errors)
+    ligne.communes = territory.communes(commune_cell, errors, label="commune")
+    if text_of(qpv_cell):
+        ligne.qpvs = territory.qpvs(qpv_cell, errors, label="QPV")
+        errors.extend(qpvs_outside(ligne.qpvs, ligne.communes))
+
+
+def _compare(ligne: Ligne, found: Action, appel: AppelAProjets, funder_list: dict) -> None:
+    """What re-importing the line would change on the dossier already there."""
+    ligne.existing = found
+    if found.appel_id not in (None, appel.pk):
+        ligne.errors.append(
+            f"le dossier {ligne.dauphin} appartient déjà à un autre appel à projets"
         )
-    return organisation
+        return
+    changes = ligne.changes
+    if found.appel_id is None:
+        changes.append("rattaché à cet appel à projets")
+    if found.titre != ligne.titre:
+        changes.append(f"intitulé : « {found.titre} » → « {ligne.titre} »")
+    if ligne.porteur is not None and found.porteur_id != ligne.porteur.pk:
+        changes.append(f"porteur : {found.porteur} → {ligne.porteur}")
+    if ligne.qpvs is not None:
+        before = sorted(found.qpvs.all(), key=lambda q: q.nom)
+        if {q.pk for q in before} != {q.pk for q in ligne.qpvs}:
+            changes.append(
+                "QPV : "
+                + (", ".join(q.nom for q in before) or "aucun")
+                + " → "
+                + ", ".join(q.nom for q in ligne.qpvs)
+            )
+    recorded = {f.financeur_id: f.montant_demande for f in found.financements.all()}
+    for pk, amount in ligne.montants.items():
+        if recorded.get(pk) != amount:
+            funder = funder_list[pk]
+            ligne.montants_changes.append(
+                Changement(funder.sigle or funder.nom, recorded.get(pk), amount)
+            )
+    ligne.unchanged = not changes and not ligne.montants_changes
 
 
 @transaction.atomic
 def apply_import(*, plan: Plan, appel: AppelAProjets) -> Plan:
-    """Creates or updates the dossiers and their requested amounts, all or nothing."""
+    """Creates or updates the dossiers and their requested amounts, all or nothing.
+
+    A dossier the file leaves as it is gets no save (so no history line); the dossiers the file
+    no longer carries (`plan.disparus`) are left untouched."""
     if not plan.ok:
         raise ValidationError("Le fichier comporte des erreurs : rien n'a été enregistré.")
     for ligne in plan.lignes:
         if ligne.unchanged:
-            continue  # No save, so no history line, for a dossier the file leaves as it is.
+            continue
         action = ligne.existing
         if action is None:
             action = Action.objects.create(
@@ -330,15 +596,22 @@ def apply_import(*, plan: Plan, appel: AppelAProjets) -> Plan:
                 numero_dauphin=ligne.dauphin,
                 statut=Action.Statut.DEPOSE,
             )
-        elif (action.appel_id, action.titre, action.porteur_id) != (
-            appel.pk,
-            ligne.titre,
-            ligne.porteur.pk,
-        ):
-            action.appel = appel
-            action.titre = ligne.titre
-            action.porteur = ligne.porteur
-            action.save(update_fields=["appel", "titre", "porteur", "updated_at"])
+            if ligne.qpvs:
+                action.qpvs.set(ligne.qpvs)
+        else:
+            if (action.appel_id, action.titre, action.porteur_id) != (
+                appel.pk,
+                ligne.titre,
+                ligne.porteur.pk,
+            ):
+                action.appel = appel
+                action.titre = ligne.titre
+                action.porteur = ligne.porteur
+                action.save(update_fields=["appel", "titre", "porteur", "updated_at"])
+            if ligne.qpvs is not None and {q.pk for q in action.qpvs.all()} != {
+                q.pk for q in ligne.qpvs
+            }:
+                action.qpvs.set(ligne.qpvs)
         recorded = {f.financeur_id: f for f in action.financements.filter(annee=appel.annee)}
         for funder_pk, amount in ligne.montants.items():
             line = recorded.get(funder_pk)

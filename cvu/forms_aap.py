@@ -129,7 +129,12 @@ class MappingForm(forms.Form):
         ]
         for key, (label, required, _) in dauphin.FIELDS.items():
             self.fields[key] = forms.TypedChoiceField(
-                label=label, choices=choices, required=required, coerce=int, empty_value=None
+                label=label,
+                choices=choices,
+                required=required,
+                coerce=int,
+                empty_value=None,
+                help_text=dauphin.HELP.get(key, ""),
             )
         for funder in funders:
             self.fields[f"financeur_{funder.pk}"] = forms.TypedChoiceField(

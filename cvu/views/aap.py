@@ -346,11 +346,21 @@ def aap_import(request: HttpRequest, pk: int) -> HttpResponse:
         dauphin.apply_import(plan=plan, appel=appel)
         dauphin.STORE.discard(ref)
         request.session.pop(dauphin.SESSION_KEY, None)
-        messages.success(
-            request,
-            f"Import terminé : {plan.created} dossier(s) créé(s), {plan.updated} mis à jour, "
-            f"{plan.unchanged} inchangé(s).",
-        )
+        if plan.created or plan.updated:
+            summary = (
+                f"Import terminé : {plan.created} dossier(s) créé(s), {plan.updated} mis à jour, "
+                f"{plan.unchanged} inchangé(s)."
+            )
+        else:
+            summary = (
+                f"Rien à enregistrer : les {plan.unchanged} dossier(s) du fichier sont à jour."
+            )
+        if plan.disparus:
+            summary += (
+                f" {len(plan.disparus)} dossier(s) de l'appel absent(s) du fichier : laissé(s) "
+                "tel(s) quel(s)."
+            )
+        messages.success(request, summary)
         return redirect(appel)
     return render(
         request,

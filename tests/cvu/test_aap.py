@@ -945,17 +945,20 @@ def test_messy_dauphin_workbook_then_reimport_changes_nothing(appel, porteurs, e
         "le n° de dossier 2026-001 figure plusieurs fois dans le fichier : la ligne 4 est "
         "gardée, cette répétition est refusée"
     ]
-    # The formula has no cached value in the file: nothing asked of the État there.
-    assert errors[8] == [] and plan.lignes[3].montants == {pma.pk: Decimal("800.00")}
+    # The formula has no cached value in the file: refused, never taken for an empty cell.
+    assert errors[8] == [
+        "montant demandé à Préfecture du Doubs – BOP 147 : formule « =F4+F5 » sans valeur "
+        "calculée : ouvrez le fichier dans votre tableur, enregistrez-le, puis déposez-le à nouveau"
+    ]
 
-    keep = [row for row in parsed.rows if row[0] in (4, 8)]
+    keep = [row for row in parsed.rows if row[0] == 4]
     parsed.rows = keep
     apply_import(plan=plan_import(table=parsed, mapping=mapping, appel=appel), appel=appel)
-    assert Action.objects.filter(appel=appel).count() == 2
+    assert Action.objects.filter(appel=appel).count() == 1
     history = Action.history.count(), Financement.history.count()
 
     again = plan_import(table=parsed, mapping=mapping, appel=appel)
-    assert again.unchanged == 2 and again.created == again.updated == 0
+    assert again.unchanged == 1 and again.created == again.updated == 0
     apply_import(plan=again, appel=appel)
     assert (Action.history.count(), Financement.history.count()) == history
 
