@@ -11,6 +11,7 @@ from .models import (
     Action,
     AppelAProjets,
     ContratDeVille,
+    DispositifConnexe,
     Financement,
     Instance,
     NoeudStrategie,
@@ -315,4 +316,21 @@ class ReunionFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Reunion
+        fields = []
+
+
+class DispositifFilterSet(django_filters.FilterSet):
+    search = django_filters.CharFilter(label="Recherche", field_name="nom", lookup_expr="icontains")
+    type = django_filters.ChoiceFilter(
+        label="Type", choices=DispositifConnexe.Type.choices, empty_label="Tous"
+    )
+    commune = django_filters.ModelChoiceFilter(
+        label="Commune",
+        field_name="communes",
+        queryset=Commune.objects.filter(dispositifs__isnull=False).distinct(),
+        empty_label="Toutes",
+    )
+
+    class Meta:
+        model = DispositifConnexe
         fields = []

@@ -18,7 +18,7 @@ from cvu import rights
 from cvu.models import Reunion
 
 from . import imports, previews, services
-from .filters import DemarcheFilterSet
+from .filters import ConseilFilterSet, CycleFilterSet, DemarcheFilterSet
 from .forms import (
     BesoinForm,
     CharteForm,
@@ -88,19 +88,17 @@ CONSEIL_COLUMNS = [
 LIBELLES_ETAT = {"vert": "conforme", "orange": "à surveiller", "rouge": "non conforme"}
 
 
-def conseil_list(request: HttpRequest) -> HttpResponse:
-    queryset = ConseilCitoyen.objects.visible_to(request.user)
-    if request.GET.get("secteur") == "mien":
-        queryset = queryset.filter(pk__in=ConseilCitoyen.objects.editable_by(request.user))
-    conseils = list(
-        queryset.select_related("type", "commune")
-        .prefetch_related("qpvs", "membres")
-        .order_by("commune__nom", "nom")
-    )
+def _conseil_rows(user, conseils) -> list[dict]:
+    """Each council with its representativeness, for the page's councils or the export's."""
+    conseils = list(conseils)
     jeunes = services.young_share_by_conseil(conseils)
     mine = (
-        set(ConseilCitoyen.objects.editable_by(request.user).values_list("pk", flat=True))
-        if request.user.is_chef_projet
+        set(
+            ConseilCitoyen.objects.editable_by(user)
+            .filter(pk__in=[conseil.pk for conseil in conseils])
+            .values_list("pk", flat=True)
+        )
+        if user.is_chef_projet
         else set()
     )
     rows = []
@@ -118,15 +116,33 @@ def conseil_list(request: HttpRequest) -> HttpResponse:
                 "mine": conseil.pk in mine,
             }
         )
+    return rows
+
+
+def conseil_list(request: HttpRequest) -> HttpResponse:
+    queryset = (
+        ConseilCitoyen.objects.visible_to(request.user)
+        .select_related("type", "commune")
+        .prefetch_related("qpvs", "membres")
+        .order_by("commune__nom", "nom")
+    )
+    filterset = ConseilFilterSet(request.GET, queryset=queryset, request=request)
     if request.GET.get("export") in FORMATS:
         return export_response(
-            rows, CONSEIL_COLUMNS, filename="conseils", fmt=request.GET["export"], request=request
+            _conseil_rows(request.user, filterset.qs),
+            CONSEIL_COLUMNS,
+            filename="conseils",
+            fmt=request.GET["export"],
+            request=request,
         )
+    page = paginate(request, filterset.qs)
     return render(
         request,
         "participation/conseil_list.html",
         {
-            "rows": rows,
+            "filter": filterset,
+            "page_obj": page,
+            "rows": _conseil_rows(request.user, page),
             "can_create": rights.may_create(request.user, ConseilCitoyen),
         },
     )
@@ -547,15 +563,24 @@ CYCLE_COLUMNS = [
 
 
 def cycle_list(request: HttpRequest) -> HttpResponse:
-    cycles = CycleQualification.objects.visible_to(request.user).prefetch_related("partenaires")
+    queryset = CycleQualification.objects.visible_to(request.user).prefetch_related("partenaires")
+    filterset = CycleFilterSet(request.GET, queryset=queryset)
     if request.GET.get("export") in FORMATS:
         return export_response(
-            cycles, CYCLE_COLUMNS, filename="cycles", fmt=request.GET["export"], request=request
+            filterset.qs,
+            CYCLE_COLUMNS,
+            filename="cycles",
+            fmt=request.GET["export"],
+            request=request,
         )
     return render(
         request,
         "participation/cycle_list.html",
-        {"cycles": cycles, "can_create": rights.may_create(request.user, CycleQualification)},
+        {
+            "filter": filterset,
+            "page_obj": paginate(request, filterset.qs),
+            "can_create": rights.may_create(request.user, CycleQualification),
+        },
     )
 
 

@@ -14,7 +14,7 @@ from core.lists import paginate
 from quartiers.models import Commune
 
 from .. import rights
-from ..filters import InstanceFilterSet
+from ..filters import DispositifFilterSet, InstanceFilterSet
 from ..forms_gouvernance import DispositifForm, InstanceForm, PlanActionFormSet
 from ..models import Contact, DispositifConnexe, Instance, Presence, Reunion
 
@@ -154,14 +154,15 @@ def instance_update(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def dispositif_list(request: HttpRequest) -> HttpResponse:
-    dispositifs = (
+    queryset = (
         DispositifConnexe.objects.visible_to(request.user)
         .prefetch_related(Prefetch("communes", queryset=Commune.objects.order_by("nom")))
         .order_by("type", "nom")
     )
+    filterset = DispositifFilterSet(request.GET, queryset=queryset)
     if request.GET.get("export") in FORMATS:
         return export_response(
-            dispositifs,
+            filterset.qs,
             DISPOSITIF_COLUMNS,
             filename="dispositifs",
             fmt=request.GET["export"],
@@ -171,7 +172,8 @@ def dispositif_list(request: HttpRequest) -> HttpResponse:
         request,
         "cvu/dispositif_list.html",
         {
-            "dispositifs": dispositifs,
+            "filter": filterset,
+            "page_obj": paginate(request, filterset.qs),
             "can_create": rights.may_create(request.user, DispositifConnexe),
         },
     )

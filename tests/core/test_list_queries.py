@@ -5,6 +5,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from cvu.models import DispositifConnexe
+from participation.models import ConseilCitoyen, CycleQualification, TypeParticipation
 from tests.cvu.aap_factories import AppelFactory, ComiteFactory
 from tests.cvu.factories import (
     ActionFactory,
@@ -14,6 +16,7 @@ from tests.cvu.factories import (
     ProgrammeFactory,
 )
 from tests.cvu.governance_factories import InstanceFactory, ReunionFactory, SuiteADonnerFactory
+from tests.participation.rgpd import membre
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +31,9 @@ LISTS = [
     "/organisations/?role=porteur",
     "/organisations/?export=xlsx",
     "/instances/",
+    "/instances/dispositifs/",
+    "/instances/dispositifs/?type=pre&search=dispositif",
+    "/instances/dispositifs/?export=xlsx",
     "/reunions/?vue=liste",
     "/suivis/",
     "/appels-a-projets/",
@@ -36,8 +42,12 @@ LISTS = [
     "/appels-a-projets/comites/{comite}/?filtre=tous",
     "/quartiers/",
     "/participation/",
+    "/participation/?secteur=mien&search=conseil",
+    "/participation/?export=csv",
     "/participation/demarches/",
     "/participation/cycles/",
+    "/participation/cycles/?search=cycle",
+    "/participation/cycles/?export=xlsx",
 ]
 
 
@@ -47,12 +57,18 @@ def world(qpv, editor):
     appel = AppelFactory(contrat=contrat)
     comite = ComiteFactory(appel=appel)
     financeur = OrganisationFactory(type="etat", nom="Préfecture")
-    return {"contrat": contrat, "appel": appel, "comite": comite, "financeur": financeur}
+    return {
+        "contrat": contrat,
+        "appel": appel,
+        "comite": comite,
+        "financeur": financeur,
+        "type_conseil": TypeParticipation.objects.create(nom="Conseil citoyen"),
+    }
 
 
 def grow(world, qpv, editor, batches: int) -> None:
     """Adds batches of rows to every list: actions with lines, porteurs, programmes, calls,
-    instances, meetings and follow-ups."""
+    instances, meetings, follow-ups, councils with a member, schemes and training cycles."""
     for n in range(batches):
         for year in (2025, 2026):
             action = ActionFactory(
@@ -70,6 +86,19 @@ def grow(world, qpv, editor, batches: int) -> None:
         AppelFactory(annee=2000 + n)
         reunion = ReunionFactory(instance=InstanceFactory(communes=[qpv.communes.first()]))
         SuiteADonnerFactory(reunion=reunion, responsable=editor)
+        conseil = ConseilCitoyen.objects.create(
+            nom=f"Conseil citoyen {n}", type=world["type_conseil"], commune=qpv.communes.first()
+        )
+        conseil.qpvs.add(qpv)
+        membre(conseil, n)
+        dispositif = DispositifConnexe.objects.create(
+            nom=f"Dispositif {n}", type="pre", mode="coherence"
+        )
+        dispositif.communes.add(qpv.communes.first())
+        cycle = CycleQualification.objects.create(
+            annee=2000 + CycleQualification.objects.count(), titre=f"Cycle {n}"
+        )
+        cycle.partenaires.add(OrganisationFactory())
 
 
 def count_queries(client, url: str) -> int:

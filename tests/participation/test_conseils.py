@@ -324,8 +324,9 @@ def test_council_pages_queries(client, editor, conseil, commune, size, django_as
             _membre(other, f"{n}-{m}")
         _membre(conseil, f"c{n}")
     client.force_login(editor)
-    # session, user, councils, QPVs, members, young share, editable councils
-    with django_assert_num_queries(7):
+    # session, user, sector choices, count, councils, QPVs, members, young share, editable
+    # councils, type and commune filter choices
+    with django_assert_num_queries(11):
         assert client.get("/participation/").status_code == 200
     # session, user, council, editable, members, young share, steering meetings, attendance,
     # trainings followed, access log of the names shown (one insert)
