@@ -14,9 +14,10 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
+from simple_history.utils import bulk_create_with_history
 
 from core import imports as core_imports
 from core import previews, spreadsheets
@@ -750,6 +751,7 @@ class _Lookups:
         for value, label in Action.Statut.choices:
             self.statuts[normalise(value)] = value
             self.statuts[normalise(label)] = value
+        self.user = user
         self.sector_qpv_ids = None
         if not user.sees_everything_as_manager:
             self.sector_qpv_ids = set(Qpv.objects.editable_by(user).values_list("pk", flat=True))
@@ -769,6 +771,15 @@ class _Lookups:
         else:
             errors.append(f"contrat inconnu « {text} »")
         return None
+
+    def known_porteur(self, values) -> Organisation | None:
+        """The organisation a line names, if the application knows it; no error, no creation."""
+        siret, name = _text(values.get("siret")), _text(values.get("porteur"))
+        digits = normalise_siret(siret) if siret else ""
+        if digits in self.organisations_by_siret:
+            return self.organisations_by_siret[digits]
+        found = self.organisations_by_name.get(normalise(name), set())
+        return next(iter(found)) if len(found) == 1 else None
 
     def porteur(self, values, errors, *, line: int) -> Organisation | None:
         name, siret = _text(values.get("porteur")), _text(values.get("siret"))
@@ -879,6 +890,73 @@ class _Lookups:
         return statut
 
 
+class _Recorded:
+    """The recorded actions a file may designate, read in one query with their QPVs and their
+    financing lines of the file's years, instead of queries line by line."""
+
+    def __init__(self, rows, lookups: "_Lookups"):
+        years, numbers, porteurs = set(), set(), set()
+        for _line, values, *_ in rows:
+            year = _year(values.get("exercice"), "", [])
+            if year:
+                years.add(year)
+            if _text(values.get("dauphin")):
+                numbers.add(_text(values.get("dauphin")))
+            porteur = lookups.known_porteur(values)
+            if porteur is not None:
+                porteurs.add(porteur.pk)
+        actions = (
+            Action.objects.filter(annee__in=years)
+            .filter(Q(numero_dauphin__in=numbers) | Q(porteur_id__in=porteurs))
+            .select_related("contrat")
+            .prefetch_related(
+                "qpvs",
+                Prefetch(
+                    "financements",
+                    queryset=Financement.objects.filter(annee__in=years),
+                    to_attr="lines_of_years",
+                ),
+            )
+        )
+        self.by_number: dict[tuple, Action] = {}
+        self.by_porteur: dict[tuple, list[Action]] = defaultdict(list)
+        for action in actions:
+            if action.numero_dauphin:
+                self.by_number[(action.numero_dauphin, action.annee)] = action
+            self.by_porteur[(action.porteur_id, action.annee)].append(action)
+        self.editable = None
+        if lookups.sector_qpv_ids is not None:
+            self.editable = set(
+                Action.objects.editable_by(lookups.user)
+                .filter(pk__in=[a.pk for a in actions])
+                .values_list("pk", flat=True)
+            )
+
+    @staticmethod
+    def line(action: Action, financeur_pk: int, annee: int) -> Financement | None:
+        return next(
+            (
+                f
+                for f in getattr(action, "lines_of_years", [])
+                if f.financeur_id == financeur_pk and f.annee == annee
+            ),
+            None,
+        )
+
+
+# The import resolves foreign keys itself from reference data it has just read, and checks the
+# rules of the models' constraints on its own lines (one query per constraint and line otherwise):
+# full_clean() checks the fields only. The database constraints stay the last line of defence.
+ACTION_FK = ["contrat", "porteur", "programme", "referent", "appel"]
+FINANCEMENT_FK = ["action", "financeur"]
+
+
+def _constraint_message(model, suffix: str) -> str:
+    return next(
+        str(c.violation_error_message) for c in model._meta.constraints if c.name.endswith(suffix)
+    )
+
+
 class _Planner:
     """Walks the lines in order, grouping those of one action, without writing anything."""
 
@@ -888,6 +966,7 @@ class _Planner:
         self.style = style  # chosen by the person; else each column's own hints
         self.plan = ImportPlan()
         self.lookups = _Lookups(user, plan=self.plan, create=create)
+        self.recorded: _Recorded | None = None  # set by action_import_plan()
         self.groups: dict[tuple, _ActionPlan] = {}
         self.lines_by_action: dict[int, int] = {}  # existing action pk -> first line
 
@@ -1040,7 +1119,7 @@ class _Planner:
         if not self._in_sector(action, existing, qpvs, errors):
             return group
         try:
-            action.full_clean(exclude=["porteur"] if porteur.pk is None else None)
+            action.full_clean(exclude=ACTION_FK, validate_unique=False, validate_constraints=False)
         except ValidationError as error:
             errors.extend(_error_messages(error, Action))
             return group
@@ -1051,11 +1130,11 @@ class _Planner:
     def _find_existing(self, dauphin, titre, porteur, annee, line, errors) -> Action | None:
         found = None
         if dauphin:
-            found = Action.objects.filter(numero_dauphin=dauphin, annee=annee).first()
+            found = self.recorded.by_number.get((dauphin, annee))
         if found is None and porteur.pk is not None:  # a porteur to create has no action yet
             candidates = [
                 action
-                for action in Action.objects.filter(porteur=porteur, annee=annee)
+                for action in self.recorded.by_porteur.get((porteur.pk, annee), [])
                 if normalise(action.titre) == normalise(titre)
                 and not (dauphin and action.numero_dauphin)
             ]
@@ -1091,7 +1170,7 @@ class _Planner:
         sector = self.lookups.sector_qpv_ids
         if sector is None:
             return True
-        if existing and not Action.objects.editable_by(self.user).filter(pk=existing.pk).exists():
+        if existing and existing.pk not in self.recorded.editable:
             errors.append(
                 f"hors de votre secteur : l'action enregistrée « {existing.titre} » ne vous est "
                 "pas ouverte"
@@ -1140,9 +1219,7 @@ class _Planner:
         action = group.action
         existing = None
         if action.pk:
-            existing = Financement.objects.filter(
-                action=action, financeur=financeur, annee=annee
-            ).first()
+            existing = self.recorded.line(action, financeur.pk, annee)
         if existing is None:
             if demande is None:
                 errors.append(f"montant demandé manquant pour le financeur « {name} »")
@@ -1168,9 +1245,16 @@ class _Planner:
         if errors:
             return
         try:
-            financement.full_clean(exclude=None if action.pk else ["action"])
+            financement.full_clean(
+                exclude=FINANCEMENT_FK, validate_unique=False, validate_constraints=False
+            )
         except ValidationError as error:
             errors.extend(_error_messages(error, Financement))
+            return
+        if financement.montant_verse and (
+            financement.montant_vote is None or financement.montant_verse > financement.montant_vote
+        ):
+            errors.append(_constraint_message(Financement, "_paid_within_voted"))
             return
         group.financements[financeur.pk] = _FinancementPlan(
             financement, row.financement, row.numero
@@ -1204,7 +1288,9 @@ def action_import_plan(
     one the person chose for the whole file ('fr': 1.200 is twelve hundred, 'en': one point
     two). `create` holds the keys of the unknown porteurs the person left ticked for creation
     (None: all of them, as on the first preview)."""
+    rows = list(rows)
     planner = _Planner(user, styles=styles, style=style, create=create)
+    planner.recorded = _Recorded(rows, planner.lookups)
     for line, values, *financings in rows:
         planner.add(line, values, financings[0] if financings else None)
     return planner.plan
@@ -1212,32 +1298,47 @@ def action_import_plan(
 
 @transaction.atomic
 def action_import_apply(*, plan: ImportPlan, user) -> ImportPlan:
-    """Saves a plan without error: every action and financing line, or nothing."""
+    """Saves a plan without error: every action and financing line, or nothing.
+
+    New actions and lines are inserted in batches with their history rows
+    (django-simple-history's bulk_create_with_history); changed ones are saved one by one. The
+    database constraints check again what the plan checked."""
     if not plan.ok:
         raise ValidationError(plan.errors or ["Le fichier ne contient aucune ligne."])
     for new in plan.porteurs_to_create:
         organisation = new.organisation
         organisation.full_clean()
         organisation.save()
-    editable = Action.objects.editable_by(user)
-    for group in plan.actions:
-        action = group.action
-        action.porteur = action.porteur  # a porteur created above gives its new id
-        if group.status != UNCHANGED:
-            action._history_user = user
-            action.full_clean()
-            action.save()
+    groups = [group for group in plan.actions if not group.broken]
+    for group in groups:
+        group.action.porteur = group.action.porteur  # a porteur created above gives its id
+    created = [group for group in groups if group.action.pk is None]
+    bulk_create_with_history([g.action for g in created], Action, default_user=user)
+    qpv_links = Action.qpvs.through
+    qpv_links.objects.bulk_create(
+        qpv_links(action_id=g.action.pk, qpv_id=qpv.pk) for g in created for qpv in g.qpvs or []
+    )
+    for group in groups:
+        if group.status == UPDATE:
+            group.action._history_user = user
+            group.action.save()
             if group.qpvs is not None:
-                action.qpvs.set(group.qpvs)
-        rights.require(
-            editable.filter(pk=action.pk).exists(), f"ligne {group.line} : hors de votre secteur"
-        )
+                group.action.qpvs.set(group.qpvs)
+    editable = set(
+        Action.objects.editable_by(user)
+        .filter(pk__in=[g.action.pk for g in groups])
+        .values_list("pk", flat=True)
+    )
+    new_lines = []
+    for group in groups:
+        rights.require(group.action.pk in editable, f"ligne {group.line} : hors de votre secteur")
         for line in group.financements.values():
-            if line.status == UNCHANGED:
-                continue
             financement = line.financement
-            financement.action = action
-            financement._history_user = user
-            financement.full_clean()
-            financement.save()
+            financement.action = group.action
+            if line.status == CREATE:
+                new_lines.append(financement)
+            elif line.status == UPDATE:
+                financement._history_user = user
+                financement.save()
+    bulk_create_with_history(new_lines, Financement, default_user=user)
     return plan

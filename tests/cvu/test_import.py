@@ -436,17 +436,17 @@ def test_two_lines_for_one_recorded_action_are_an_error(manager, referentiel, co
 
 
 def test_apply_is_one_transaction(manager, referentiel, monkeypatch):
+    """The actions are inserted, then the financing lines fail: nothing stays."""
     plan = plan_for(line(), line(**{"Intitulé": "Chantier", "N° Dauphin": "2"}), user=manager)
-    saved = []
-    original = Financement.save
+    original = imports.bulk_create_with_history
 
-    def fail_on_second(self, *args, **kwargs):
-        saved.append(self)
-        if len(saved) == 2:
+    def fail_on_lines(objs, model, **kwargs):
+        if model is Financement:
+            assert Action.objects.count() == 2  # the actions went in first
             raise RuntimeError("panne")
-        return original(self, *args, **kwargs)
+        return original(objs, model, **kwargs)
 
-    monkeypatch.setattr(Financement, "save", fail_on_second)
+    monkeypatch.setattr(imports, "bulk_create_with_history", fail_on_lines)
 
     with pytest.raises(RuntimeError):
         imports.action_import_apply(plan=plan, user=manager)
