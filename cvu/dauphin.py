@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Prefetch
+from simple_history.utils import bulk_create_with_history
 
 from core import imports as core_imports
 from core import previews
@@ -575,51 +576,74 @@ def _compare(ligne: Ligne, found: Action, appel: AppelAProjets, funder_list: dic
 
 
 @transaction.atomic
-def apply_import(*, plan: Plan, appel: AppelAProjets) -> Plan:
+def apply_import(*, plan: Plan, appel: AppelAProjets, user=None) -> Plan:
     """Creates or updates the dossiers and their requested amounts, all or nothing.
 
-    A dossier the file leaves as it is gets no save (so no history line); the dossiers the file
-    no longer carries (`plan.disparus`) are left untouched."""
+    New dossiers and their lines go in by batches with their history rows
+    (bulk_create_with_history); a dossier the file leaves as it is gets no save (so no history
+    line); the dossiers the file no longer carries (`plan.disparus`) are left untouched."""
     if not plan.ok:
         raise ValidationError("Le fichier comporte des erreurs : rien n'a été enregistré.")
+    new = [ligne for ligne in plan.lignes if ligne.existing is None]
+    actions = [
+        Action(
+            contrat=appel.contrat,
+            appel=appel,
+            annee=appel.annee,
+            titre=ligne.titre,
+            porteur=ligne.porteur,
+            numero_dauphin=ligne.dauphin,
+            statut=Action.Statut.DEPOSE,
+        )
+        for ligne in new
+    ]
+    bulk_create_with_history(actions, Action, default_user=user)
+    links = Action.qpvs.through
+    links.objects.bulk_create(
+        links(action_id=action.pk, qpv_id=qpv.pk)
+        for ligne, action in zip(new, actions, strict=True)
+        for qpv in ligne.qpvs or []
+    )
+    lines = [
+        Financement(
+            action=action, financeur_id=funder_pk, annee=appel.annee, montant_demande=amount
+        )
+        for ligne, action in zip(new, actions, strict=True)
+        for funder_pk, amount in ligne.montants.items()
+    ]
     for ligne in plan.lignes:
-        if ligne.unchanged:
-            continue
         action = ligne.existing
-        if action is None:
-            action = Action.objects.create(
-                contrat=appel.contrat,
-                appel=appel,
-                annee=appel.annee,
-                titre=ligne.titre,
-                porteur=ligne.porteur,
-                numero_dauphin=ligne.dauphin,
-                statut=Action.Statut.DEPOSE,
-            )
-            if ligne.qpvs:
-                action.qpvs.set(ligne.qpvs)
-        else:
-            if (action.appel_id, action.titre, action.porteur_id) != (
-                appel.pk,
-                ligne.titre,
-                ligne.porteur.pk,
-            ):
-                action.appel = appel
-                action.titre = ligne.titre
-                action.porteur = ligne.porteur
-                action.save(update_fields=["appel", "titre", "porteur", "updated_at"])
-            if ligne.qpvs is not None and {q.pk for q in action.qpvs.all()} != {
-                q.pk for q in ligne.qpvs
-            }:
-                action.qpvs.set(ligne.qpvs)
+        if action is None or ligne.unchanged:
+            continue
+        if (action.appel_id, action.titre, action.porteur_id) != (
+            appel.pk,
+            ligne.titre,
+            ligne.porteur.pk,
+        ):
+            action.appel = appel
+            action.titre = ligne.titre
+            action.porteur = ligne.porteur
+            action._history_user = user
+            action.save(update_fields=["appel", "titre", "porteur", "updated_at"])
+        if ligne.qpvs is not None and {q.pk for q in action.qpvs.all()} != {
+            q.pk for q in ligne.qpvs
+        }:
+            action.qpvs.set(ligne.qpvs)
         recorded = {f.financeur_id: f for f in action.financements.filter(annee=appel.annee)}
         for funder_pk, amount in ligne.montants.items():
             line = recorded.get(funder_pk)
             if line is None:
-                Financement.objects.create(
-                    action=action, financeur_id=funder_pk, annee=appel.annee, montant_demande=amount
+                lines.append(
+                    Financement(
+                        action=action,
+                        financeur_id=funder_pk,
+                        annee=appel.annee,
+                        montant_demande=amount,
+                    )
                 )
             elif line.montant_demande != amount:
                 line.montant_demande = amount
+                line._history_user = user
                 line.save()
+    bulk_create_with_history(lines, Financement, default_user=user)
     return plan

@@ -343,7 +343,7 @@ def aap_import(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             mapping_form.add_error(None, error)
     if plan is not None and plan.ok and "confirmer" in request.POST:
-        dauphin.apply_import(plan=plan, appel=appel)
+        dauphin.apply_import(plan=plan, appel=appel, user=request.user)
         dauphin.STORE.discard(ref)
         request.session.pop(dauphin.SESSION_KEY, None)
         if plan.created or plan.updated:

@@ -176,7 +176,9 @@ class Command(BaseCommand):
         plan, preview_time = self._timed(preview)
         if not plan.ok:
             raise CommandError("Aperçu Dauphin en erreur.")
-        _, confirm_time = self._timed(lambda: dauphin.apply_import(plan=plan, appel=appel))
+        _, confirm_time = self._timed(
+            lambda: dauphin.apply_import(plan=plan, appel=appel, user=self.user)
+        )
         _, again_time = self._timed(preview)
         self.rows.append(
             ("dossiers Dauphin (3 financeurs)", preview_time, confirm_time, again_time)
