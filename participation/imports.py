@@ -186,7 +186,9 @@ def check(*, conseil: ConseilCitoyen, content: bytes, filename: str) -> list[Lig
                 **data,
             )
             try:
-                membre.full_clean()
+                # The council and the organisation come from the database already: not checked
+                # again with a query per line.
+                membre.full_clean(exclude=["conseil", "organisation"])
             except ValidationError as error:
                 for field_name, messages in error.message_dict.items():
                     label = COLUMNS.get(field_name, "")
