@@ -26,6 +26,7 @@ from quartiers.models import YEAR_MAX, YEAR_MIN, Commune, Qpv
 
 from . import rights
 from .models import Action, ContratDeVille, Financement, Organisation
+from .numeros import numero_key, parse_numero
 from .validators import normalise_siret, validate_siret_or_siren
 
 MAX_ROWS = 5000
@@ -900,14 +901,26 @@ class _Recorded:
             year = _year(values.get("exercice"), "", [])
             if year:
                 years.add(year)
-            if _text(values.get("dauphin")):
-                numbers.add(_text(values.get("dauphin")))
+            try:
+                numero = parse_numero(values.get("dauphin"))
+            except CellError:
+                numero = None
+            if numero:
+                numbers.add(numero.key)
             porteur = lookups.known_porteur(values)
             if porteur is not None:
                 porteurs.add(porteur.pk)
+        # Stored numbers may be written another way ('DA-2026-00123'): matched on their key.
+        numbered = [
+            pk
+            for pk, stored, annee in Action.objects.filter(annee__in=years)
+            .exclude(numero_dauphin="")
+            .values_list("pk", "numero_dauphin", "annee")
+            if numero_key(stored) in numbers
+        ]
         actions = (
             Action.objects.filter(annee__in=years)
-            .filter(Q(numero_dauphin__in=numbers) | Q(porteur_id__in=porteurs))
+            .filter(Q(pk__in=numbered) | Q(porteur_id__in=porteurs))
             .select_related("contrat")
             .prefetch_related(
                 "qpvs",
@@ -922,7 +935,7 @@ class _Recorded:
         self.by_porteur: dict[tuple, list[Action]] = defaultdict(list)
         for action in actions:
             if action.numero_dauphin:
-                self.by_number[(action.numero_dauphin, action.annee)] = action
+                self.by_number[(numero_key(action.numero_dauphin), action.annee)] = action
             self.by_porteur[(action.porteur_id, action.annee)].append(action)
         self.editable = None
         if lookups.sector_qpv_ids is not None:
@@ -949,6 +962,10 @@ class _Recorded:
 # full_clean() checks the fields only. The database constraints stay the last line of defence.
 ACTION_FK = ["contrat", "porteur", "programme", "referent", "appel"]
 FINANCEMENT_FK = ["action", "financeur"]
+
+
+def _same_numero(action: Action, numero) -> bool:
+    return bool(action.numero_dauphin) and numero_key(action.numero_dauphin) == numero.key
 
 
 def _constraint_message(model, suffix: str) -> str:
@@ -1015,8 +1032,14 @@ class _Planner:
                 errors.append("exercice manquant")
             self._collect(values, financings, errors)
             return
-        dauphin = _text(values.get("dauphin"))
-        group = self.groups.get(("dauphin", dauphin, annee)) if dauphin else None
+        try:
+            numero = parse_numero(values.get("dauphin"))
+        except CellError as error:
+            errors.append(f"N° Dauphin : {error}")
+            self._collect(values, financings, errors)
+            return
+        dauphin = str(numero) if numero else ""
+        group = self.groups.get(("dauphin", numero.key, annee)) if numero else None
         if group and row.titre and normalise(row.titre) != group.titre_norm:
             errors.append(
                 f"le n° Dauphin « {dauphin} » de l'exercice {annee} est déjà utilisé ligne "
@@ -1033,10 +1056,10 @@ class _Planner:
             title_key = ("titre", normalise(row.titre), porteur.pk or id(porteur), annee)
             group = self.groups.get(title_key) if not dauphin else None
             if group is None:
-                group = self._new_action(row, values, annee, dauphin, porteur)
+                group = self._new_action(row, values, annee, numero, porteur)
                 self.groups.setdefault(title_key, group)
-                if dauphin:
-                    self.groups[("dauphin", dauphin, annee)] = group
+                if numero:
+                    self.groups[("dauphin", numero.key, annee)] = group
                 self.plan.actions.append(group)
         if group.line != line:
             row.action = CONTINUED
@@ -1049,7 +1072,8 @@ class _Planner:
                 self.plan.rows.append(target)
             self._add_financement(group, target, financing, annee)
 
-    def _new_action(self, row, values, annee, dauphin, porteur) -> _ActionPlan:
+    def _new_action(self, row, values, annee, numero, porteur) -> _ActionPlan:
+        dauphin = str(numero) if numero else ""
         errors = row.errors
         group = _ActionPlan(line=row.numero, titre_norm=normalise(row.titre))
         contrat = self.lookups.contrat(values.get("contrat"), errors)
@@ -1073,7 +1097,7 @@ class _Planner:
             for qpv in qpvs:
                 if not commune_ids & {commune.pk for commune in qpv.communes.all()}:
                     errors.append(f"le QPV « {qpv.nom} » n'est pas situé dans : {names}")
-        existing = self._find_existing(dauphin, row.titre, porteur, annee, row.numero, errors)
+        existing = self._find_existing(numero, row.titre, porteur, annee, row.numero, errors)
         if statut and (existing is None or statut != existing.statut):
             judged = existing or Action(statut=Action.Statut.DEPOSE)
             if statut not in rights.statuts_open_to(self.user, judged) or (
@@ -1106,7 +1130,11 @@ class _Planner:
             action.contrat, action.titre, action.porteur = contrat, row.titre, porteur
             for name, value in [
                 ("annee_fin", fin),
-                ("numero_dauphin", dauphin or None),
+                # A number stored in another form ('DA-…') is the same dossier: kept as it is.
+                (
+                    "numero_dauphin",
+                    dauphin if numero and not _same_numero(existing, numero) else None,
+                ),
                 ("statut", statut),
                 ("cout_total", cout_total),
             ]:
@@ -1127,10 +1155,11 @@ class _Planner:
         row.action, row.changes = status, changes
         return group
 
-    def _find_existing(self, dauphin, titre, porteur, annee, line, errors) -> Action | None:
+    def _find_existing(self, numero, titre, porteur, annee, line, errors) -> Action | None:
         found = None
-        if dauphin:
-            found = self.recorded.by_number.get((dauphin, annee))
+        dauphin = str(numero) if numero else ""
+        if numero:
+            found = self.recorded.by_number.get((numero.key, annee))
         if found is None and porteur.pk is not None:  # a porteur to create has no action yet
             candidates = [
                 action

@@ -242,3 +242,29 @@ def test_the_template_file_still_goes_straight_to_the_preview(client, manager, r
     assert SIRET  # the template's porteur is found by its SIRET column when given
     assert submit(client, response).status_code == 302
     assert Action.objects.count() == 1
+
+
+def test_a_dauphin_number_written_another_way_finds_the_same_action(manager, referentiel):
+    """'DA 2026-001' in the file is the action recorded as '2026-001' (the Dauphin import's
+    reading of numbers, cvu.numeros): updated, not duplicated, and its number kept as stored."""
+    from tests.cvu.test_import import line, plan_for
+
+    first = plan_for(line(), user=manager)
+    imports.action_import_apply(plan=first, user=manager)
+    action = Action.objects.get()
+    assert action.numero_dauphin == "2026-001"
+
+    again = plan_for(line(**{"N° Dauphin": "DA 2026-001", "Coût total": 13000}), user=manager)
+    assert again.errors == []
+    assert [row.changes for row in again.rows] == [["coût total"]]
+    imports.action_import_apply(plan=again, user=manager)
+    action.refresh_from_db()
+    assert (Action.objects.count(), action.numero_dauphin) == (1, "2026-001")
+    assert action.cout_total == Decimal("13000.00")
+
+
+def test_an_unreadable_dauphin_number_is_an_error_of_its_line(manager, referentiel):
+    from tests.cvu.test_import import line, plan_for
+
+    plan = plan_for(line(**{"N° Dauphin": "2026/001 (bis)"}), user=manager)
+    assert plan.errors[0].startswith("ligne 2 : N° Dauphin : « 2026/001 (bis) » n'est pas un n°")
