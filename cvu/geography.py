@@ -2,8 +2,7 @@
 
 The territory is what the database holds (the agglomeration's communes and their QPVs); a
 contract works on one QPV geography, 2024's for a contract begun in 2024 or after, 2015's before.
-The Dauphin import checks its rows here. The actions import (`cvu/imports.py`, `_Lookups.qpvs`
-and `communes`) applies the same rule with its own copy and could call this module instead.
+Both imports (Dauphin list, actions) check their rows here.
 """
 
 import re
@@ -33,9 +32,10 @@ class Territory:
     `qpv` and `commune` raise CellError with a French message for a name outside the territory,
     ambiguous, or (for a QPV) of another geography than the contract's."""
 
-    def __init__(self, contrat: ContratDeVille):
+    def __init__(self, contrat: ContratDeVille | None):
+        """Without a contract, only communes can be looked up."""
         self.contrat = contrat
-        self.geographie = geographie_of(contrat)
+        self.geographie = geographie_of(contrat) if contrat else None
         self._qpvs: dict[str, list[Qpv]] = defaultdict(list)
         for qpv in Qpv.objects.prefetch_related("communes"):
             for name in {normalise(qpv.nom), normalise(qpv.code or "")} - {""}:

@@ -25,6 +25,7 @@ from core.imports import CellError, parse_amount
 from quartiers.models import YEAR_MAX, YEAR_MIN, Commune, Qpv
 
 from . import rights
+from .geography import Territory, qpvs_outside
 from .models import Action, ContratDeVille, Financement, Organisation
 from .numeros import numero_key, parse_numero
 from .validators import normalise_siret, validate_siret_or_siren
@@ -183,10 +184,6 @@ def _text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))  # A Dauphin number or a year typed as a number.
     return str(value).strip()
-
-
-def _split(value) -> list[str]:
-    return [part.strip() for part in _text(value).split(";") if part.strip()]
 
 
 # ---------------------------------------------------------------- the file
@@ -739,15 +736,7 @@ class _Lookups:
         for contrat in ContratDeVille.objects.all():
             for name in (contrat.nom, str(contrat), f"{contrat.annee_debut}-{contrat.annee_fin}"):
                 self.contrat_index[normalise(name).replace(" - ", "-")].add(contrat)
-        self.qpv_index = {}
-        for qpv in Qpv.objects.prefetch_related("communes"):
-            self.qpv_index[(qpv.geographie, normalise(qpv.nom))] = qpv
-            if qpv.code:
-                self.qpv_index[(qpv.geographie, normalise(qpv.code))] = qpv
-        self.commune_index = defaultdict(set)
-        for commune in Commune.objects.all():
-            self.commune_index[normalise(commune.nom)].add(commune)
-            self.commune_index[commune.code_insee].add(commune)
+        self._territories: dict[int | None, Territory] = {}
         self.statuts = {}
         for value, label in Action.Statut.choices:
             self.statuts[normalise(value)] = value
@@ -858,28 +847,18 @@ class _Lookups:
             errors.append(f"financeur inconnu « {name} »")
         return None
 
+    def territory(self, contrat: ContratDeVille | None) -> Territory:
+        """The territory seen from the contract's QPV geography (cvu.geography), read once."""
+        key = contrat.pk if contrat else None
+        if key not in self._territories:
+            self._territories[key] = Territory(contrat)
+        return self._territories[key]
+
     def qpvs(self, value, contrat: ContratDeVille, errors) -> list[Qpv]:
-        geographie = Qpv.Geographie.G2024 if contrat.annee_debut >= 2024 else Qpv.Geographie.G2015
-        qpvs = []
-        for name in _split(value):
-            qpv = self.qpv_index.get((geographie, normalise(name)))
-            if qpv is None:
-                errors.append(f"QPV inconnu « {name} » (géographie {geographie})")
-            elif qpv not in qpvs:
-                qpvs.append(qpv)
-        return qpvs
+        return self.territory(contrat).qpvs(value, errors)
 
     def communes(self, value, errors) -> list[Commune]:
-        communes = []
-        for name in _split(value):
-            found = self.commune_index.get(name if name.isdigit() else normalise(name), set())
-            if len(found) == 1:
-                communes.append(next(iter(found)))
-            elif found:
-                errors.append(f"plusieurs communes s'appellent « {name} » : indiquez le code INSEE")
-            else:
-                errors.append(f"commune inconnue « {name} »")
-        return communes
+        return self.territory(None).communes(value, errors, label="Commune(s)")
 
     def statut(self, value, errors) -> str | None:
         text = _text(value)
@@ -1091,12 +1070,7 @@ class _Planner:
             errors.append(f"la fin ({fin}) doit suivre l'exercice ({annee})")
         elif fin is not None and contrat and fin > contrat.annee_fin:
             errors.append(f"la fin ({fin}) dépasse la période du contrat")
-        if communes:
-            commune_ids = {commune.pk for commune in communes}
-            names = ", ".join(commune.nom for commune in communes)
-            for qpv in qpvs:
-                if not commune_ids & {commune.pk for commune in qpv.communes.all()}:
-                    errors.append(f"le QPV « {qpv.nom} » n'est pas situé dans : {names}")
+        errors.extend(qpvs_outside(qpvs, communes))
         existing = self._find_existing(numero, row.titre, porteur, annee, row.numero, errors)
         if statut and (existing is None or statut != existing.statut):
             judged = existing or Action(statut=Action.Statut.DEPOSE)

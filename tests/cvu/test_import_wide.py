@@ -268,3 +268,18 @@ def test_an_unreadable_dauphin_number_is_an_error_of_its_line(manager, referenti
 
     plan = plan_for(line(**{"N° Dauphin": "2026/001 (bis)"}), user=manager)
     assert plan.errors[0].startswith("ligne 2 : N° Dauphin : « 2026/001 (bis) » n'est pas un n°")
+
+
+def test_a_qpv_of_the_2015_geography_is_refused_in_the_2024_contract(manager, referentiel):
+    """One rule for both imports (cvu.geography): the contract's geography decides."""
+    from quartiers.models import Qpv
+    from tests.cvu.test_import import line, plan_for
+    from tests.quartiers.factories import QpvFactory
+
+    QpvFactory(nom="Champvallon", code="QP025007", geographie=Qpv.Geographie.G2015)
+    plan = plan_for(line(QPV="Champvallon"), user=manager)
+    assert len(plan.errors) == 1
+    assert plan.errors[0].startswith(
+        "ligne 2 : QPV : le QPV « Champvallon » est de la géographie 2015, hors de la géographie "
+        "2024 du contrat"
+    )
