@@ -2,18 +2,23 @@
 PYTHON ?= python3
 VENV ?= venv
 BIN := $(VENV)/bin
-# The demo always runs on SQLite with in-process tasks, whatever the shell exports.
-DEMO_ENV := env -u DATABASE_URL -u CELERY_BROKER_URL DEBUG=True
+# The demo always runs on SQLite with in-process tasks, whatever the shell exports, and writes
+# only db.sqlite3 and media/ in this folder (what `make clean` removes).
+DEMO_ENV := env -u DATABASE_URL -u POSTGRES_HOST -u CELERY_BROKER_URL -u SQLITE_PATH -u MEDIA_ROOT \
+	DEBUG=True
 DEPLOY_ENV := env DEBUG=False ALLOWED_HOSTS=cvu.example.org \
 	SECRET_KEY=check-deploy-only-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ
 
 .DEFAULT_GOAL := help
-.PHONY: help demo run test test-live lint fix clean bench
+.PHONY: help prerequisites demo run admin test test-live lint fix clean distclean bench
 
 help: ## List the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-$(BIN)/python:
+prerequisites: ## Check the system packages a fresh machine needs (README)
+	@$(PYTHON) scripts/check_prerequisites.py --venv $(VENV)
+
+$(BIN)/python: | prerequisites
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.runtime: requirements.txt | $(BIN)/python
@@ -24,7 +29,7 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $(VENV)/.runtime $@
 
-demo: $(VENV)/.runtime ## Demo on SQLite with demo data, served on http://127.0.0.1:8000
+demo: prerequisites $(VENV)/.runtime ## Demo on SQLite with demo data, served on http://127.0.0.1:8000
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput -v0
 	$(DEMO_ENV) $(BIN)/python manage.py load_territoire
 	$(DEMO_ENV) $(BIN)/python manage.py seed_demo
@@ -33,6 +38,9 @@ demo: $(VENV)/.runtime ## Demo on SQLite with demo data, served on http://127.0.
 
 run: $(VENV)/.runtime ## Serve the current database without reloading data
 	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+admin: $(VENV)/.runtime ## Create an administrator (asks e-mail and password; uses the exported settings)
+	$(BIN)/python manage.py createsuperuser
 
 ECHELLE ?= 1
 bench: $(VENV)/.runtime ## Benchmark lists, exports, dashboard, committee, report (DATABASE_URL, ECHELLE=10)
@@ -58,5 +66,8 @@ fix: $(VENV)/.dev ## Reformat and apply safe lint fixes
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-clean: ## Remove the virtualenv, the SQLite database and collected static files
-	rm -rf $(VENV) db.sqlite3 staticfiles media-test
+clean: ## Remove what the demo and the tests wrote (SQLite database, media/, static files)
+	rm -rf db.sqlite3 db.sqlite3-journal media staticfiles media-test test-results celerybeat-schedule*
+
+distclean: clean ## Also remove the virtualenv
+	rm -rf $(VENV)
