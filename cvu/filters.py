@@ -7,6 +7,7 @@ from core.widgets import CheckboxFilterList
 from quartiers.models import Commune, Qpv, Secteur
 
 from . import figures
+from .geography import geographie_of
 from .models import (
     Action,
     AppelAProjets,
@@ -126,6 +127,25 @@ class ActionFilterSet(django_filters.FilterSet):
     class Meta:
         model = Action
         fields = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._limit_qpvs_to_geography()
+
+    def _limit_qpvs_to_geography(self):
+        """Once a contract is chosen, the QPV choices are those of its geography (cvu.geography).
+
+        The QPV already chosen stays a valid choice: a list reached with a QPV of the other
+        geography then shows no row, rather than quietly dropping the QPV and showing them all."""
+        value = (self.data or {}).get("contrat")
+        contrat = ContratDeVille.objects.filter(pk=value).first() if str(value).isdigit() else None
+        if contrat is None:
+            return
+        geographie = Q(geographie=geographie_of(contrat))
+        chosen = (self.data or {}).get("qpv")
+        if str(chosen).isdigit():
+            geographie |= Q(pk=chosen)
+        self.filters["qpv"].queryset = Qpv.objects.filter(geographie)
 
     def _year(self) -> int | None:
         value = self.form.cleaned_data.get("annee")

@@ -8,10 +8,12 @@ from core.widgets import CheckboxFilterList
 from quartiers.models import Qpv
 
 from . import rights
+from .geography import geographie_of
 from .models import (
     Action,
     AppelAProjets,
     Contact,
+    ContratDeVille,
     Financement,
     IndicateurAction,
     NoeudStrategie,
@@ -76,7 +78,7 @@ class ActionForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.user = user
         action = self.instance
-        self.fields["qpvs"].queryset = Qpv.objects.order_by("-geographie", "nom")
+        self._limit_qpvs_to_geography()
         self.fields["objectifs"].queryset = NoeudStrategie.objects.filter(
             niveau__in=[NoeudStrategie.Niveau.OBJECTIF, NoeudStrategie.Niveau.ORIENTATION]
         ).select_related("contrat")
@@ -114,6 +116,47 @@ class ActionForm(forms.ModelForm):
         if not (action.pk and rights.action_field_editable(user, action, "date_limite_bilan")):
             del self.fields["motif_echeance"]
 
+    def _limit_qpvs_to_geography(self):
+        """Offers the QPVs of the contract's geography (cvu.geography) once the contract is known.
+
+        The QPVs already ticked (saved, or posted) stay in the list, so that clean() names one of
+        the other geography instead of a bare "invalid choice", and the person can untick it.
+        Without a contract yet (a new action), both geographies are offered, labelled by year,
+        and clean() decides once the contract is posted."""
+        field = self.fields["qpvs"]
+        queryset = Qpv.objects.order_by("-geographie", "nom")
+        contrat = self._contrat()
+        if contrat is not None:
+            ticked = self._ticked_qpvs()
+            field.queryset = queryset.filter(
+                Q(geographie=geographie_of(contrat)) | Q(pk__in=ticked)
+            )
+            field.help_text = f"QPV de la géographie {geographie_of(contrat)}, celle du contrat."
+        else:
+            field.queryset = queryset
+            field.help_text = (
+                "Le contrat fixe la géographie des QPV : 2024 pour un contrat commencé en 2024 "
+                "ou après, 2015 avant."
+            )
+
+    def _contrat(self) -> ContratDeVille | None:
+        """The posted contract when the form is bound, else the action's."""
+        if self.is_bound:
+            try:
+                return self.fields["contrat"].clean(self.data.get(self.add_prefix("contrat")))
+            except forms.ValidationError:
+                return None
+        return self.instance.contrat if self.instance.contrat_id else None
+
+    def _ticked_qpvs(self) -> list[str]:
+        if self.is_bound:
+            field = self.fields["qpvs"]
+            values = field.widget.value_from_datadict(
+                self.data, self.files, self.add_prefix("qpvs")
+            )
+            return [value for value in values or [] if str(value).isdigit()]
+        return list(self.instance.qpvs.values_list("pk", flat=True)) if self.instance.pk else []
+
     def clean(self):
         cleaned = super().clean()
         if (
@@ -129,6 +172,16 @@ class ActionForm(forms.ModelForm):
         contrat, programme = cleaned.get("contrat"), cleaned.get("programme")
         if contrat and programme and programme.contrat_id != contrat.pk:
             self.add_error("programme", "Ce programme relève d'un autre contrat.")
+        if contrat:
+            geographie = geographie_of(contrat)
+            others = [qpv for qpv in cleaned.get("qpvs") or [] if qpv.geographie != geographie]
+            if others:
+                names = ", ".join(f"« {qpv.nom} » ({qpv.geographie})" for qpv in others)
+                self.add_error(
+                    "qpvs",
+                    f"Le contrat « {contrat.nom} » porte sur les QPV de la géographie "
+                    f"{geographie} : décochez {names}.",
+                )
         objectifs = cleaned.get("objectifs") or []
         if contrat and any(o.contrat_id != contrat.pk for o in objectifs):
             self.add_error("objectifs", "Choisissez des objectifs du contrat de l'action.")

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -16,10 +17,30 @@ year_validators = [
 insee_validator = RegexValidator(
     r"^(\d{5}|2[AB]\d{3})$", "Le code INSEE compte exactement 5 caractères (par exemple 25388)."
 )
-qpv_code_validator = RegexValidator(
-    r"^Q[PN]\d{3}[0-9A-Z]{3}$",
-    "Le code QPV a la forme QP025001 (géographie 2015) ou QN02501M (géographie 2024).",
+qpv_2015_code_validator = RegexValidator(
+    r"^QP\d{3}[0-9A-Z]{3}$", "Un code QPV de la géographie 2015 a la forme QP025001."
 )
+# Décret n° 2023-1314 corrigé par le décret n° 2024-806 : QN, the département (2 or 3 characters,
+# 2A/2B for Corsica), the QPV's order number, then N (new), M (modified) or I (unchanged).
+qpv_2024_code_validator = RegexValidator(
+    r"^QN(\d{2,3}|0?2[AB])\d{2,3}[NMI]$",
+    "Un code QPV de la géographie 2024 s'écrit QN, le département, le numéro d'ordre puis la "
+    "lettre N (nouveau quartier), M (périmètre modifié) ou I (inchangé) : par exemple QN02501M.",
+)
+
+
+def validate_qpv_code(value: str) -> None:
+    """A 2024 code (QN…) is checked with its final letter, a 2015 code (QP…) with its own form;
+    Qpv.clean() ties the prefix to the QPV's geography."""
+    if value.startswith("QN"):
+        qpv_2024_code_validator(value)
+    elif value.startswith("QP"):
+        qpv_2015_code_validator(value)
+    else:
+        raise ValidationError(
+            "Le code QPV commence par QP (géographie 2015, par exemple QP025001) ou QN "
+            "(géographie 2024, par exemple QN02501M)."
+        )
 
 
 def _sector_q(user, prefix: str) -> Q:
@@ -131,7 +152,7 @@ class Qpv(models.Model):
 
     class Geographie(models.TextChoices):
         G2015 = "2015", "2015 (décret 2014-1750)"
-        G2024 = "2024", "2024 (décret 2023-1314)"
+        G2024 = "2024", "2024 (décret 2023-1314 corrigé par le décret 2024-806)"
 
     geographie = models.CharField("géographie", max_length=4, choices=Geographie)
     # NULL, not "", for an unknown code: several QPVs may lack one while set codes stay unique.
@@ -140,8 +161,10 @@ class Qpv(models.Model):
         max_length=8,
         null=True,
         blank=True,
-        validators=[qpv_code_validator],
-        help_text="Laisser vide tant que le code officiel n'est pas connu.",
+        validators=[validate_qpv_code],
+        help_text="QP025001 en géographie 2015 ; en géographie 2024 (décret n° 2024-806 du 13 "
+        "juillet 2024), QN, département, numéro d'ordre et lettre N, M ou I (QN02501M). Laisser "
+        "vide tant que le code officiel n'est pas connu.",
     )
     nom = models.CharField("nom", max_length=150)
     communes = models.ManyToManyField(Commune, verbose_name="communes", related_name="qpvs")
@@ -199,8 +222,6 @@ class Qpv(models.Model):
         return f"{self.geographie}:{self.nom}"
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-
         if self.code == "":
             self.code = None
         prefix = {self.Geographie.G2015: "QP", self.Geographie.G2024: "QN"}.get(self.geographie)
