@@ -302,7 +302,8 @@ class Table:
     rows: list[tuple[int, list]]  # (line number in the file, cells padded to the header)
     header_line: int = 1
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (line, why)
-    sheet_names: list[str] = field(default_factory=list)
+    sheet_names: list[str] = field(default_factory=list)  # a workbook's worksheets
+    sheet: str = ""  # the one read
 
     @property
     def blank_lines(self) -> list[int]:
@@ -383,8 +384,10 @@ def read_table(
 ) -> Table:
     """Reads a .xlsx (or, when `csv`, a CSV file) through the guard, then finds its header."""
     max_lines = 2 * max_rows + HEADER_SEARCH_LINES
+    sheets: list[str] = []
     if spreadsheets.is_xlsx(data) or not csv:
         lines = spreadsheets.read_xlsx(data, max_lines=max_lines, sheet_name=sheet_name)
+        sheets = spreadsheets.sheet_names(data)
     else:
         lines = spreadsheets.read_csv(
             data, max_lines=max_lines, encodings=csv_encodings, unreadable=unreadable
@@ -395,7 +398,9 @@ def read_table(
     headers = [text_of(cell) for cell in lines[start]]
     if check_headers is not None:
         check_headers(headers, start + 1)
-    table = Table(headers=headers, rows=[], header_line=start + 1)
+    table = Table(headers=headers, rows=[], header_line=start + 1, sheet_names=sheets)
+    if sheets:
+        table.sheet = sheet_name if sheet_name in sheets else sheets[0]
     for number, cells in enumerate(lines[start + 1 :], start=start + 2):
         if all(text_of(cell) == "" for cell in cells):
             table.skipped.append((number, "vide"))

@@ -32,3 +32,30 @@ class Courriel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {', '.join(self.to)}"
+
+
+class CorrespondanceColonnes(models.Model):
+    """How a person read the columns of a file layout last time, offered again for the same
+    layout (same headers) on the same import."""
+
+    utilisateur = models.ForeignKey(
+        "comptes.User", verbose_name="utilisateur", on_delete=models.CASCADE, related_name="+"
+    )
+    import_type = models.CharField("import", max_length=30)
+    disposition = models.CharField("disposition des colonnes", max_length=64)  # headers' hash
+    colonnes = models.JSONField("lecture des colonnes", default=dict)  # target -> header
+    valeurs = models.JSONField("valeurs pour tout le fichier", default=dict)
+    modifiee_le = models.DateTimeField("modifiée le", auto_now=True)
+
+    class Meta:
+        verbose_name = "correspondance de colonnes"
+        verbose_name_plural = "correspondances de colonnes"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["utilisateur", "import_type", "disposition"],
+                name="%(app_label)s_%(class)s_one_per_layout",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.import_type} ({self.utilisateur})"

@@ -76,6 +76,17 @@ def is_xlsx(data: bytes) -> bool:
     return data.startswith(ZIP_SIGNATURE)
 
 
+def sheet_names(data: bytes) -> list[str]:
+    """The worksheets of a workbook already read through read_xlsx (so already guarded)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        workbook = load_workbook(io.BytesIO(data), read_only=True, keep_links=False)
+    try:
+        return [sheet.title for sheet in workbook.worksheets]
+    finally:
+        workbook.close()
+
+
 def read_xlsx(
     data: bytes,
     *,

@@ -39,6 +39,14 @@ class ActionMappingForm(forms.Form):
             }
         super().__init__(*args, initial=initial, **kwargs)
         self.table = table
+        if len(table.sheet_names) > 1:
+            self.fields["feuille"] = forms.ChoiceField(
+                label="Feuille du classeur à lire",
+                choices=[(name, name) for name in table.sheet_names],
+                initial=table.sheet,
+                help_text="Changer de feuille relit le fichier et devine à nouveau les colonnes.",
+            )
+            self.fields["feuille"].widget.attrs["class"] = "form-select form-select-sm"
         choices = [
             (IGNORED, "— ignorée —"),
             ("Colonne de l'action", [(c.key, c.header) for c in imports.COLUMNS]),

@@ -20,7 +20,7 @@ from openpyxl.styles import Alignment, Font
 from simple_history.utils import bulk_create_with_history
 
 from core import imports as core_imports
-from core import previews, spreadsheets
+from core import mappings, previews, spreadsheets
 from core.imports import CellError, parse_amount
 from quartiers.models import YEAR_MAX, YEAR_MIN, Commune, Qpv
 
@@ -277,6 +277,12 @@ class ActionFile:
     @property
     def report(self) -> list[str]:
         notes = list(self.table.report)
+        if len(self.table.sheet_names) > 1:
+            notes.insert(
+                0,
+                f"Feuille lue : « {self.table.sheet} » (le classeur en compte "
+                f"{len(self.table.sheet_names)}).",
+            )
         ignored = self.ignored
         if ignored:
             notes.append(
@@ -305,18 +311,86 @@ class ActionFile:
         return {kind: core_imports.amount_style(values) for kind, values in cells.items()}
 
 
-def read_file(data: bytes) -> ActionFile:
-    """The data lines of the workbook, its header found among the first lines, and a guess of
-    what each column holds (the person checks it on the mapping step)."""
+def read_file(data: bytes, *, sheet: str | None = None) -> ActionFile:
+    """The data lines of a sheet of the workbook, its header found among the first lines, and a
+    guess of what each column holds (the person checks it on the mapping step).
+
+    The sheet is the one asked for; else the template's "Actions" sheet, else the first sheet
+    with data lines."""
     known = _known_headers()
-    table = core_imports.read_table(
-        data,
-        recognise=lambda title: known.get(_header_form(title)),
-        max_rows=MAX_ROWS,
-        csv=False,
-        sheet_name=SHEET_NAME,
-    )
+
+    def read(name):
+        return core_imports.read_table(
+            data,
+            recognise=lambda title: known.get(_header_form(title)),
+            max_rows=MAX_ROWS,
+            csv=False,
+            sheet_name=name,
+        )
+
+    try:
+        table = read(sheet or SHEET_NAME)
+    except ValidationError as error:
+        # Another sheet is tried only for a sound workbook whose sheet holds no table: never
+        # after the guard refused it (a bomb is not opened again).
+        if sheet or not spreadsheets.is_xlsx(data) or not _is_empty_sheet(error):
+            raise
+        others = [name for name in spreadsheets.sheet_names(data)[1:] if name != SHEET_NAME]
+        for name in others:
+            try:
+                table = read(name)
+                break
+            except ValidationError:
+                continue
+        else:
+            raise error from None
     return ActionFile(table, ColumnMapping(guess_columns(table.headers, mapping_funders())))
+
+
+MAPPING_KIND = "actions"
+
+
+def remembered_mapping(user, table: core_imports.Table) -> ColumnMapping | None:
+    """How this user read a file with these very headers last time, if it still applies."""
+    found = mappings.recall(user, MAPPING_KIND, table.headers)
+    if found is None:
+        return None
+    columns, values = found
+    funders = {f.pk for f in mapping_funders()}
+    keys = {c.key for c in COLUMNS}
+    valid = {}
+    for target, index in columns.items():
+        kind, _, pk = target.partition(":")
+        if (not pk and target in keys) or (
+            kind in FUNDER_KINDS and pk.isdigit() and int(pk) in funders
+        ):
+            valid[index] = target
+    contrat = ContratDeVille.objects.filter(pk=values.get("contrat")).first()
+    exercice = values.get("exercice")
+    return ColumnMapping(
+        valid, contrat=contrat, exercice=exercice if isinstance(exercice, int) else None
+    )
+
+
+def remember_mapping(user, table: core_imports.Table, mapping: ColumnMapping) -> None:
+    mappings.remember(
+        user,
+        MAPPING_KIND,
+        table.headers,
+        {target: index for index, target in mapping.columns.items()},
+        {
+            "contrat": mapping.contrat.pk if mapping.contrat else None,
+            "exercice": mapping.exercice,
+        },
+    )
+
+
+def _is_empty_sheet(error: ValidationError) -> bool:
+    text = " ".join(error.messages)
+    return any(
+        words in text
+        for words in ("Le fichier est vide", "Aucune ligne d'en-têtes", "aucune ligne sous")
+    )
 
 
 def read_rows(data: bytes) -> list[tuple[int, dict]]:

@@ -83,6 +83,21 @@ def _plan(request: HttpRequest, file, mapping, *, style=None):
     )
 
 
+def _mapping_form(request: HttpRequest, file) -> ActionMappingForm:
+    """The columns as guessed, or as this user read the same layout last time."""
+    remembered = imports.remembered_mapping(request.user, file.table)
+    if remembered is not None:
+        file.mapping = remembered
+    form = ActionMappingForm(
+        table=file.table,
+        funders=imports.mapping_funders(),
+        initial_mapping=file.mapping,
+        initial={"contrat": file.mapping.contrat, "exercice": file.mapping.exercice},
+    )
+    form.remembered = remembered is not None
+    return form
+
+
 @require_http_methods(["GET", "POST"])
 def action_import(request: HttpRequest) -> HttpResponse:
     """Upload → columns (guessed, corrected by the person) → preview → confirmation."""
@@ -99,9 +114,7 @@ def action_import(request: HttpRequest) -> HttpResponse:
     # The session keeps a reference to a private temporary file, never its content.
     ref = imports.store_upload(form.content, user=request.user)
     request.session[imports.SESSION_KEY] = ref
-    mapping_form = ActionMappingForm(
-        table=file.table, funders=imports.mapping_funders(), initial_mapping=file.mapping
-    )
+    mapping_form = _mapping_form(request, file)
     plan = None
     if not file.mapping.missing():
         plan = _plan(request, file, file.mapping)
@@ -132,11 +145,26 @@ def _confirm(request: HttpRequest) -> HttpResponse:
         request.session.pop(imports.SESSION_KEY, None)
         messages.info(request, "Import annulé : rien n'a été enregistré.")
         return redirect("cvu:action_import")
-    file = imports.read_file(content)
+    shown = request.POST.get("feuille_lue") or None
+    wanted = request.POST.get("feuille") or shown
+    try:
+        file = imports.read_file(content, sheet=wanted)
+    except ValidationError as error:
+        messages.error(request, f"Feuille « {wanted} » : " + " ".join(error.messages))
+        file, wanted = imports.read_file(content, sheet=shown), shown
+    style = _style(request)
+    if wanted != shown:  # another sheet: its columns are guessed again, nothing is previewed
+        return _render(
+            request,
+            ImportForm(),
+            file=file,
+            mapping_form=_mapping_form(request, file),
+            token=ref["token"],
+            style=style,
+        )
     mapping_form = ActionMappingForm(
         request.POST, table=file.table, funders=imports.mapping_funders()
     )
-    style = _style(request)
     page = {"file": file, "mapping_form": mapping_form, "token": ref["token"], "style": style}
     if not mapping_form.is_valid():
         return _render(request, ImportForm(), **page)
@@ -154,6 +182,7 @@ def _confirm(request: HttpRequest) -> HttpResponse:
             + " ; ".join(details[:10]),
         )
         return _render(request, ImportForm(), plan=plan, **page)
+    imports.remember_mapping(request.user, file.table, mapping_form.mapping)
     imports.discard_upload(ref, user=request.user)
     request.session.pop(imports.SESSION_KEY, None)
     messages.success(request, plan.result_message)

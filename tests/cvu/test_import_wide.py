@@ -283,3 +283,67 @@ def test_a_qpv_of_the_2015_geography_is_refused_in_the_2024_contract(manager, re
         "ligne 2 : QPV : le QPV « Champvallon » est de la géographie 2015, hors de la géographie "
         "2024 du contrat"
     )
+
+
+def _two_sheets(rows) -> bytes:
+    book = Workbook()
+    notes = book.active
+    notes.title = "Notes"
+    notes.append(["Fichier tenu par le service, version du 3 décembre"])
+    sheet = book.create_sheet("Programmation")
+    sheet.append(["Intitulé de l'action", "Structure", "QPV", "CAF", "Montant État", "PMA"])
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_the_sheet_with_data_is_read_and_another_can_be_chosen(client, manager, funders, contrat):
+    client.force_login(manager)
+    response = _upload(client, _two_sheets(ROWS))
+    text = page(response)
+    assert "Feuille lue : « Programmation » (le classeur en compte 2)." in text
+    assert response.context["mapping_form"]["col_0"].initial == "titre"
+
+    response = submit(client, response, "apercu", feuille="Notes")
+    assert "Feuille « Notes » : " in page(response)  # no header there: the sheet read stays
+    assert response.context["file"].table.sheet == "Programmation"
+
+
+def test_the_columns_read_last_time_are_offered_again_for_the_same_layout(
+    client, manager, funders, contrat
+):
+    headers = ["Action", "Structure", "QPV", "Part ville", "BOP 147 (État)", "Commentaire"]
+    rows = [["Atelier", "Compagnie des Étoiles", "Chiffogne", 1000, 2000, "à suivre"]]
+    client.force_login(manager)
+    response = _upload(client, workbook(rows, headers=headers))
+    assert response.context["mapping_form"]["col_3"].initial is None  # "Part ville": no guess
+    pma = funders["pma"]
+    response = submit(
+        client,
+        response,
+        "apercu",
+        col_3=f"montant_demande:{pma.pk}",
+        contrat=str(contrat.pk),
+        exercice="2026",
+    )
+    assert response.context["plan"].ok
+    assert submit(client, response).status_code == 302
+
+    # Next year's file, same columns: the person's reading comes back, the preview with it.
+    rows = [["Atelier 2027", "Compagnie des Étoiles", "Chiffogne", 1100, 2100, ""]]
+    response = _upload(client, workbook(rows, headers=headers))
+    form = response.context["mapping_form"]
+    assert form.remembered
+    assert form["col_3"].initial == f"montant_demande:{pma.pk}"
+    assert form["contrat"].initial == contrat
+    assert "Lecture reprise de votre dernier import" in page(response)
+    assert response.context["plan"].ok
+
+    # Another user starts from the guess, not from this user's reading.
+    other = type(manager).objects.create_user("autre-service@pma.test", role="chef_service")
+    client.force_login(other)
+    response = _upload(client, workbook(rows, headers=headers))
+    assert not response.context["mapping_form"].remembered
+    assert response.context["mapping_form"]["col_3"].initial is None
