@@ -344,6 +344,7 @@ def read_file(data: bytes, *, sheet: str | None = None) -> ActionFile:
                 continue
         else:
             raise error from None
+    core_imports.mark_uncached_formulas(data, table, sheet_name=table.sheet)
     return ActionFile(table, ColumnMapping(guess_columns(table.headers, mapping_funders())))
 
 
@@ -845,7 +846,8 @@ class _Lookups:
         found = self.organisations_by_name.get(normalise(name), set())
         return next(iter(found)) if len(found) == 1 else None
 
-    def porteur(self, values, errors, *, line: int) -> Organisation | None:
+    def porteur(self, values, errors, *, line: int, warnings=None) -> Organisation | None:
+        warnings = warnings if warnings is not None else []
         name, siret = _text(values.get("porteur")), _text(values.get("siret"))
         if siret:
             try:
@@ -855,6 +857,15 @@ class _Lookups:
                 return None
             organisation = self.organisations_by_siret.get(normalise_siret(siret))
             if organisation:
+                if name and normalise(name) not in {
+                    normalise(organisation.nom),
+                    normalise(organisation.sigle or ""),
+                    normalise(str(organisation)),
+                }:
+                    warnings.append(
+                        f"SIRET {organisation.siret} : porteur enregistré sous le nom "
+                        f"« {organisation} », et non « {name} »"
+                    )
                 return organisation
         if not name:
             errors.append(f"porteur inconnu (SIRET « {siret} »)" if siret else "porteur manquant")
@@ -1017,6 +1028,23 @@ ACTION_FK = ["contrat", "porteur", "programme", "referent", "appel"]
 FINANCEMENT_FK = ["action", "financeur"]
 
 
+COLUMN_LABELS = {column.key: column.header for column in COLUMNS}
+
+
+def _without_formulas(values: dict, errors: list[str]) -> dict:
+    """The cells of a line, a formula without its computed value reported and read as empty."""
+    if not any(isinstance(v, core_imports.UncachedFormula) for v in values.values()):
+        return values
+    clean = dict(values)
+    for key, value in values.items():
+        if isinstance(value, core_imports.UncachedFormula):
+            errors.append(
+                f"{COLUMN_LABELS.get(key, AMOUNT_LABELS.get(key, key))} : {value.message}"
+            )
+            clean[key] = None
+    return clean
+
+
 def _same_numero(action: Action, numero) -> bool:
     return bool(action.numero_dauphin) and numero_key(action.numero_dauphin) == numero.key
 
@@ -1071,7 +1099,11 @@ class _Planner:
         `financings` (the line itself in the long format, one per funder in the wide one)."""
         if financings is None:
             financings = [values]
+        formulas: list[str] = []
+        values = _without_formulas(values, formulas)
+        financings = [_without_formulas(f, formulas) for f in financings]
         row = RowResult(numero=line, titre=_text(values.get("titre")))
+        row.errors.extend(dict.fromkeys(formulas))
         self.plan.rows.append(row)
         errors = row.errors
         annee = _year(values.get("exercice"), "Exercice", errors)
@@ -1100,9 +1132,9 @@ class _Planner:
             )
             return
         if group is None:
-            if not row.titre:
+            if not row.titre and not any(e.startswith("Intitulé :") for e in errors):
                 errors.append("intitulé manquant")
-            porteur = self.lookups.porteur(values, errors, line=line)
+            porteur = self.lookups.porteur(values, errors, line=line, warnings=row.warnings)
             if errors:
                 self._collect(values, financings, errors)
                 return

@@ -347,3 +347,61 @@ def test_the_columns_read_last_time_are_offered_again_for_the_same_layout(
     response = _upload(client, workbook(rows, headers=headers))
     assert not response.context["mapping_form"].remembered
     assert response.context["mapping_form"]["col_3"].initial is None
+
+
+def test_a_messy_workbook_gives_every_reason_of_every_line_then_imports_once_fixed(
+    client, manager, funders, contrat
+):
+    """Title, blank line, wide format, French amounts, a formula and a script cell, a repeated
+    Dauphin number, a commune outside the territory, a SIRET under another name, a total row."""
+    headers = ["N° Dauphin", "Intitulé", "Structure", "SIRET", "QPV", "Commune", "CAF", "PMA"]
+    good = ["2026-101", "Atelier", "Compagnie des Étoiles", None, "Chiffogne", None, "1.200", None]
+    rows = [
+        good,
+        [
+            "2026-102",
+            '=HYPERLINK("http://x")',
+            "Compagnie des Étoiles",
+            None,
+            "Chiffogne",
+            None,
+            "12.000 €",
+            None,
+        ],
+        ["2026-101", "Autre atelier", "Compagnie des Étoiles", None, "Chiffogne", None, 500, None],
+        ["2026-103", "Jardin", "Compagnie des Étoiles", None, "Chiffogne", "Besançon", None, 800],
+        ["2026-104", "Radio", "Les Étoiles", SIRET, "Chiffogne", None, "4 500,00 €", "mille"],
+    ]
+    client.force_login(manager)
+    response = _upload(client, workbook(rows, headers=headers))
+    response = submit(client, response, "apercu", contrat=str(contrat.pk), exercice="2026")
+    plan = response.context["plan"]
+    assert plan.errors == [
+        'ligne 5 : Intitulé : formule « =HYPERLINK("http://x") » sans valeur calculée : ouvrez le '
+        "fichier dans votre tableur, enregistrez-le, puis déposez-le à nouveau",
+        "ligne 6 : le n° Dauphin « 2026-101 » de l'exercice 2026 est déjà utilisé ligne 4 pour une "
+        "autre action",
+        "ligne 7 : Commune(s) : commune « Besançon » hors du territoire (aucune commune de ce nom "
+        "ou de ce code INSEE)",
+        "ligne 8 : Montant demandé : « mille » n'est pas un montant (exemple : 1 200,50)",
+    ]
+    radio = [row for row in plan.rows if row.numero == 8][0]
+    assert radio.warnings == [
+        f"SIRET {SIRET} : porteur enregistré sous le nom « Compagnie des Étoiles », et non "
+        "« Les Étoiles »"
+    ]
+    assert [row.montants for row in plan.rows if row.numero == 4] == [
+        {"demandé": Decimal("1200.00")}  # "1.200" read with the column's "12.000 €"
+    ]
+    assert 'name="confirmer"' not in page(response)
+    assert Action.objects.count() == 0
+
+    fixed = [good, rows[4][:7] + [800]]
+    response = _upload(client, workbook(fixed, headers=headers))
+    response = submit(client, response, "apercu", contrat=str(contrat.pk), exercice="2026")
+    assert response.context["plan"].ok
+    assert submit(client, response).status_code == 302
+    assert sorted(Action.objects.values_list("numero_dauphin", "titre")) == [
+        ("2026-101", "Atelier"),
+        ("2026-104", "Radio"),
+    ]
