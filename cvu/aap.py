@@ -7,7 +7,6 @@ from string import Template
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
-from django.utils import timezone
 
 from core.templatetags.formats import euros
 
@@ -21,6 +20,7 @@ from .models import (
     Organisation,
     TransitionStatut,
 )
+from .models import actions as action_models
 from .models.aap import SEUIL_CONVENTION, default_bilan_deadline
 from .models.actions import ZERO
 
@@ -57,8 +57,9 @@ NEXT = {
 WITHDRAWABLE = {S.DEPOSE, S.EN_INSTRUCTION, S.INSTRUIT, S.AJOURNE, S.PROGRAMME}
 # Decided by the funders' committee (on the committee page, or by the chef de service).
 COMMITTEE_DECISIONS = {S.PROGRAMME, S.REFUSE, S.AJOURNE}
-# A notified dossier whose bilan is still expected.
-AWAITING_BILAN = [S.NOTIFIE, S.CONVENTIONNE, S.EN_COURS, S.BILAN_ATTENDU]
+# A notified dossier whose bilan is still expected: defined beside the late-bilan rule
+# (Action.objects.bilan_en_retard), named here with the cycle's other groups.
+AWAITING_BILAN = action_models.AWAITING_BILAN
 WAITING_INSTRUCTION = [S.DEPOSE, S.EN_INSTRUCTION]
 
 
@@ -91,12 +92,8 @@ def earlier_statuses(action: Action) -> list[str]:
 
 
 def late_bilans(porteur: Organisation, *, exclude: Action | None = None):
-    """The porteur's dossiers whose bilan deadline has passed without a bilan."""
-    queryset = Action.objects.filter(
-        porteur=porteur,
-        statut__in=AWAITING_BILAN,
-        date_limite_bilan__lt=timezone.localdate(),
-    )
+    """The porteur's dossiers whose bilan is late (Action.objects.bilan_en_retard)."""
+    queryset = Action.objects.bilan_en_retard().filter(porteur=porteur)
     if exclude is not None:
         queryset = queryset.exclude(pk=exclude.pk)
     return queryset

@@ -13,13 +13,12 @@ from .models import Action, Comite, Instance, Reunion, SuiteADonner
 
 def dossiers_for(user) -> dict:
     """The call-for-projects items of a referent chef de projet: what waits for them."""
-    from .aap import AWAITING_BILAN, WAITING_INSTRUCTION, needing_convention
+    from .aap import WAITING_INSTRUCTION, needing_convention
 
     today = timezone.localdate()
     mine = Action.objects.filter(appel__isnull=False, referent=user).select_related(
         "porteur", "appel"
     )
-    awaiting = mine.filter(statut__in=AWAITING_BILAN, date_limite_bilan__isnull=False)
     notified = list(mine.filter(statut=Action.Statut.NOTIFIE).order_by("titre"))
     return {
         "a_instruire": list(mine.filter(statut__in=WAITING_INSTRUCTION).order_by("titre")),
@@ -33,13 +32,11 @@ def dossiers_for(user) -> dict:
             .order_by("date")
         ),
         "conventions": needing_convention(notified),
-        "bilans_en_retard": list(
-            awaiting.filter(date_limite_bilan__lt=today).order_by("date_limite_bilan")
-        ),
+        "bilans_en_retard": list(mine.bilan_en_retard(today).order_by("date_limite_bilan")),
         "bilans_proches": list(
-            awaiting.filter(
-                date_limite_bilan__gte=today, date_limite_bilan__lte=today + timedelta(days=30)
-            ).order_by("date_limite_bilan")
+            mine.bilan_dans_les_delais(today)
+            .filter(date_limite_bilan__lte=today + timedelta(days=30))
+            .order_by("date_limite_bilan")
         ),
     }
 

@@ -1,7 +1,6 @@
 import django_filters
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q
-from django.utils import timezone
 
 from core.widgets import CheckboxFilterList
 from quartiers.models import Commune, Qpv, Secteur
@@ -186,13 +185,10 @@ class ActionFilterSet(django_filters.FilterSet):
         )
 
     def filter_bilan(self, queryset, name, value):
-        from .aap import AWAITING_BILAN
-
-        today = timezone.localdate()
-        awaiting = queryset.filter(statut__in=AWAITING_BILAN, date_limite_bilan__isnull=False)
         if value == "en_retard":
-            return awaiting.filter(date_limite_bilan__lt=today)
-        return awaiting.filter(date_limite_bilan__gte=today)
+            return queryset.bilan_en_retard()
+        # "Attendu, dans les délais": a dossier whose deadline is not set yet is in neither.
+        return queryset.bilan_dans_les_delais().filter(date_limite_bilan__isnull=False)
 
 
 class OrganisationFilterSet(django_filters.FilterSet):

@@ -18,7 +18,6 @@ from django.utils import timezone
 
 from core.templatetags.formats import euros
 from cvu import figures
-from cvu.aap import AWAITING_BILAN
 from cvu.models import Action, SuiteADonner
 from participation import services as participation
 from participation.models import ConseilCitoyen, Demarche, PresenceMembre
@@ -273,11 +272,7 @@ def by_status(scope: Scope) -> Section:
 
 def late_bilans(scope: Scope) -> Section:
     """Bilans past their deadline, all years of the contract, per referent chef de projet."""
-    late = Action.objects.filter(
-        contrat=scope.contrat,
-        statut__in=AWAITING_BILAN,
-        date_limite_bilan__lt=timezone.localdate(),
-    )
+    late = Action.objects.bilan_en_retard().filter(contrat=scope.contrat)
     late = figures.in_territory(late, secteur=scope.secteur, commune=scope.commune)
     rows = [
         Row(

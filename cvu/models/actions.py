@@ -1,3 +1,4 @@
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -6,6 +7,7 @@ from django.db import models
 from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from core.querysets import RoleQuerySet, SharedQuerySet
@@ -144,6 +146,22 @@ class ActionQuerySet(RoleQuerySet):
         return self.filter(
             Q(programme__in=ProgrammeActions.objects.of_sector_of(user)) | Q(pk__in=in_sector)
         )
+
+    def bilan_attendu(self):
+        """Notified dossiers whose bilan is still expected (AWAITING_BILAN), late or not."""
+        return self.filter(statut__in=AWAITING_BILAN)
+
+    def bilan_en_retard(self, today: date | None = None):
+        """The rule "this dossier's bilan is late": still expected and its deadline passed
+        (before `today`, by default the day in Paris). A dossier without a deadline is never
+        late. Home page, digest, dashboard, action filter and committee all ask here."""
+        today = today or timezone.localdate()
+        return self.bilan_attendu().filter(date_limite_bilan__lt=today)
+
+    def bilan_dans_les_delais(self, today: date | None = None):
+        """Expected bilans that are not late: deadline today or later, or not set yet."""
+        today = today or timezone.localdate()
+        return self.bilan_attendu().exclude(date_limite_bilan__lt=today)
 
     def with_totals(self):
         """total_demande, total_vote and total_verse per action, without multiplying rows."""
@@ -296,6 +314,15 @@ class Action(models.Model):
         if total_demande < self.cout_total:
             return "Les financements demandés ne couvrent pas le coût total de l'action."
         return None
+
+
+# A notified dossier whose bilan is still expected (the call's cycle, cvu.aap).
+AWAITING_BILAN = [
+    Action.Statut.NOTIFIE,
+    Action.Statut.CONVENTIONNE,
+    Action.Statut.EN_COURS,
+    Action.Statut.BILAN_ATTENDU,
+]
 
 
 class ChangementEcheance(models.Model):

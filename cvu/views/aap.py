@@ -391,9 +391,7 @@ def dossier_panel(request: HttpRequest, action: Action) -> dict:
         "transitions": action.transitions.select_related("par"),
         "conventions": aap.conventions_required(action),
         "late": list(aap.late_bilans(action.porteur, exclude=action)[:5]),
-        "bilan_en_retard": action.statut in aap.AWAITING_BILAN
-        and action.date_limite_bilan is not None
-        and action.date_limite_bilan < timezone.localdate(),
+        "bilan_en_retard": Action.objects.filter(pk=action.pk).bilan_en_retard().exists(),
         "can_notify": action.statut
         not in (S.DEPOSE, S.EN_INSTRUCTION, S.INSTRUIT, S.AJOURNE, S.REFUSE, S.RETIRE),
     }
@@ -627,16 +625,8 @@ def mes_dossiers(request: HttpRequest) -> HttpResponse:
         ("À instruire", mine.filter(statut__in=aap.WAITING_INSTRUCTION), "instruction"),
         ("Instruits, en attente du comité", mine.filter(statut__in=[S.INSTRUIT, S.AJOURNE]), ""),
         ("À notifier", mine.filter(statut=S.PROGRAMME), "notification"),
-        (
-            "Bilans en retard",
-            mine.filter(statut__in=aap.AWAITING_BILAN, date_limite_bilan__lt=today),
-            "bilan",
-        ),
-        (
-            "Bilans attendus",
-            mine.filter(statut__in=aap.AWAITING_BILAN).exclude(date_limite_bilan__lt=today),
-            "bilan",
-        ),
+        ("Bilans en retard", mine.bilan_en_retard(today), "bilan"),
+        ("Bilans attendus", mine.bilan_dans_les_delais(today), "bilan"),
         ("Bilans reçus, à solder", mine.filter(statut=S.BILAN_RECU), ""),
     ]
     return render(
@@ -734,11 +724,9 @@ def comite_detail(request: HttpRequest, pk: int) -> HttpResponse:
             dossiers = [a for a in tous if a.pk in posted]
     porteurs = {a.porteur_id for a in dossiers}
     late_porteurs = set(
-        Action.objects.filter(
-            porteur_id__in=porteurs,
-            statut__in=aap.AWAITING_BILAN,
-            date_limite_bilan__lt=timezone.localdate(),
-        ).values_list("porteur_id", flat=True)
+        Action.objects.bilan_en_retard()
+        .filter(porteur_id__in=porteurs)
+        .values_list("porteur_id", flat=True)
     )
     late = {a.pk for a in dossiers if a.porteur_id in late_porteurs}
     form = DecisionsForm(
