@@ -5,6 +5,7 @@ differs only by environment values (see README, "Production").
 """
 
 import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -55,13 +56,23 @@ def database_from_url(url: str) -> dict:
     parts = urlsplit(url)
     if parts.scheme not in ("postgres", "postgresql"):
         raise ImproperlyConfigured(f"DATABASE_URL : schéma non pris en charge ({parts.scheme!r}).")
+    return postgres_database(
+        name=unquote(parts.path.lstrip("/")),
+        user=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        host=parts.hostname or "",
+        port=str(parts.port or ""),
+    )
+
+
+def postgres_database(*, name: str, user: str, password: str, host: str, port: str) -> dict:
     return {
         "ENGINE": "django.db.backends.postgresql",
-        "NAME": unquote(parts.path.lstrip("/")),
-        "USER": unquote(parts.username or ""),
-        "PASSWORD": unquote(parts.password or ""),
-        "HOST": parts.hostname or "",
-        "PORT": str(parts.port or ""),
+        "NAME": name,
+        "USER": user,
+        "PASSWORD": password,
+        "HOST": host,
+        "PORT": port,
         "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 60),
         "CONN_HEALTH_CHECKS": True,
         # PostgreSQL ends a statement after DATABASE_STATEMENT_TIMEOUT ms, 20 s by default: less
@@ -147,6 +158,18 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": database_from_url(DATABASE_URL)}
+elif env_str("POSTGRES_HOST"):
+    # Separate variables, as the compose file and the postgres image name them: a password
+    # needs no URL escaping (and may come from POSTGRES_PASSWORD_FILE).
+    DATABASES = {
+        "default": postgres_database(
+            name=env_str("POSTGRES_DB", "pilotage_cvu"),
+            user=env_str("POSTGRES_USER", "cvu"),
+            password=env_str("POSTGRES_PASSWORD"),
+            host=env_str("POSTGRES_HOST"),
+            port=env_str("POSTGRES_PORT", "5432"),
+        )
+    }
 else:
     DATABASES = {
         "default": {
@@ -229,6 +252,7 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Pilotage CVU <ne-pas-repondre@localhost>")
 # The accessibility statement's contact (RGAA): an e-mail address and a postal address of the
 # service that answers; left empty, the statement points to the application's administrator.
@@ -265,6 +289,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, **_QUICK_RETRY}
 CELERY_TASK_PUBLISH_RETRY_POLICY = _QUICK_RETRY
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": _QUICK_RETRY}
+# Beat remembers each entry's last run in this file (a shelve, written every few minutes): outside
+# the repository, which stays read-only; in /tmp by default, so a reboot only forgets when the
+# entries last ran. One beat per deployment; give it a lasting path in production.
+CELERY_BEAT_SCHEDULE_FILENAME = env_str(
+    "CELERY_BEAT_SCHEDULE_FILENAME",
+    str(Path(tempfile.gettempdir()) / "pilotage-cvu-celerybeat-schedule"),
+)
 CELERY_BEAT_SCHEDULE = {
     "recapitulatif-hebdomadaire": {
         "task": "cvu.tasks.send_weekly_digest",
