@@ -67,7 +67,8 @@ fix: $(VENV)/.dev ## Reformat and apply safe lint fixes
 	$(BIN)/ruff format .
 
 clean: ## Remove what the demo and the tests wrote (SQLite database, media/, static files)
-	rm -rf db.sqlite3 db.sqlite3-journal media staticfiles media-test test-results celerybeat-schedule*
+	rm -rf db.sqlite3 db.sqlite3-journal media staticfiles media-test test-results .hypothesis \
+		celerybeat-schedule*
 
 distclean: clean ## Also remove the virtualenv
 	rm -rf $(VENV)
