@@ -203,11 +203,11 @@ def max_size() -> int:
 
 
 def check_upload(*, name: str, size: int) -> None:
-    """Refuses anything but a .xlsx file under the size limit."""
-    if not name.lower().endswith(".xlsx"):
+    """Refuses anything but a .xlsx or .csv file under the size limit."""
+    if not name.lower().endswith((".xlsx", ".csv")):
         raise ValidationError(
-            "Déposez un classeur Excel au format .xlsx (les fichiers .xls, .csv ou .ods ne sont "
-            "pas acceptés : enregistrez-les d'abord au format .xlsx)."
+            "Déposez un classeur Excel au format .xlsx ou un fichier .csv (les fichiers .xls ou "
+            ".ods ne sont pas acceptés : enregistrez-les d'abord au format .xlsx)."
         )
     limit = max_size()
     if size > limit:
@@ -311,21 +311,25 @@ class ActionFile:
         return {kind: core_imports.amount_style(values) for kind, values in cells.items()}
 
 
-def read_file(data: bytes, *, sheet: str | None = None) -> ActionFile:
+def read_file(data: bytes, *, sheet: str | None = None, csv: bool | None = None) -> ActionFile:
     """The data lines of a sheet of the workbook, its header found among the first lines, and a
     guess of what each column holds (the person checks it on the mapping step).
 
     The sheet is the one asked for; else the template's "Actions" sheet, else the first sheet
-    with data lines."""
+    with data lines. A CSV file (`;` or `,`, UTF-8 or Windows-1252) is read when `csv`, or,
+    when None, when the content is not a workbook (the upload accepted a .csv name only)."""
     known = _known_headers()
+    if csv is None:
+        csv = not spreadsheets.is_xlsx(data)
 
     def read(name):
         return core_imports.read_table(
             data,
             recognise=lambda title: known.get(_header_form(title)),
             max_rows=MAX_ROWS,
-            csv=False,
+            csv=csv,
             sheet_name=name,
+            unreadable="Ce fichier n'est ni un classeur Excel (.xlsx) ni un fichier CSV lisible.",
         )
 
     try:
@@ -344,7 +348,8 @@ def read_file(data: bytes, *, sheet: str | None = None) -> ActionFile:
                 continue
         else:
             raise error from None
-    core_imports.mark_uncached_formulas(data, table, sheet_name=table.sheet)
+    if table.sheet_names:
+        core_imports.mark_uncached_formulas(data, table, sheet_name=table.sheet)
     return ActionFile(table, ColumnMapping(guess_columns(table.headers, mapping_funders())))
 
 

@@ -13,15 +13,15 @@ from ..forms_imports import ActionMappingForm
 
 class ImportForm(forms.Form):
     fichier = forms.FileField(
-        label="Fichier Excel (.xlsx)",
-        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
+        label="Fichier Excel (.xlsx) ou CSV",
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
     )
 
     def clean_fichier(self):
         upload = self.cleaned_data["fichier"]
         imports.check_upload(name=upload.name, size=upload.size)
         self.content = upload.read()
-        self.file = imports.read_file(self.content)
+        self.file = imports.read_file(self.content, csv=upload.name.lower().endswith(".csv"))
         return upload
 
 

@@ -298,7 +298,8 @@ def test_file_with_errors_writes_nothing_and_shows_errors_per_line(
 @pytest.mark.parametrize(
     ("name", "data", "error"),
     [
-        ("actions.csv", b"Contrat;Exercice\n", "Déposez un classeur Excel au format .xlsx"),
+        ("actions.ods", b"Contrat;Exercice\n", "Déposez un classeur Excel au format .xlsx"),
+        ("actions.csv", b"Contrat;Exercice\n", "aucune ligne sous la ligne d'en-tête"),
         ("actions.xlsx", b"not a zip file", "n'a pas pu être lu comme un classeur Excel"),
         (
             "actions.xlsx",

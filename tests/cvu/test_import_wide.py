@@ -405,3 +405,24 @@ def test_a_messy_workbook_gives_every_reason_of_every_line_then_imports_once_fix
         ("2026-101", "Atelier"),
         ("2026-104", "Radio"),
     ]
+
+
+def test_a_csv_export_in_windows_1252_is_read_like_a_workbook(client, manager, funders, contrat):
+    text = (
+        "Programmation 2026\n\n"
+        "Intitulé;Structure;QPV;CAF;Montant État\n"
+        "Atelier théâtre;Compagnie des Étoiles;Chiffogne;1 200,50 €;12.000 €\n"
+        "Total;;;1 200,50 €;12.000 €\n"
+    )
+    client.force_login(manager)
+    response = client.post(URL, {"fichier": upload(text.encode("cp1252"), "export.csv")})
+    assert "En-têtes lus ligne 3" in page(response)
+    response = submit(client, response, "apercu", contrat=str(contrat.pk), exercice="2026")
+    plan = response.context["plan"]
+    assert plan.ok, plan.errors
+    assert [row.montants for row in plan.rows] == [
+        {"demandé": Decimal("1200.50")},
+        {"demandé": Decimal("12000.00")},
+    ]
+    assert submit(client, response).status_code == 302
+    assert Financement.objects.count() == 2

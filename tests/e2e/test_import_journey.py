@@ -49,7 +49,7 @@ def test_chef_de_service_imports_a_wide_workbook_and_creates_its_porteurs(
     etat = OrganisationFactory(nom="Préfecture du Doubs", sigle="BOP 147", type="etat")
     log_in_as(page, live_server, manager)
     page.goto(f"{live_server.url}/actions/import/")
-    page.get_by_label("Fichier Excel (.xlsx)").set_input_files(_workbook(tmp_path))
+    page.get_by_label("Fichier Excel (.xlsx) ou CSV").set_input_files(_workbook(tmp_path))
     page.get_by_role("button", name="Déposer").click()
 
     expect(page.get_by_text("En-têtes lus ligne 3")).to_be_visible()
