@@ -25,6 +25,7 @@ from .geography import Territory, qpvs_outside
 from .imports import MAX_ROWS
 from .models import Action, AppelAProjets, Financement, Organisation
 from .numeros import Numero, numero_key, parse_numero
+from .porteurs import PorteursToCreate
 from .validators import normalise_siret, validate_siret_or_siren
 
 # What we need from the file: key -> (label, required, header words that point to it).
@@ -184,6 +185,11 @@ class Plan:
     lignes: list[Ligne]
     funders: dict[int, Organisation]
     disparus: list[Action] = field(default_factory=list)
+    to_create: PorteursToCreate | None = None  # unknown porteurs, "à créer"
+
+    @property
+    def new_porteurs(self) -> dict:
+        return self.to_create.items if self.to_create else {}
 
     @property
     def ok(self) -> bool:
@@ -229,7 +235,8 @@ class Plan:
 class _Porteurs:
     """The organisations, found by SIRET, by SIREN, or by name when the file gives no SIRET."""
 
-    def __init__(self):
+    def __init__(self, to_create: PorteursToCreate | None = None):
+        self.to_create = to_create
         self.exact: dict[str, Organisation] = {}
         self.by_siren: dict[str, list[Organisation]] = defaultdict(list)
         self.by_name: dict[str, list[Organisation]] = defaultdict(list)
@@ -242,7 +249,7 @@ class _Porteurs:
     def find(self, name: str, siret: str, ligne: Ligne) -> Organisation | None:
         errors = ligne.errors
         if not siret:
-            return self._by_name(name, errors)
+            return self._by_name(name, ligne)
         try:
             validate_siret_or_siren(siret)
         except ValidationError as error:
@@ -253,6 +260,8 @@ class _Porteurs:
         if organisation is None:
             siren_only = [o for o in self.by_siren.get(digits[:9], []) if len(o.siret) == 9]
             organisation = siren_only[0] if len(siren_only) == 1 else None
+        if organisation is None and self.to_create is not None and name:
+            return self.to_create.propose(name, digits, line=ligne.numero, errors=errors)
         if organisation is None:
             errors.append(
                 f"SIRET inconnu {digits} (« {name} ») : créez d'abord cette organisation dans "
@@ -265,7 +274,8 @@ class _Porteurs:
             )
         return organisation
 
-    def _by_name(self, name: str, errors: list[str]) -> Organisation | None:
+    def _by_name(self, name: str, ligne: Ligne) -> Organisation | None:
+        errors = ligne.errors
         if not name:
             errors.append("porteur manquant : ni nom ni SIRET")
             return None
@@ -276,6 +286,8 @@ class _Porteurs:
             errors.append(
                 f"plusieurs organisations s'appellent « {name} » : indiquez le SIRET du porteur"
             )
+        elif self.to_create is not None:
+            return self.to_create.propose(name, "", line=ligne.numero, errors=errors)
         else:
             errors.append(
                 f"porteur « {name} » inconnu et sans SIRET : indiquez son SIRET, ou créez "
@@ -338,8 +350,13 @@ def _numeros(table: Table, index: int) -> list[tuple[Numero | None, str]]:
     return numeros
 
 
-def plan_import(*, table: Table, mapping: dict, appel: AppelAProjets) -> Plan:
-    """Checks every line against today's data; nothing is written."""
+def plan_import(
+    *, table: Table, mapping: dict, appel: AppelAProjets, user=None, create: set[str] | None = None
+) -> Plan:
+    """Checks every line against today's data; nothing is written.
+
+    With the `user`, unknown porteurs are proposed for creation (cvu.porteurs; `create`: the
+    ones the person left ticked, None on the first preview); without, they are errors."""
     funder_list = {f.pk: f for f in funders(appel)}
     amount_columns = _check_mapping(table, mapping, funder_list)
     numeros = _numeros(table, mapping["numero"])
@@ -377,7 +394,7 @@ def plan_import(*, table: Table, mapping: dict, appel: AppelAProjets) -> Plan:
         for pk, index in amount_columns.items()
     }
     territory = Territory(appel.contrat)
-    porteurs = _Porteurs()
+    porteurs = _Porteurs(PorteursToCreate(user, create) if user is not None else None)
     first_line: dict[tuple[str, int], tuple[int, str]] = {}
     lignes = []
     for (number, cells), (numero, numero_error) in zip(table.rows, numeros, strict=True):
@@ -458,7 +475,7 @@ def plan_import(*, table: Table, mapping: dict, appel: AppelAProjets) -> Plan:
         .order_by("numero_dauphin")
         if numero_key(action.numero_dauphin) not in file_keys
     ]
-    return Plan(lignes, funder_list, disparus)
+    return Plan(lignes, funder_list, disparus, to_create=porteurs.to_create)
 
 
 def _territory(ligne: Ligne, cells: list, mapping: dict, territory: Territory) -> None:
@@ -516,6 +533,8 @@ def apply_import(*, plan: Plan, appel: AppelAProjets, user=None) -> Plan:
     line); the dossiers the file no longer carries (`plan.disparus`) are left untouched."""
     if not plan.ok:
         raise ValidationError("Le fichier comporte des erreurs : rien n'a été enregistré.")
+    if plan.to_create:
+        plan.to_create.save()  # before the dossiers that name them
     new = [ligne for ligne in plan.lignes if ligne.existing is None]
     actions = [
         Action(

@@ -28,6 +28,7 @@ from . import rights
 from .geography import Territory, qpvs_outside
 from .models import Action, ContratDeVille, Financement, Organisation
 from .numeros import numero_key, parse_numero
+from .porteurs import NewPorteur, PorteursToCreate
 from .validators import normalise_siret, validate_siret_or_siren
 
 MAX_ROWS = 5000
@@ -646,37 +647,25 @@ class _ActionPlan:
 
 
 @dataclass
-class NewPorteur:
-    """A porteur the file names and the application does not know: created on confirmation."""
-
-    key: str
-    nom: str
-    siret: str
-    lines: list[int] = field(default_factory=list)
-    organisation: Organisation | None = None  # unsaved until confirmation
-    ticked: bool = True  # the person left "créer" ticked
-
-    @property
-    def type_label(self) -> str:
-        return self.organisation.get_type_display() if self.organisation else ""
-
-
-@dataclass
 class ImportPlan:
     """The preview of an import: one result per line, and what to save if there is no error."""
 
     rows: list[RowResult] = field(default_factory=list)
     actions: list[_ActionPlan] = field(default_factory=list)
     ambiguous: bool = False  # some amount reads '1.200': the person says how the file writes
-    new_porteurs: dict[str, "NewPorteur"] = field(default_factory=dict)  # key -> to create
+    to_create: PorteursToCreate | None = None  # unknown porteurs, "à créer"
 
     @property
     def errors(self) -> list[str]:
         return [f"ligne {row.numero} : {error}" for row in self.rows for error in row.errors]
 
     @property
+    def new_porteurs(self) -> dict[str, NewPorteur]:
+        return self.to_create.items if self.to_create else {}
+
+    @property
     def porteurs_to_create(self) -> list[NewPorteur]:
-        return [new for new in self.new_porteurs.values() if new.ticked]
+        return self.to_create.ticked if self.to_create else []
 
     @property
     def ok(self) -> bool:
@@ -796,10 +785,7 @@ class _Lookups:
 
     def __init__(self, user, *, plan, create: set[str] | None = None):
         self.plan = plan
-        # Unknown porteurs are created on confirmation by whoever may create organisations;
-        # `create` holds the ones the person left ticked (None: the first preview, all ticked).
-        self.may_create_porteurs = rights.may_create(user, Organisation)
-        self.create = create
+        plan.to_create = PorteursToCreate(user, create)
         self.organisations_by_siret = {}
         self.organisations_by_name = defaultdict(set)
         self.funders = defaultdict(set)
@@ -885,45 +871,7 @@ class _Lookups:
 
     def _new_porteur(self, name: str, siret: str, errors, *, line: int) -> Organisation | None:
         digits = normalise_siret(siret) if siret else ""
-        key = f"{normalise(name)}|{digits}"
-        if not self.may_create_porteurs:
-            errors.append(f"porteur inconnu « {name} » : demandez sa création dans Organisations")
-            return None
-        new = self.plan.new_porteurs.get(key)
-        if new is None:
-            looks_associative = normalise(name).startswith(("association", "asso "))
-            organisation = Organisation(
-                nom=name[:200],
-                siret=digits,
-                type=Organisation.Type.ASSOCIATION
-                if looks_associative
-                else Organisation.Type.AUTRE,
-            )
-            try:
-                organisation.full_clean()
-            except ValidationError as error:
-                errors.extend(
-                    f"porteur à créer « {name} » : {message}"
-                    for message in _error_messages(error, Organisation)
-                )
-                return None
-            new = NewPorteur(
-                key=key,
-                nom=name,
-                siret=digits,
-                organisation=organisation,
-                ticked=self.create is None or key in self.create,
-            )
-            self.plan.new_porteurs[key] = new
-        if line not in new.lines:
-            new.lines.append(line)
-        if not new.ticked:
-            errors.append(
-                f"porteur inconnu « {name} » : cochez « créer » dans la liste des porteurs à "
-                "créer, ou créez-le d'abord dans Organisations"
-            )
-            return None
-        return new.organisation
+        return self.plan.to_create.propose(name, digits, line=line, errors=errors)
 
     def financeur(self, name, errors) -> Organisation | None:
         if isinstance(name, int):  # a wide workbook's column names its funder
@@ -1419,10 +1367,8 @@ def action_import_apply(*, plan: ImportPlan, user) -> ImportPlan:
     database constraints check again what the plan checked."""
     if not plan.ok:
         raise ValidationError(plan.errors or ["Le fichier ne contient aucune ligne."])
-    for new in plan.porteurs_to_create:
-        organisation = new.organisation
-        organisation.full_clean()
-        organisation.save()
+    if plan.to_create:
+        plan.to_create.save()
     groups = [group for group in plan.actions if not group.broken]
     for group in groups:
         group.action.porteur = group.action.porteur  # a porteur created above gives its id

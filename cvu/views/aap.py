@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core import mappings
 from core.exports import FORMATS, export_response
 from core.formsets import check_counts
 from core.pdf import render_pdf
@@ -306,6 +307,9 @@ def aap_import(request: HttpRequest, pk: int) -> HttpResponse:
             )
             request.session[dauphin.SESSION_KEY] = ref
             mapping = dauphin.guess_mapping(form.table.headers, funders)
+            remembered = mappings.recall(request.user, "dauphin", form.table.headers)
+            if remembered is not None:  # how this user read the same columns last time
+                mapping.update({k: i for k, i in remembered[0].items() if k in mapping})
             mapping_form = MappingForm(initial=mapping, headers=form.table.headers, funders=funders)
             return render(
                 request,
@@ -339,11 +343,20 @@ def aap_import(request: HttpRequest, pk: int) -> HttpResponse:
     if mapping_form.is_valid():
         ignored = dauphin.ignored(table, mapping_form.mapping())
         try:
-            plan = dauphin.plan_import(table=table, mapping=mapping_form.mapping(), appel=appel)
+            plan = dauphin.plan_import(
+                table=table,
+                mapping=mapping_form.mapping(),
+                appel=appel,
+                user=request.user,
+                create=(
+                    set(request.POST.getlist("creer")) if "porteurs_vus" in request.POST else None
+                ),
+            )
         except ValidationError as error:
             mapping_form.add_error(None, error)
     if plan is not None and plan.ok and "confirmer" in request.POST:
         dauphin.apply_import(plan=plan, appel=appel, user=request.user)
+        mappings.remember(request.user, "dauphin", table.headers, mapping_form.mapping())
         dauphin.STORE.discard(ref)
         request.session.pop(dauphin.SESSION_KEY, None)
         if plan.created or plan.updated:

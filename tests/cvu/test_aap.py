@@ -569,7 +569,8 @@ def test_csv_with_french_amounts(appel, porteurs, pma):
         ({6: "-100"}, "montant demandé à PMA : un montant ne peut pas être négatif"),
         ({6: "douze"}, "montant demandé à PMA : « douze » n'est pas un montant"),
         ({5: None, 6: "0"}, "aucun montant demandé"),
-        ({2: siret("9999999999999")}, "SIRET inconnu"),
+        # An unknown porteur the person unticked in the "à créer" list.
+        ({2: siret("9999999999999")}, "cochez « créer » dans la liste des porteurs à créer"),
         ({2: "42424242424243"}, "SIRET « 42424242424243 »"),
         ({0: "2026-002"}, "figure plusieurs fois dans le fichier"),
         ({4: 2025}, "cet appel à projets porte sur l'exercice 2026"),
@@ -587,7 +588,9 @@ def test_bad_rows_get_french_errors_and_nothing_is_written(
     url = reverse("cvu:aap_import", args=[appel.pk])
     response = client.post(url, {"fichier": SimpleUploadedFile("d.xlsx", data)})
     token, mapping = response.context["token"], response.context["mapping_form"].initial
-    response = client.post(url, {"token": token, "confirmer": "1", **post_mapping(mapping)})
+    response = client.post(
+        url, {"token": token, "confirmer": "1", "porteurs_vus": "1", **post_mapping(mapping)}
+    )
     assert response.status_code == 200
     assert message in page(response)
     assert not Action.objects.filter(appel=appel).exists()

@@ -638,3 +638,48 @@ def test_two_dossiers_of_the_year_with_one_number_in_two_forms_are_reported(appe
         "plusieurs dossiers de l'exercice 2026 portent le n° 2026-00130-1 (« DA-2026-00130 », "
         "« 2026-00130 ») : corrigez-les avant d'importer"
     ]
+
+
+def test_unknown_porteurs_are_created_from_the_preview_and_the_mapping_is_remembered(
+    client, manager, appel
+):
+    """Issue 13: a first campaign's porteurs are not typed by hand; the columns read once are
+    offered again next time."""
+    from django.urls import reverse
+
+    from core.html_forms import form_data
+    from cvu.models import Organisation
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Export Dauphin"])
+    sheet.append([])
+    sheet.append(["Code dossier", "Raison sociale", "Intitulé", "Montant PMA"])
+    sheet.append(["DA-2026-00901", "Association Les Jardins Partagés", "Jardins", "3 000"])
+    sheet.append(["DA-2026-00902", "Radio Bavilliers", "Radio", "2 000"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    url = reverse("cvu:aap_import", args=[appel.pk])
+    client.force_login(manager)
+    response = client.post(url, {"fichier": SimpleUploadedFile("d.xlsx", buffer.getvalue())})
+    data = form_data(response.content.decode(), None)
+    response = client.post(url, {**data, "apercu": "1"})
+    plan = response.context["plan"]
+    assert [p.nom for p in plan.new_porteurs.values()] == [
+        "Association Les Jardins Partagés",
+        "Radio Bavilliers",
+    ]
+    assert plan.ok
+    assert "Porteurs à créer (2)" in response.content.decode()
+
+    data = form_data(response.content.decode(), None)
+    response = client.post(url, {**data, "confirmer": "1"})
+    assert response.status_code == 302
+    jardins = Organisation.objects.get(nom="Association Les Jardins Partagés")
+    assert jardins.type == Organisation.Type.ASSOCIATION
+    assert Action.objects.get(appel=appel, titre="Jardins").porteur == jardins
+
+    # The same layout again: the person's reading comes back.
+    response = client.post(url, {"fichier": SimpleUploadedFile("d.xlsx", buffer.getvalue())})
+    initial = response.context["mapping_form"].initial
+    assert (initial["numero"], initial["porteur"], initial["titre"]) == (0, 1, 2)
