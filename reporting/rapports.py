@@ -23,7 +23,6 @@ from django.utils import timezone
 from core.pdf import render_pdf_pages
 from core.queue import BROKER_DOWN, queue_on_commit
 from cvu import figures
-from cvu.aap import AWAITING_BILAN
 from cvu.models import Action, ContratDeVille, DispositifConnexe
 from participation import services as participation
 from participation.models import (
@@ -148,14 +147,12 @@ def programmation_context(params: dict) -> dict:
         action.bilan_recu_le = bilan.recu_le if bilan is not None else None
         if bilan is not None or action.statut in received:
             recus.append(action)
-    # Missing: the dossier says a bilan is expected, or its deadline has passed (cvu's rule).
+    # Missing: the dossier says a bilan is expected, or its deadline has passed (cvu's rule,
+    # Action.objects.bilan_en_retard, asked once for the year's dossiers).
+    late = set(scope.actions().bilan_en_retard(today).values_list("pk", flat=True))
     manquants = []
     for action in actions:
-        action.bilan_en_retard = bool(
-            action.statut in AWAITING_BILAN
-            and action.date_limite_bilan
-            and action.date_limite_bilan < today
-        )
+        action.bilan_en_retard = action.pk in late
         if action.statut == Action.Statut.BILAN_ATTENDU or action.bilan_en_retard:
             manquants.append(action)
     sections = [

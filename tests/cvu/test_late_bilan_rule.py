@@ -105,6 +105,13 @@ def test_every_screen_agrees_on_the_late_dossiers(client, editor, manager, appel
         if aap.late_bilans(action.porteur).exists()
     }
     assert late_porteurs == {f"Porteur {name}" for name in LATE}
+    # The programming report's "bilans manquants" flags.
+    from reporting.rapports import programmation_context
+
+    annee = next(iter(dossiers.values())).annee
+    context = programmation_context({"contrat": appel.contrat.pk, "annee": annee})
+    flagged = {a.titre for a in context["actions"] if a.bilan_en_retard}
+    assert flagged == LATE
 
 
 def test_the_committee_asks_a_derogation_for_the_porteurs_with_a_late_bilan(
