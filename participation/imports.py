@@ -50,6 +50,24 @@ CHOICES = {
     "statut": Membre.Statut,
     "base_legale": Membre.BaseLegale,
 }
+# Other headers that name a column, as member lists kept by hand write them (folded: lower case,
+# no accents, apostrophes as spaces). A members' file holds personal data: it is not kept on the
+# server while a person maps its columns, so the columns are recognised by these words.
+SYNONYMS = {
+    "prenom": ("prenom", "prenoms"),
+    "nom": ("nom de famille", "nom d usage"),
+    "genre": ("sexe", "civilite"),
+    "tranche_age": ("age", "tranche age", "classe d age", "tranche d age"),
+    "resident_qpv": ("resident qpv", "resident du qpv", "habitant du qpv", "habite en qpv"),
+    "designation": ("mode de designation", "designe par"),
+    "mandat_debut": ("debut de mandat", "date de debut", "debut"),
+    "mandat_fin": ("fin de mandat", "date de fin", "fin"),
+    "organisation": ("structure", "association"),
+    "email": ("email", "courriel", "mail", "adresse e-mail", "adresse mail"),
+    "telephone": ("tel", "portable", "telephone portable"),
+    "base_legale": ("base juridique",),
+    "date_consentement": ("consentement le", "date de consentement"),
+}
 YES, NO = {"oui", "o", "vrai", "1", "x", "yes"}, {"non", "n", "faux", "0", "no", ""}
 
 
@@ -114,21 +132,43 @@ def _date(value, label: str) -> date | None:
         raise ValueError(f"{label} {error}") from None
 
 
-def check(*, conseil: ConseilCitoyen, content: bytes, filename: str) -> list[Ligne]:
-    """Reads and validates every row; writes nothing."""
+def _column_names() -> dict[str, str]:
+    """Folded header -> column key: the template's labels and their synonyms."""
+    names = {fold(label): key for key, label in COLUMNS.items()}
+    for key, words in SYNONYMS.items():
+        for word in words:
+            names.setdefault(fold(word), key)
+    return names
+
+
+def check(
+    *, conseil: ConseilCitoyen, content: bytes, filename: str, report: list | None = None
+) -> list[Ligne]:
+    """Reads and validates every row; writes nothing. `report` receives what the reading did
+    (header line, columns ignored), in French."""
     rows = _rows(content, filename)
     if not rows:
         raise ImportFileError("Le fichier est vide.")
-    known = {fold(label) for label in COLUMNS.values()}
+    names = _column_names()
     try:
-        start = core_imports.find_header(
-            rows, lambda title: fold(title) if fold(title) in known else None
-        )
+        start = core_imports.find_header(rows, lambda title: names.get(fold(title)))
     except ValidationError as error:
         raise ImportFileError(" ".join(error.messages)) from None
     rows = rows[start:]
-    headers = {fold(h): i for i, h in enumerate(rows[0]) if h}
-    index = {key: headers.get(fold(label)) for key, label in COLUMNS.items()}
+    index = {key: None for key in COLUMNS}
+    ignored = []
+    for position, header in enumerate(rows[0]):
+        key = names.get(fold(header)) if header not in (None, "") else None
+        if key is not None and index[key] is None:
+            index[key] = position
+        elif header not in (None, ""):
+            ignored.append(str(header))
+    if report is not None:
+        report.append(f"En-têtes lus ligne {start + 1}.")
+        if ignored:
+            report.append(
+                "Colonne(s) ignorée(s) : " + ", ".join(f"« {name} »" for name in ignored) + "."
+            )
     missing = [COLUMNS[key] for key in REQUIRED if index[key] is None]
     if missing:
         raise ImportFileError(f"Colonne(s) manquante(s) : {', '.join(missing)}.")

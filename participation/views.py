@@ -764,7 +764,7 @@ IMPORT_SESSION_KEY = "participation_import"
 def membre_import(request: HttpRequest, pk: int) -> HttpResponse:
     """Upload, preview (nothing written), then confirm: all rows or none."""
     conseil = _conseil(request, pk, write=True)
-    lignes, erreur = None, ""
+    lignes, erreur, report = None, "", []
     if request.method == "POST" and request.POST.get("confirmer"):
         ref = request.session.get(IMPORT_SESSION_KEY)
         stored = previews.load(ref, conseil_pk=conseil.pk)
@@ -794,7 +794,9 @@ def membre_import(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             content = upload.read()
             try:
-                lignes = imports.check(conseil=conseil, content=content, filename=upload.name)
+                lignes = imports.check(
+                    conseil=conseil, content=content, filename=upload.name, report=report
+                )
             except imports.ImportFileError as error:
                 erreur = str(error)
             else:
@@ -811,6 +813,7 @@ def membre_import(request: HttpRequest, pk: int) -> HttpResponse:
         "erreur": erreur,
         "valide": bool(lignes) and not any(ligne.erreurs for ligne in lignes),
         "colonnes": list(imports.COLUMNS.values()),
+        "report": report,
     }
     status = 400 if erreur or (lignes and not context["valide"]) else 200
     return render(request, "participation/membre_import.html", context, status=status)

@@ -159,3 +159,30 @@ def test_members_file_with_a_title_row_a_total_and_bad_cells(conseil):
     assert any(e.startswith("Prénom : « @cmd » commence par") for e in ligne.erreurs)
     assert "Début du mandat « 32/13/2024 » n'est pas une date qui existe" in ligne.erreurs
     assert any(e.startswith("Collège") for e in ligne.erreurs)
+
+
+def test_a_list_kept_by_hand_is_read_by_its_own_headers(client, editor, conseil):
+    """Issue 13: a title row, headers written another way (Sexe, Âge, Courriel), an unknown
+    column reported as ignored, not silently dropped."""
+    headers = ["Prénom", "NOM", "Collège", "Sexe", "Âge", "Résident QPV", "Désignation"]
+    headers += ["Début de mandat", "Base légale", "Courriel", "Remarques"]
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Membres du conseil citoyen – liste 2026"])
+    sheet.append([])
+    sheet.append(headers)
+    sheet.append([*GOOD[0], "awa@example.org", "à relancer"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    buffer.seek(0)
+    buffer.name = "membres.xlsx"
+    client.force_login(editor)
+    url = f"/participation/conseils/{conseil.pk}/membres/import/"
+    response = client.post(url, {"fichier": buffer})
+    text = response.content.decode()
+    assert response.status_code == 200, text
+    assert "En-têtes lus ligne 3." in text
+    assert "Colonne(s) ignorée(s) : « Remarques »." in text
+    response = client.post(url, {"confirmer": "1"})
+    membre = Membre.objects.get()
+    assert (membre.prenom, membre.genre, membre.email) == ("Awa", "femme", "awa@example.org")
