@@ -350,3 +350,32 @@ class DispositifFilterSet(django_filters.FilterSet):
     class Meta:
         model = DispositifConnexe
         fields = []
+
+
+class DossierFilterSet(django_filters.FilterSet):
+    """The dossiers of a call's year on the call page: search, status, those without referent."""
+
+    search = django_filters.CharFilter(label="Recherche", method="filter_search")
+    statut = django_filters.ChoiceFilter(
+        label="Statut", choices=Action.Statut.choices, empty_label="Tous"
+    )
+    referent = django_filters.ChoiceFilter(
+        label="Référent",
+        choices=[("aucun", "Sans référent")],
+        empty_label="Tous",
+        method="filter_referent",
+    )
+
+    class Meta:
+        model = Action
+        fields = []
+
+    def __init__(self, *args, appel, **kwargs):
+        self.appel = appel
+        super().__init__(*args, **kwargs)
+
+    filter_search = ActionFilterSet.filter_search
+
+    def filter_referent(self, queryset, name, value):
+        # Only the call's own dossiers get a referent here; those outside it keep theirs.
+        return queryset.filter(appel=self.appel, referent__isnull=True)

@@ -13,9 +13,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core import mappings
 from core.exports import FORMATS, export_response
 from core.formsets import check_counts
+from core.lists import paginate
 from core.pdf import render_pdf
 
 from .. import aap, dauphin, figures, imports, rights, services
+from ..filters import DossierFilterSet
 from ..forms_aap import (
     AppelForm,
     AvisFinanceurFormSet,
@@ -180,13 +182,11 @@ def aap_detail(request: HttpRequest, pk: int) -> HttpResponse:
     appel = _get_appel(request, pk)
     chiffres = figures.Chiffres(appel.contrat, appel.annee)
     envelopes = aap.envelopes(appel)
-    dossiers = _dossiers(appel)
-    statut = request.GET.get("statut", "")
-    if statut in S.values:
-        dossiers = dossiers.filter(statut=statut)
-    sans_referent = request.GET.get("referent") == "aucun"
-    if sans_referent:
-        dossiers = dossiers.filter(appel=appel, referent__isnull=True)
+    filterset = DossierFilterSet(request.GET, queryset=_dossiers(appel), appel=appel)
+    dossiers = filterset.qs
+    cleaned = filterset.form.cleaned_data if filterset.is_valid() else {}
+    statut = cleaned.get("statut") or ""
+    sans_referent = cleaned.get("referent") == "aucun"
     if request.GET.get("export") in FORMATS:
         funders = [line.financeur for line in envelopes]
         return export_response(
@@ -196,19 +196,21 @@ def aap_detail(request: HttpRequest, pk: int) -> HttpResponse:
             fmt=request.GET["export"],
             request=request,
         )
-    dossiers = list(dossiers)
-    for action in dossiers:
+    page = paginate(request, dossiers)
+    for action in page.object_list:
         action.montants = chiffres.par_action.get(action.pk) or figures.Montants()
         action.avis_instruction = _avis(action)
-    hors_appel = [a for a in dossiers if a.appel_id != appel.pk]
+    filtered = any(cleaned.values())
     context = {
         "appel": appel,
         "envelopes": envelopes,
         "par_statut": aap.dossiers_by_status(appel),
         "total": chiffres.total,
         "nb_dossiers": chiffres.nb_dossiers,
-        "nb_hors_appel": len(hors_appel) if not statut else None,
-        "dossiers": dossiers,
+        "nb_hors_appel": None if filtered else _dossiers(appel).exclude(appel=appel).count(),
+        "dossiers": page.object_list,
+        "page_obj": page,
+        "filter": filterset,
         "statut": statut,
         "statuts": S.choices,
         "comites": appel.comites.annotate(nb=Count("dossiers")).order_by("date"),

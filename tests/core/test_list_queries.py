@@ -39,6 +39,7 @@ LISTS = [
     "/appels-a-projets/",
     "/appels-a-projets/{appel}/",
     "/appels-a-projets/{appel}/?export=xlsx",
+    "/appels-a-projets/{appel}/?search=a&statut=depose&referent=aucun",
     "/appels-a-projets/comites/{comite}/?filtre=tous",
     "/quartiers/",
     "/participation/",

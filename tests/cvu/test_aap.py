@@ -973,3 +973,31 @@ def test_random_or_protected_bytes_give_a_french_message(client, manager, appel,
     response = client.post(url, {"fichier": SimpleUploadedFile("d.xlsx", data)})
     assert response.status_code == 200
     assert "n'a pas pu être lu" in page(response) or "ni un classeur Excel" in page(response)
+
+
+def test_the_call_page_filters_and_pages_its_dossiers(client, manager, appel):
+    """One list pattern (issue 14): a FilterSet (search, status, without referent) and the
+    shared pagination, on the call's dossiers."""
+    from core.lists import PAGE_SIZE
+
+    porteur = OrganisationFactory(nom="Maison pour tous")
+    for n in range(PAGE_SIZE + 3):
+        ActionFactory(
+            contrat=appel.contrat,
+            appel=appel,
+            titre=f"Dossier {n:03}",
+            statut=S.DEPOSE if n % 2 else S.EN_INSTRUCTION,
+            porteur=porteur if n == 7 else OrganisationFactory(),
+            referent=None if n % 3 else manager,
+        )
+    client.force_login(manager)
+    url = appel.get_absolute_url()
+    page_1 = client.get(url)
+    assert len(page_1.context["dossiers"]) == PAGE_SIZE
+    assert len(client.get(url, {"page": 2}).context["dossiers"]) == 3
+    found = client.get(url, {"search": "maison pour"}).context["dossiers"]
+    assert [a.titre for a in found] == ["Dossier 007"]
+    deposes = client.get(url, {"statut": S.DEPOSE, "page": 1}).context["page_obj"]
+    assert deposes.paginator.count == (PAGE_SIZE + 3) // 2
+    sans = client.get(url, {"referent": "aucun"}).context["page_obj"].paginator.count
+    assert sans == sum(1 for n in range(PAGE_SIZE + 3) if n % 3)
