@@ -1,6 +1,7 @@
 """scripts/check_prerequisites.py, run by `make demo` before anything is installed."""
 
 import importlib.util
+import os
 import shutil
 import subprocess
 import sys
@@ -87,14 +88,21 @@ def test_default_list_is_what_weasyprint_loads(module):
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make absent")
 def test_make_demo_checks_before_creating_the_virtualenv(tmp_path):
+    # Run as CI does, from inside another make: its variables would add "Entering directory".
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")
+    }
     result = subprocess.run(
-        ["make", "-n", "demo", f"VENV={tmp_path / 'venv'}"],
+        ["make", "--no-print-directory", "-n", "demo", f"VENV={tmp_path / 'venv'}"],
         cwd=settings.BASE_DIR,
         capture_output=True,
         text=True,
         timeout=60,
+        env=environment,
     )
     assert result.returncode == 0, result.stderr
-    commands = result.stdout.splitlines()
+    commands = [line for line in result.stdout.splitlines() if not line.startswith("make")]
     assert "check_prerequisites.py" in commands[0]
     assert any(" -m venv " in line for line in commands[1:])
