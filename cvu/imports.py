@@ -471,12 +471,12 @@ def guess_columns(headers: list[str], funders: list[Organisation]) -> dict[int, 
         words = [funder.sigle, funder.nom, str(funder)]
         if funder.type in FUNDER_TYPE_WORDS:
             words.append(funder.get_type_display())
-        names.append((funder, {normalise(w) for w in words if w}))
+        names.append((funder, {_header_words(w) for w in words if w}))
     by_type = Counter(f.type for f in funders if f.type in FUNDER_TYPE_WORDS)
     for index, title in enumerate(headers):
         if index in columns or not title:
             continue
-        words = re.sub(r"[^\w' ]", " ", normalise(title)).split()
+        words = _header_words(title).split()
         kind = next(
             (k for k, hints in KIND_WORDS.items() if any(w in hints for w in words)),
             "montant_demande",
@@ -488,13 +488,18 @@ def guess_columns(headers: list[str], funders: list[Organisation]) -> dict[int, 
             funder
             for funder, funder_names in names
             if rest in funder_names
-            and (rest != normalise(funder.get_type_display()) or by_type[funder.type] == 1)
+            and (rest != _header_words(funder.get_type_display()) or by_type[funder.type] == 1)
         ]
         if len(matches) == 1:
             target = f"{kind}:{matches[0].pk}"
             if target not in columns.values():
                 columns[index] = target
     return columns
+
+
+def _header_words(text) -> str:
+    """'Préfecture du Doubs – BOP 147 (€)' -> 'prefecture du doubs bop 147': punctuation out."""
+    return " ".join(re.sub(r"[^\w' ]", " ", normalise(text)).split())
 
 
 def _all_hints() -> set[str]:

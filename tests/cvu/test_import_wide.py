@@ -426,3 +426,13 @@ def test_a_csv_export_in_windows_1252_is_read_like_a_workbook(client, manager, f
     ]
     assert submit(client, response).status_code == 302
     assert Financement.objects.count() == 2
+
+
+def test_a_funder_named_in_full_with_punctuation_is_recognised(funders):
+    etat = funders["etat"]  # "Préfecture du Doubs – BOP 147"
+    headers = ["Intitulé", f"{etat.nom} (€)", "CAF versé", "Commentaires"]
+    assert imports.guess_columns(headers, imports.mapping_funders()) == {
+        0: "titre",
+        1: f"montant_demande:{etat.pk}",
+        2: f"montant_verse:{funders['caf'].pk}",
+    }
