@@ -29,7 +29,9 @@ class TypeParticipationAdmin(admin.ModelAdmin):
         "part_femmes_cible",
         "part_habitants_min",
         "part_residents_cible",
+        "part_jeunes_cible",
         "tolerance",
+        "siege_unique",
     ]
 
 

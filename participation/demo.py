@@ -61,8 +61,13 @@ SESSIONS = [
 
 def demo_participation(*, users: dict) -> None:
     rng = random.Random(2026)
-    type_cc, _ = TypeParticipation.objects.get_or_create(nom="Conseil citoyen")
-    TypeParticipation.objects.get_or_create(nom="Table de quartier", defaults={"sieges": 15})
+    # The service's target for young members (no 16-25 share per QPV in the demo indicators).
+    type_cc, _ = TypeParticipation.objects.get_or_create(
+        nom="Conseil citoyen", defaults={"part_jeunes_cible": 15}
+    )
+    TypeParticipation.objects.get_or_create(
+        nom="Table de quartier", defaults={"sieges": 15, "siege_unique": False}
+    )
     associations = list(Organisation.objects.filter(type="association")[:10])
     conseils = []
     for n, qpv in enumerate(Qpv.objects.filter(geographie="2024").prefetch_related("communes")):

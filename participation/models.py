@@ -30,6 +30,20 @@ class TypeParticipation(models.Model):
         default=10,
         help_text="Sous la cible de moins de cette marge : orange ; au-delà : rouge.",
     )
+    part_jeunes_cible = models.PositiveSmallIntegerField(
+        "part de moins de 25 ans visée (%)",
+        null=True,
+        blank=True,
+        help_text="Vide : comparée à la part des 16-25 ans du QPV quand elle est connue "
+        "(indicateur « part_16_25 ») ; jamais à celle de tous les moins de 25 ans, bébés "
+        "compris.",
+    )
+    siege_unique = models.BooleanField(
+        "un habitant n'y siège que dans une instance à la fois",
+        default=True,
+        help_text="Vrai pour les conseils citoyens ; faux pour une table de quartier ou une "
+        "maison du projet, où un membre d'un conseil citoyen peut aussi siéger.",
+    )
 
     objects = SharedQuerySet.as_manager()
 
@@ -227,7 +241,14 @@ class Membre(models.Model):
             raise ValidationError(
                 {"mandat_fin": "Indiquez la date de fin du mandat : celle du départ du membre."}
             )
-        if self.college == self.College.HABITANTS and self.statut == self.Statut.ACTIF:
+        if (
+            self.college == self.College.HABITANTS
+            and self.statut == self.Statut.ACTIF
+            and self.conseil_id
+            and self.conseil.type.siege_unique
+        ):
+            # One seat at a time between bodies of that kind only (conseils citoyens): a table
+            # de quartier or a maison du projet may welcome a conseil citoyen's member.
             twin = (
                 Membre.objects.actifs()
                 .filter(
@@ -235,6 +256,7 @@ class Membre(models.Model):
                     prenom__iexact=self.prenom,
                     nom__iexact=self.nom,
                     anonymise_le__isnull=True,
+                    conseil__type__siege_unique=True,
                 )
                 .exclude(pk=self.pk)
                 .exclude(conseil_id=self.conseil_id)

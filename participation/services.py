@@ -44,24 +44,33 @@ def _gap(gap: int, tolerance: int) -> str:
     return ORANGE if gap <= tolerance else RED
 
 
-def representativite(conseil: ConseilCitoyen, membres, *, part_moins_25_qpv=None) -> list[Regle]:
-    """Each rule of the council's type applied to its active members (already fetched)."""
+def representativite(conseil: ConseilCitoyen, membres, *, part_jeunes_qpv=None) -> list[Regle]:
+    """Each rule of the council's type applied to its active members (already fetched).
+
+    Parity is judged within the habitants college (its members are drawn by sex); the share of
+    members under 25 against the type's target when set, else the QPV's share of 16-25 year
+    olds when known (`part_jeunes_qpv`), never against all under-25s (babies included)."""
     rules = conseil.type
     actifs = [m for m in membres if m.statut == Membre.Statut.ACTIF]
     total = len(actifs)
     if total == 0:
         return [Regle("Composition", RED, "Aucun membre actif.")]
-    femmes = _pct(sum(m.genre == Membre.Genre.FEMME for m in actifs), total)
-    habitants = _pct(sum(m.college == Membre.College.HABITANTS for m in actifs), total)
+    college = [m for m in actifs if m.college == Membre.College.HABITANTS]
+    habitants = _pct(len(college), total)
     residents = _pct(sum(m.resident_qpv for m in actifs), total)
     vacants = max(rules.sieges - total, 0)
-    result = [
-        Regle(
-            "Parité",
-            # Half the tolerance either side of the target is still parity.
-            _gap(abs(femmes - rules.part_femmes_cible) - rules.tolerance // 2, rules.tolerance),
-            f"{femmes} % de femmes (cible {rules.part_femmes_cible} %).",
-        ),
+    result = []
+    if college:
+        femmes = _pct(sum(m.genre == Membre.Genre.FEMME for m in college), len(college))
+        result.append(
+            Regle(
+                "Parité",
+                # Half the tolerance either side of the target is still parity.
+                _gap(abs(femmes - rules.part_femmes_cible) - rules.tolerance // 2, rules.tolerance),
+                f"{femmes} % de femmes au collège habitants (cible {rules.part_femmes_cible} %).",
+            )
+        )
+    result += [
         Regle(
             "Collège habitants",
             GREEN if habitants >= rules.part_habitants_min else RED,
@@ -80,15 +89,19 @@ def representativite(conseil: ConseilCitoyen, membres, *, part_moins_25_qpv=None
             f"sur {rules.sieges}.",
         ),
     ]
-    if part_moins_25_qpv is not None:
+    if rules.part_jeunes_cible is not None:
+        target, source = rules.part_jeunes_cible, "cible fixée pour ce type d'instance"
+    elif part_jeunes_qpv is not None:
+        target, source = round(float(part_jeunes_qpv)), "part des 16-25 ans dans le QPV"
+    else:
+        target = None
+    if target is not None:
         jeunes = _pct(sum(m.tranche_age == Membre.TrancheAge.MOINS_25 for m in actifs), total)
-        gap = round(float(part_moins_25_qpv) - jeunes)
         result.append(
             Regle(
                 "Âges",
-                _gap(gap - rules.tolerance, rules.tolerance),
-                f"{jeunes} % de moins de 25 ans, contre {round(float(part_moins_25_qpv))} % "
-                "dans la population du QPV.",
+                _against(jeunes, target, rules.tolerance),
+                f"{jeunes} % de moins de 25 ans, pour {target} % ({source}).",
             )
         )
     return result
@@ -98,15 +111,18 @@ def worst(regles: list[Regle]) -> str:
     return max((r.statut for r in regles), key=ORDER.get, default=GREEN)
 
 
+YOUNG_INDICATOR = "part_16_25"
+
+
 def young_share_by_conseil(conseils) -> dict[int, object]:
-    """Latest 'part des moins de 25 ans' of each council's QPVs (one query for all)."""
+    """Latest share of 16-25 year olds of each council's QPVs (one query for all)."""
     qpv_to_conseils: dict[int, list[int]] = {}
     for conseil in conseils:
         for qpv in conseil.qpvs.all():
             qpv_to_conseils.setdefault(qpv.pk, []).append(conseil.pk)
     latest = {}
     for valeur in ValeurIndicateur.objects.filter(
-        indicateur__code="part_moins_25", qpv__in=list(qpv_to_conseils)
+        indicateur__code=YOUNG_INDICATOR, qpv__in=list(qpv_to_conseils)
     ).order_by("annee"):
         for conseil_id in qpv_to_conseils[valeur.qpv_id]:
             latest[conseil_id] = valeur.valeur

@@ -104,9 +104,7 @@ def _conseil_rows(user, conseils) -> list[dict]:
     rows = []
     for conseil in conseils:
         membres = list(conseil.membres.all())
-        regles = services.representativite(
-            conseil, membres, part_moins_25_qpv=jeunes.get(conseil.pk)
-        )
+        regles = services.representativite(conseil, membres, part_jeunes_qpv=jeunes.get(conseil.pk))
         rows.append(
             {
                 "conseil": conseil,
@@ -155,9 +153,7 @@ def conseil_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # Names only for those who follow the council (same rule as Membre.visible_to).
     may_see_names = ConseilCitoyen.objects.editable_by(request.user).filter(pk=pk).exists()
     jeunes = services.young_share_by_conseil([conseil])
-    regles = services.representativite(
-        conseil, all_members, part_moins_25_qpv=jeunes.get(conseil.pk)
-    )
+    regles = services.representativite(conseil, all_members, part_jeunes_qpv=jeunes.get(conseil.pk))
     context = {
         "conseil": conseil,
         "regles": regles,

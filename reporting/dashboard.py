@@ -355,7 +355,7 @@ def council_rows(queryset) -> tuple[list[Row], int]:
     rows = []
     for conseil in conseils:
         regles = participation.representativite(
-            conseil, list(conseil.membres.all()), part_moins_25_qpv=jeunes.get(conseil.pk)
+            conseil, list(conseil.membres.all()), part_jeunes_qpv=jeunes.get(conseil.pk)
         )
         colour = participation.worst(regles)
         rate = round(100 * len(attended[conseil.pk]) / len(meetings)) if meetings else None

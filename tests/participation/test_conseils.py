@@ -78,7 +78,7 @@ def test_parity_rule_thresholds(conseil, genres, statut):
         _membre(conseil, n, genre=genre)
     regle = _by_label(representativite(conseil, list(conseil.membres.all())))["Parité"]
     assert regle.statut == statut
-    assert "% de femmes (cible 50 %)" in regle.raison
+    assert "% de femmes au collège habitants (cible 50 %)" in regle.raison
 
 
 def test_habitants_college_must_be_at_least_half(conseil):
@@ -94,15 +94,64 @@ def test_habitants_college_must_be_at_least_half(conseil):
 
 
 def test_residents_vacancies_and_ages(conseil, qpv):
-    ValeurIndicateurFactory(
-        qpv=qpv, indicateur=IndicateurFactory(code="part_moins_25"), annee=2022, valeur=40
-    )
     for n in range(3):
         _membre(conseil, n, resident_qpv=n == 0)
-    regles = _by_label(representativite(conseil, list(conseil.membres.all()), part_moins_25_qpv=40))
+    regles = _by_label(representativite(conseil, list(conseil.membres.all()), part_jeunes_qpv=40))
     assert regles["Résidents du QPV"].statut == "rouge"  # 33 % for a 50 % target
     assert regles["Postes vacants"].statut == "rouge"  # 3 of 6 seats empty
-    assert regles["Âges"].statut == "rouge"  # no one under 25 for 40 % in the QPV
+    assert regles["Âges"].statut == "rouge"  # no one under 25 for 40 % of 16-25 in the QPV
+    assert regles["Âges"].raison == (
+        "0 % de moins de 25 ans, pour 40 % (part des 16-25 ans dans le QPV)."
+    )
+
+
+def test_ages_against_the_type_s_target_when_set_and_never_the_whole_under_25s(conseil, qpv):
+    """Issue 16, rule 3: the QPV's under-25 share (babies included) made nearly every council
+    red; the rule compares with the 16-25 share when known, or the type's target."""
+    from participation.services import young_share_by_conseil
+
+    conseil.qpvs.add(qpv)
+    ValeurIndicateurFactory(
+        qpv=qpv, indicateur=IndicateurFactory(code="part_moins_25"), annee=2022, valeur=38
+    )
+    for n in range(6):
+        _membre(conseil, n, tranche_age="moins_25" if n == 0 else "40_59")
+    shares = young_share_by_conseil([conseil])
+    assert shares == {}  # only the whole under-25 share is known: no comparison
+    regles = _by_label(representativite(conseil, list(conseil.membres.all()), **_young(shares)))
+    assert "Âges" not in regles
+    conseil.type.part_jeunes_cible = 15
+    regles = _by_label(representativite(conseil, list(conseil.membres.all())))
+    assert (regles["Âges"].statut, regles["Âges"].raison) == (
+        "vert",
+        "17 % de moins de 25 ans, pour 15 % (cible fixée pour ce type d'instance).",
+    )
+    ValeurIndicateurFactory(
+        qpv=qpv, indicateur=IndicateurFactory(code="part_16_25"), annee=2022, valeur=20
+    )
+    conseil.type.part_jeunes_cible = None
+    shares = young_share_by_conseil([conseil])
+    regles = _by_label(representativite(conseil, list(conseil.membres.all()), **_young(shares)))
+    assert regles["Âges"].statut == "orange"  # 17 % for 20 %: within the tolerance
+
+
+def _young(shares):
+    return {"part_jeunes_qpv": next(iter(shares.values()), None)}
+
+
+def test_parity_is_judged_within_the_habitants_college(conseil):
+    from tests.cvu.factories import OrganisationFactory
+
+    organisation = OrganisationFactory()
+    for n in range(4):  # drawn by sex: two women, two men
+        _membre(conseil, n, genre="femme" if n % 2 else "homme")
+    for n in range(4, 7):  # the actors' representatives happen to be men
+        _membre(conseil, n, genre="homme", college="acteurs", organisation=organisation)
+    regle = _by_label(representativite(conseil, list(conseil.membres.all())))["Parité"]
+    assert (regle.statut, regle.raison) == (
+        "vert",
+        "50 % de femmes au collège habitants (cible 50 %).",
+    )
 
 
 def test_no_active_member_is_red(conseil):
@@ -146,6 +195,25 @@ def test_an_inhabitant_sits_in_one_council_only(conseil, commune):
     )
     with pytest.raises(ValidationError, match="siège déjà au collège habitants"):
         twin.full_clean()
+
+
+def test_a_conseil_citoyen_member_may_also_sit_at_a_table_de_quartier(conseil, commune):
+    """The one-seat rule holds between conseils citoyens, not with a table de quartier."""
+    table_type = TypeParticipation.objects.create(nom="Table de quartier", siege_unique=False)
+    table = ConseilCitoyen.objects.create(nom="Table de quartier", type=table_type, commune=commune)
+    _membre(conseil, prenom="Awa", nom="Diallo")
+    same = Membre(
+        conseil=table,
+        prenom="Awa",
+        nom="Diallo",
+        college="habitants",
+        genre="femme",
+        tranche_age="40_59",
+        designation="volontaire",
+        base_legale="mission_publique",
+        mandat_debut=date(2025, 1, 1),
+    )
+    same.full_clean()  # no refusal
 
 
 def test_consent_needs_its_date(client, editor, conseil):

@@ -73,12 +73,21 @@ def test_members_who_left_undated_are_dated_by_the_migration(commune, editor):
     from django.db.migrations.executor import MigrationExecutor
 
     before = [("participation", "0003_accesdonnees_page")]
-    after = [("participation", "0005_membre_departure_is_dated")]
     executor = MigrationExecutor(connection)
+    # Forward to the app's latest migration (through 0005_membre_departure_is_dated), so that
+    # the tests after this one find today's schema.
+    after = executor.loader.graph.leaf_nodes("participation")
     executor.migrate(before)
     apps = executor.loader.project_state(before).apps
     Old = apps.get_model("participation", "Membre")
-    conseil = conseil_in(commune)
+    # The council is made with the models of that time, not today's (newer columns).
+    conseil = apps.get_model("participation", "ConseilCitoyen").objects.create(
+        nom="Conseil citoyen de la Chiffogne",
+        type=apps.get_model("participation", "TypeParticipation").objects.create(
+            nom="Conseil citoyen"
+        ),
+        commune_id=commune.pk,
+    )
     fields = {k: v for k, v in MEMBRE_POST.items() if k not in ("resident_qpv", "mandat_debut")}
     fields["mandat_debut"] = date(2025, 1, 1)
     left = Old.objects.create(
