@@ -33,6 +33,11 @@ class CellError(ValueError):
     """A cell that cannot be read as its column requires; the message is French."""
 
 
+class NoTable(ValidationError):
+    """The file (or sheet) was read but holds no table: empty, no header line, or no line under
+    it. Unlike a refusal of the file itself, another sheet of the workbook may hold one."""
+
+
 class AmbiguousAmount(CellError):
     """'1.200': twelve hundred or one point two? Only the person can say."""
 
@@ -365,7 +370,7 @@ def find_header(lines: list, recognise: Callable[[str], object | None]) -> int:
         texts = [cell for cell in cells if isinstance(cell, str) and cell.strip()]
         if len(texts) >= 2:
             return index
-    raise ValidationError(
+    raise NoTable(
         f"Aucune ligne d'en-têtes trouvée dans les {HEADER_SEARCH_LINES} premières lignes : "
         "le fichier est vide ou ne porte que des nombres."
     )
@@ -393,7 +398,7 @@ def read_table(
             data, max_lines=max_lines, encodings=csv_encodings, unreadable=unreadable
         )
     if not any(text_of(cell) for cells in lines for cell in cells):
-        raise ValidationError("Le fichier est vide.")
+        raise NoTable("Le fichier est vide.")
     start = find_header(lines, recognise)
     headers = [text_of(cell) for cell in lines[start]]
     if check_headers is not None:
@@ -415,7 +420,7 @@ def read_table(
         cells = list(cells)[: max(len(headers), 1)]
         table.rows.append((number, cells + [None] * (len(headers) - len(cells))))
     if not table.rows:
-        raise ValidationError(
+        raise NoTable(
             f"Le fichier ne contient aucune ligne sous la ligne d'en-têtes (ligne {start + 1})."
         )
     return table

@@ -218,11 +218,6 @@ def check_upload(*, name: str, size: int) -> None:
         )
 
 
-UNREADABLE = spreadsheets.UNREADABLE
-# Lines read at most, empty ones included: room for blank lines between the MAX_ROWS data lines.
-MAX_LINES = 2 * MAX_ROWS + 1
-
-
 AMOUNT_KEYS = ("cout_total", "montant_demande", "montant_vote", "montant_verse")
 # A wide workbook carries one amount column per funder: the column reads as "<kind>:<funder pk>".
 FUNDER_KINDS = {
@@ -245,9 +240,6 @@ class ColumnMapping:
     columns: dict[int, str]  # column index -> a COLUMNS key or "<kind>:<funder pk>"
     contrat: ContratDeVille | None = None  # for every line, instead of a "Contrat" column
     exercice: int | None = None  # for every line, instead of an "Exercice" column
-
-    def index_of(self, key: str) -> int | None:
-        return next((i for i, target in self.columns.items() if target == key), None)
 
     def funder_columns(self) -> dict[int, tuple[str, int]]:
         """Column index -> (amount kind, funder pk) for the wide format."""
@@ -335,17 +327,17 @@ def read_file(data: bytes, *, sheet: str | None = None, csv: bool | None = None)
 
     try:
         table = read(sheet or SHEET_NAME)
-    except ValidationError as error:
+    except core_imports.NoTable as error:
         # Another sheet is tried only for a sound workbook whose sheet holds no table: never
         # after the guard refused it (a bomb is not opened again).
-        if sheet or not spreadsheets.is_xlsx(data) or not _is_empty_sheet(error):
+        if sheet or not spreadsheets.is_xlsx(data):
             raise
         others = [name for name in spreadsheets.sheet_names(data)[1:] if name != SHEET_NAME]
         for name in others:
             try:
                 table = read(name)
                 break
-            except ValidationError:
+            except core_imports.NoTable:
                 continue
         else:
             raise error from None
@@ -389,14 +381,6 @@ def remember_mapping(user, table: core_imports.Table, mapping: ColumnMapping) ->
             "contrat": mapping.contrat.pk if mapping.contrat else None,
             "exercice": mapping.exercice,
         },
-    )
-
-
-def _is_empty_sheet(error: ValidationError) -> bool:
-    text = " ".join(error.messages)
-    return any(
-        words in text
-        for words in ("Le fichier est vide", "Aucune ligne d'en-têtes", "aucune ligne sous")
     )
 
 
