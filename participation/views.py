@@ -49,15 +49,12 @@ from .models import (
 
 
 def _conseil(request: HttpRequest, pk: int, *, write: bool = False) -> ConseilCitoyen:
-    conseil = get_object_or_404(
-        ConseilCitoyen.objects.visible_to(request.user).select_related(
-            "type", "commune", "structure_porteuse"
-        ),
-        pk=pk,
+    return rights.get_visible(
+        request.user,
+        ConseilCitoyen.objects.select_related("type", "commune", "structure_porteuse"),
+        pk,
+        write=write,
     )
-    if write:
-        rights.require_change(request.user, conseil)
-    return conseil
 
 
 def _membre(request: HttpRequest, pk: int) -> Membre:
@@ -401,13 +398,9 @@ def demarche_list(request: HttpRequest) -> HttpResponse:
 
 
 def _demarche(request: HttpRequest, pk: int, *, write: bool = False) -> Demarche:
-    demarche = get_object_or_404(
-        Demarche.objects.visible_to(request.user).select_related("organisation", "referent"),
-        pk=pk,
+    return rights.get_visible(
+        request.user, Demarche.objects.select_related("organisation", "referent"), pk, write=write
     )
-    if write:
-        rights.require_change(request.user, demarche)
-    return demarche
 
 
 @require_http_methods(["GET", "POST"])

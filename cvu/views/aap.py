@@ -51,24 +51,20 @@ S = Action.Statut
 
 
 def _get_appel(request: HttpRequest, pk: int, *, write: bool = False) -> AppelAProjets:
-    appel = get_object_or_404(
-        AppelAProjets.objects.visible_to(request.user).select_related("contrat"), pk=pk
+    return rights.get_visible(
+        request.user, AppelAProjets.objects.select_related("contrat"), pk, write=write
     )
-    if write:
-        rights.require_change(request.user, appel)
-    return appel
 
 
 def _get_dossier(request: HttpRequest, pk: int, *, write: bool = False) -> Action:
-    action = get_object_or_404(
-        Action.objects.visible_to(request.user)
-        .filter(appel__isnull=False)
-        .select_related("appel__contrat", "porteur", "referent"),
-        pk=pk,
+    return rights.get_visible(
+        request.user,
+        Action.objects.filter(appel__isnull=False).select_related(
+            "appel__contrat", "porteur", "referent"
+        ),
+        pk,
+        write=write,
     )
-    if write:
-        rights.require_change(request.user, action)
-    return action
 
 
 def _lines_of_year(appel: AppelAProjets):

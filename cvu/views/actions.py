@@ -18,15 +18,12 @@ from .aap import dossier_panel
 
 def _get_action(request: HttpRequest, pk: int, *, write: bool = False) -> Action:
     """The action if the user may see it (404 otherwise); with write, 403 if read-only."""
-    action = get_object_or_404(
-        Action.objects.visible_to(request.user).select_related(
-            "contrat", "programme", "porteur", "referent"
-        ),
-        pk=pk,
+    return rights.get_visible(
+        request.user,
+        Action.objects.select_related("contrat", "programme", "porteur", "referent"),
+        pk,
+        write=write,
     )
-    if write:
-        rights.require_change(request.user, action)
-    return action
 
 
 def _list_queryset(user):

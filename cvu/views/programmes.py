@@ -4,7 +4,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.exports import FORMATS, export_response
@@ -19,15 +19,12 @@ from ..models import Action, Financement, NoeudStrategie, ProgrammeActions
 
 
 def _get_programme(request: HttpRequest, pk: int, *, write: bool = False) -> ProgrammeActions:
-    programme = get_object_or_404(
-        ProgrammeActions.objects.visible_to(request.user).select_related(
-            "contrat", "secteur__chef_projet", "valide_par"
-        ),
-        pk=pk,
+    return rights.get_visible(
+        request.user,
+        ProgrammeActions.objects.select_related("contrat", "secteur__chef_projet", "valide_par"),
+        pk,
+        write=write,
     )
-    if write:
-        rights.require_change(request.user, programme)
-    return programme
 
 
 PROGRAMME_COLUMNS = [

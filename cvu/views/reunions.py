@@ -39,15 +39,12 @@ from ..models import (
 
 
 def _get_reunion(request: HttpRequest, pk: int, *, write: bool = False) -> Reunion:
-    reunion = get_object_or_404(
-        Reunion.objects.visible_to(request.user).select_related(
-            "instance__type", "instance__organisateur"
-        ),
-        pk=pk,
+    return rights.get_visible(
+        request.user,
+        Reunion.objects.select_related("instance__type", "instance__organisateur"),
+        pk,
+        write=write,
     )
-    if write:
-        rights.require_change(request.user, reunion)
-    return reunion
 
 
 def _linked_choices(reunion: Reunion | None) -> dict:
