@@ -25,6 +25,11 @@ def siret(prefix: str) -> str:
     raise AssertionError("unreachable")
 
 
+# The SIRET of the two porteurs the Dauphin files name (fixture `porteurs`).
+SIRET_CS = siret("4242424242424")
+SIRET_ASSO = siret("5151515151515")
+
+
 class AppelFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = AppelAProjets

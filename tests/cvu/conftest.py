@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.cvu.aap_factories import AppelFactory, EnveloppeFactory
+from tests.cvu.aap_factories import SIRET_ASSO, SIRET_CS, AppelFactory, EnveloppeFactory
 from tests.cvu.factories import (
     ActionFactory,
     ContratFactory,
@@ -84,4 +84,13 @@ def autre_qpv(db):
     return QpvFactory(
         nom="Les Champs-Montants",
         communes=[CommuneFactory(code_insee="25031", nom="Audincourt", secteur=secteur)],
+    )
+
+
+@pytest.fixture
+def porteurs(db):
+    """The two porteurs the Dauphin files name, with their SIRET."""
+    return (
+        OrganisationFactory(nom="Centre social Petite-Hollande", siret=SIRET_CS),
+        OrganisationFactory(nom="Association Les Buis", siret=SIRET_ASSO),
     )

@@ -28,6 +28,8 @@ from cvu.models import (
     TransitionStatut,
 )
 from tests.cvu.aap_factories import (
+    SIRET_ASSO,
+    SIRET_CS,
     AppelFactory,
     ComiteFactory,
     EnveloppeFactory,
@@ -40,8 +42,6 @@ from tests.pdf_checks import assert_tagged_pdf
 pytestmark = pytest.mark.django_db
 S = Action.Statut
 
-SIRET_CS = siret("4242424242424")
-SIRET_ASSO = siret("5151515151515")
 HEADERS = [
     "N° dossier",
     "Raison sociale",
@@ -57,14 +57,6 @@ HEADERS = [
 def media(settings, tmp_path):
     """Uploads (kept import files, Cerfa) go to a temporary folder."""
     settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture
-def porteurs(db):
-    return (
-        OrganisationFactory(nom="Centre social Petite-Hollande", siret=SIRET_CS),
-        OrganisationFactory(nom="Association Les Buis", siret=SIRET_ASSO),
-    )
 
 
 def dauphin_file(*rows, headers=HEADERS, fmt="xlsx") -> bytes:

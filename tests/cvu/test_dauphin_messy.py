@@ -18,14 +18,12 @@ from cvu.dauphin import apply_import, guess_mapping, parse_numero, plan_import, 
 from cvu.forms_aap import MappingForm
 from cvu.models import Action, Financement
 from quartiers.models import Qpv
-from tests.cvu.aap_factories import AppelFactory, siret, table
+from tests.cvu.aap_factories import SIRET_ASSO, SIRET_CS, AppelFactory, table
 from tests.cvu.factories import ActionFactory, FinancementFactory, OrganisationFactory
 from tests.quartiers.factories import CommuneFactory, QpvFactory
 
 pytestmark = pytest.mark.django_db
 
-SIRET_CS = siret("4242424242424")
-SIRET_ASSO = siret("5151515151515")
 HEADERS = [
     "N° dossier",
     "Raison sociale",
@@ -43,14 +41,6 @@ HEADERS = [
 def media(settings, tmp_path):
     """Kept import files go to a temporary folder."""
     settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture
-def porteurs(db):
-    return (
-        OrganisationFactory(nom="Centre social Petite-Hollande", siret=SIRET_CS),
-        OrganisationFactory(nom="Association Les Buis", siret=SIRET_ASSO),
-    )
 
 
 @pytest.fixture
@@ -434,15 +424,6 @@ def test_reimporting_the_same_file_writes_nothing(client, manager, appel, porteu
 # ---------------------------------------------------------------- files that cannot be read
 
 
-def workbook(*rows) -> bytes:
-    book = Workbook()
-    for cells in rows:
-        book.active.append(cells)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [
@@ -463,15 +444,15 @@ def workbook(*rows) -> bytes:
             "ni un classeur Excel (.xlsx) ni un fichier CSV",
         ),
         ("vide.xlsx", b"", "Le fichier soumis est vide."),
-        ("vide.xlsx", workbook(), "Le fichier est vide."),
+        ("vide.xlsx", table([]), "Le fichier est vide."),
         ("vide.csv", b"\r\n;;\r\n", "Le fichier est vide."),
-        ("entetes.xlsx", workbook(HEADERS), "aucune ligne sous la ligne d'en-têtes (ligne 1)"),
+        ("entetes.xlsx", table([HEADERS]), "aucune ligne sous la ligne d'en-têtes (ligne 1)"),
         (
             "entetes.csv",
             ("\ufeff" + ";".join(HEADERS) + "\r\n").encode(),
             "aucune ligne sous la ligne d'en-têtes (ligne 1)",
         ),
-        ("titre.xlsx", workbook(["Export Dauphin"], [], [2026]), "Aucune ligne d'en-têtes trouvée"),
+        ("titre.xlsx", table([["Export Dauphin"], [], [2026]]), "Aucune ligne d'en-têtes trouvée"),
     ],
 )
 def test_broken_files_get_a_french_message_and_nothing_else(
@@ -650,18 +631,18 @@ def test_unknown_porteurs_are_created_from_the_preview_and_the_mapping_is_rememb
     from core.html_forms import form_data
     from cvu.models import Organisation
 
-    book = Workbook()
-    sheet = book.active
-    sheet.append(["Export Dauphin"])
-    sheet.append([])
-    sheet.append(["Code dossier", "Raison sociale", "Intitulé", "Montant PMA"])
-    sheet.append(["DA-2026-00901", "Association Les Jardins Partagés", "Jardins", "3 000"])
-    sheet.append(["DA-2026-00902", "Radio Bavilliers", "Radio", "2 000"])
-    buffer = io.BytesIO()
-    book.save(buffer)
+    export = table(
+        [
+            ["Export Dauphin"],
+            [],
+            ["Code dossier", "Raison sociale", "Intitulé", "Montant PMA"],
+            ["DA-2026-00901", "Association Les Jardins Partagés", "Jardins", "3 000"],
+            ["DA-2026-00902", "Radio Bavilliers", "Radio", "2 000"],
+        ]
+    )
     url = reverse("cvu:aap_import", args=[appel.pk])
     client.force_login(manager)
-    response = client.post(url, {"fichier": SimpleUploadedFile("d.xlsx", buffer.getvalue())})
+    response = client.post(url, {"fichier": SimpleUploadedFile("d.xlsx", export)})
     data = form_data(response.content.decode(), None)
     response = client.post(url, {**data, "apercu": "1"})
     plan = response.context["plan"]
@@ -680,6 +661,6 @@ def test_unknown_porteurs_are_created_from_the_preview_and_the_mapping_is_rememb
     assert Action.objects.get(appel=appel, titre="Jardins").porteur == jardins
 
     # The same layout again: the person's reading comes back.
-    response = client.post(url, {"fichier": SimpleUploadedFile("d.xlsx", buffer.getvalue())})
+    response = client.post(url, {"fichier": SimpleUploadedFile("d.xlsx", export)})
     initial = response.context["mapping_form"].initial
     assert (initial["numero"], initial["porteur"], initial["titre"]) == (0, 1, 2)

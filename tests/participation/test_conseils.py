@@ -35,7 +35,8 @@ def conseil(qpv, commune):
     return conseil
 
 
-def _membre(conseil, n=0, **fields):
+def _new_membre(conseil, n=0, **fields) -> Membre:
+    """A member as the form would build it, not saved yet."""
     data = {
         "prenom": f"Prénom{n}",
         "nom": f"Nom{n}",
@@ -48,7 +49,13 @@ def _membre(conseil, n=0, **fields):
         "base_legale": "mission_publique",
     }
     data.update(fields)
-    return Membre.objects.create(conseil=conseil, **data)
+    return Membre(conseil=conseil, **data)
+
+
+def _membre(conseil, n=0, **fields) -> Membre:
+    membre = _new_membre(conseil, n, **fields)
+    membre.save()
+    return membre
 
 
 def _by_label(regles):
@@ -163,18 +170,7 @@ def test_no_active_member_is_red(conseil):
 
 
 def test_mandate_end_before_start_is_refused(conseil):
-    membre = Membre(
-        conseil=conseil,
-        prenom="A",
-        nom="B",
-        college="habitants",
-        genre="femme",
-        tranche_age="40_59",
-        designation="volontaire",
-        base_legale="mission_publique",
-        mandat_debut=date(2025, 1, 1),
-        mandat_fin=date(2024, 1, 1),
-    )
+    membre = _new_membre(conseil, mandat_fin=date(2024, 1, 1))
     with pytest.raises(ValidationError, match="La fin du mandat précède son début."):
         membre.full_clean()
 
@@ -182,17 +178,7 @@ def test_mandate_end_before_start_is_refused(conseil):
 def test_an_inhabitant_sits_in_one_council_only(conseil, commune):
     other = ConseilCitoyen.objects.create(nom="Autre conseil", type=conseil.type, commune=commune)
     _membre(conseil, prenom="Awa", nom="Diallo")
-    twin = Membre(
-        conseil=other,
-        prenom="awa",
-        nom="DIALLO",
-        college="habitants",
-        genre="femme",
-        tranche_age="40_59",
-        designation="volontaire",
-        base_legale="mission_publique",
-        mandat_debut=date(2025, 1, 1),
-    )
+    twin = _new_membre(other, prenom="awa", nom="DIALLO")
     with pytest.raises(ValidationError, match="siège déjà au collège habitants"):
         twin.full_clean()
 
@@ -202,17 +188,7 @@ def test_a_conseil_citoyen_member_may_also_sit_at_a_table_de_quartier(conseil, c
     table_type = TypeParticipation.objects.create(nom="Table de quartier", siege_unique=False)
     table = ConseilCitoyen.objects.create(nom="Table de quartier", type=table_type, commune=commune)
     _membre(conseil, prenom="Awa", nom="Diallo")
-    same = Membre(
-        conseil=table,
-        prenom="Awa",
-        nom="Diallo",
-        college="habitants",
-        genre="femme",
-        tranche_age="40_59",
-        designation="volontaire",
-        base_legale="mission_publique",
-        mandat_debut=date(2025, 1, 1),
-    )
+    same = _new_membre(table, prenom="Awa", nom="Diallo")
     same.full_clean()  # no refusal
 
 
