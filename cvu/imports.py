@@ -266,6 +266,7 @@ class ActionFile:
 
     table: core_imports.Table
     mapping: ColumnMapping
+    funders: list[Organisation]  # those a column may name (mapping_funders), read once
 
     @property
     def report(self) -> list[str]:
@@ -343,19 +344,20 @@ def read_file(data: bytes, *, sheet: str | None = None, csv: bool | None = None)
             raise error from None
     if table.sheet_names:
         core_imports.mark_uncached_formulas(data, table, sheet_name=table.sheet)
-    return ActionFile(table, ColumnMapping(guess_columns(table.headers, mapping_funders())))
+    funders = mapping_funders()
+    return ActionFile(table, ColumnMapping(guess_columns(table.headers, funders)), funders)
 
 
 MAPPING_KIND = "actions"
 
 
-def remembered_mapping(user, table: core_imports.Table) -> ColumnMapping | None:
+def remembered_mapping(user, file: "ActionFile") -> ColumnMapping | None:
     """How this user read a file with these very headers last time, if it still applies."""
-    found = mappings.recall(user, MAPPING_KIND, table.headers)
+    found = mappings.recall(user, MAPPING_KIND, file.table.headers)
     if found is None:
         return None
     columns, values = found
-    funders = {f.pk for f in mapping_funders()}
+    funders = {f.pk for f in file.funders}
     keys = {c.key for c in COLUMNS}
     valid = {}
     for target, index in columns.items():

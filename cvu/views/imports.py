@@ -85,12 +85,12 @@ def _plan(request: HttpRequest, file, mapping, *, style=None):
 
 def _mapping_form(request: HttpRequest, file) -> ActionMappingForm:
     """The columns as guessed, or as this user read the same layout last time."""
-    remembered = imports.remembered_mapping(request.user, file.table)
+    remembered = imports.remembered_mapping(request.user, file)
     if remembered is not None:
         file.mapping = remembered
     form = ActionMappingForm(
         table=file.table,
-        funders=imports.mapping_funders(),
+        funders=file.funders,
         initial_mapping=file.mapping,
         initial={"contrat": file.mapping.contrat, "exercice": file.mapping.exercice},
     )
@@ -162,9 +162,7 @@ def _confirm(request: HttpRequest) -> HttpResponse:
             token=ref["token"],
             style=style,
         )
-    mapping_form = ActionMappingForm(
-        request.POST, table=file.table, funders=imports.mapping_funders()
-    )
+    mapping_form = ActionMappingForm(request.POST, table=file.table, funders=file.funders)
     page = {"file": file, "mapping_form": mapping_form, "token": ref["token"], "style": style}
     if not mapping_form.is_valid():
         return _render(request, ImportForm(), **page)
