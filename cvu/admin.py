@@ -8,24 +8,31 @@ from .models import (
     Comite,
     Contact,
     ContratDeVille,
+    Convention,
     Decision,
     DispositifConnexe,
     Document,
+    Echange,
     ElementPlanAction,
     Enveloppe,
     Financement,
+    FicheIntention,
     IndicateurAction,
     Instance,
     Instruction,
+    ModeleConvention,
     NoeudStrategie,
     Organisation,
+    PieceOrganisation,
     PointOrdreDuJour,
     ProgrammeActions,
     Reunion,
+    Reversement,
     SuiteADonner,
     Tag,
     TransitionStatut,
     TypeInstance,
+    Versement,
 )
 
 
@@ -237,3 +244,54 @@ class BilanAdmin(SimpleHistoryAdmin):
     list_display = ["action", "recu_le", "cout_realise"]
     search_fields = ["action__titre"]
     raw_id_fields = ["action", "cerfa"]
+
+
+@admin.register(FicheIntention)
+class FicheIntentionAdmin(SimpleHistoryAdmin):
+    list_display = ["titre", "porteur", "appel", "orientation", "auteur", "created_at"]
+    list_filter = ["orientation", "appel"]
+    search_fields = ["titre", "porteur__nom"]
+    raw_id_fields = ["porteur", "action", "financeurs_envisages"]
+
+
+@admin.register(Echange)
+class EchangeAdmin(admin.ModelAdmin):
+    list_display = ["organisation", "date", "mode", "agent", "date_prochaine_etape", "etape_faite"]
+    list_filter = ["mode", "etape_faite"]
+    search_fields = ["organisation__nom"]
+    raw_id_fields = ["organisation", "intention"]
+
+
+@admin.register(PieceOrganisation)
+class PieceOrganisationAdmin(admin.ModelAdmin):
+    list_display = ["organisation", "type", "date_piece", "date_expiration", "uploaded_at"]
+    list_filter = ["type"]
+    search_fields = ["organisation__nom", "nom"]
+    raw_id_fields = ["organisation"]
+
+
+@admin.register(ModeleConvention)
+class ModeleConventionAdmin(SimpleHistoryAdmin):
+    list_display = ["nom", "type", "actif"]
+    list_filter = ["type", "actif"]
+
+
+@admin.register(Convention)
+class ConventionAdmin(SimpleHistoryAdmin):
+    list_display = ["action", "numero", "annee_debut", "annee_fin", "montant"]
+    search_fields = ["action__titre", "numero"]
+    raw_id_fields = ["action", "document", "document_signe"]
+
+
+@admin.register(Versement)
+class VersementAdmin(SimpleHistoryAdmin):
+    list_display = ["financement", "nature", "montant", "date_prevue", "date_versement"]
+    list_filter = ["nature"]
+    raw_id_fields = ["financement"]
+
+
+@admin.register(Reversement)
+class ReversementAdmin(SimpleHistoryAdmin):
+    list_display = ["financement", "montant", "date_demande", "statut"]
+    list_filter = ["statut"]
+    raw_id_fields = ["financement"]

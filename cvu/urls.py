@@ -5,11 +5,15 @@ from .views import (
     actions,
     calendrier,
     contrats,
+    conventions,
     documents,
     imports,
     instances,
+    intentions,
     minutes,
+    opendata,
     organisations,
+    pieces,
     programmes,
     reunions,
 )
@@ -111,4 +115,8 @@ urlpatterns = [
     # Contracts
     path("contrats/", contrats.contrat_list, name="contrat_list"),
     path("contrats/<int:pk>/", contrats.contrat_detail, name="contrat_detail"),
+    # Porteurs: fiches d'intention and échanges (cvu.views.intentions)
+    # Porteurs: pieces of the administrative file (cvu.views.pieces)
+    # Porteurs: conventions, payments and clawbacks (cvu.views.conventions)
+    # Open data: données essentielles des conventions de subvention (cvu.views.opendata)
 ]

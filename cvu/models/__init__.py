@@ -24,6 +24,15 @@ from .instances import (
     TypeInstance,
 )
 from .organisations import Contact, Organisation
+from .porteurs import (
+    Convention,
+    Echange,
+    FicheIntention,
+    ModeleConvention,
+    PieceOrganisation,
+    Reversement,
+    Versement,
+)
 
 __all__ = [
     "AppelAProjets",
@@ -55,4 +64,11 @@ __all__ = [
     "Organisation",
     "ProgrammeActions",
     "Tag",
+    "Convention",
+    "Echange",
+    "FicheIntention",
+    "ModeleConvention",
+    "PieceOrganisation",
+    "Reversement",
+    "Versement",
 ]

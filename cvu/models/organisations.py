@@ -4,6 +4,7 @@ from django.urls import reverse
 
 from core.querysets import RoleQuerySet
 from cvu.validators import normalise_siret, validate_rna, validate_siret_or_siren
+from quartiers.models import year_validators
 
 
 class OrganisationQuerySet(RoleQuerySet):
@@ -51,6 +52,17 @@ class Organisation(models.Model):
     email = models.EmailField("e-mail", blank=True)
     telephone = models.CharField("téléphone", max_length=20, blank=True)
     notes = models.TextField("notes", blank=True)
+    budget_annuel = models.DecimalField(
+        "budget annuel déclaré",
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Total des produits du dernier budget ou compte connu du porteur.",
+    )
+    budget_annee = models.PositiveSmallIntegerField(
+        "année du budget", null=True, blank=True, validators=year_validators
+    )
 
     objects = OrganisationQuerySet.as_manager()
 

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_http_methods
 from core.exports import FORMATS, export_response
 from core.lists import paginate
 
-from .. import figures, rights, services
+from .. import conventions, figures, payments, pieces, rights, services
 from ..filters import ActionFilterSet
 from ..forms import ActionForm, DocumentForm, FinancementFormSet, IndicateurFormSet
 from ..history import action_history
@@ -115,6 +115,10 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "document_form": DocumentForm() if can_edit else None,
         "history": action_history(action)[:50],
         "cycle": dossier_panel(request, action) if action.appel_id else None,
+        # The porteur's pieces, the convention and the payments of the dossier.
+        **pieces.action_section(request.user, action),
+        **conventions.action_section(request.user, action),
+        **payments.action_section(request.user, action),
     }
     return render(request, "cvu/action_detail.html", context)
 

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_http_methods
 from core.exports import FORMATS, export_response
 from core.lists import paginate
 
-from .. import figures, rights
+from .. import figures, intentions, payments, pieces, rights
 from ..filters import OrganisationFilterSet
 from ..forms import ContactFormSet, OrganisationForm
 from ..models import Action, Financement, Organisation
@@ -88,6 +88,10 @@ def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "received": received,
         "funded": funded,
         "can_edit": Organisation.objects.editable_by(request.user).filter(pk=pk).exists(),
+        # The porteur's story: intentions and advice, pieces, payments and clawbacks.
+        **intentions.organisation_section(request.user, organisation),
+        **pieces.organisation_section(request.user, organisation),
+        **payments.organisation_section(request.user, organisation),
     }
     return render(request, "cvu/organisation_detail.html", context)
 

@@ -1,0 +1,11 @@
+"""Payment schedules, payments and clawbacks of financing lines (the only source of paid amounts)."""
+
+
+def organisation_section(user, organisation) -> dict:
+    """What the porteur page shows of this part (context for its include)."""
+    return {}
+
+
+def action_section(user, action) -> dict:
+    """What the dossier page shows of this part (context for its include)."""
+    return {}

@@ -1,0 +1,1 @@
+"""Conventions, payment schedules, payments and clawbacks of a dossier."""

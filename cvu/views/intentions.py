@@ -1,0 +1,1 @@
+"""Fiches d'intention and the advice log of porteurs."""

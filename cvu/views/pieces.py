@@ -1,0 +1,1 @@
+"""The porteur's administrative pieces: upload, download, delete."""
