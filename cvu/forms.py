@@ -327,6 +327,8 @@ class OrganisationForm(forms.ModelForm):
             "email",
             "telephone",
             "notes",
+            "budget_annuel",
+            "budget_annee",
         ]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
 
