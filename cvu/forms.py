@@ -312,6 +312,12 @@ class OrganisationForm(forms.ModelForm):
         required=False,
         help_text="Pour une association : W suivi de 9 chiffres.",
     )
+    budget_annuel = MontantField(
+        label="Budget annuel déclaré (€)",
+        required=False,
+        help_text="Total des produits du dernier budget ou compte connu du porteur : sert à "
+        "mesurer la part de l'EPCI et de l'État dans ses ressources.",
+    )
 
     class Meta:
         model = Organisation
