@@ -153,6 +153,42 @@ def with_porteur_figures(queryset):
     )
 
 
+def dependance(organisation) -> dict | None:
+    """The share (in %, one decimal) of the EPCI's and the State's money in the porteur's declared
+    budget, for the budget's year: what its dossiers count as voted that year (COUNTED_VOTE) by
+    funders of type EPCI and État, over `budget_annuel`. None until a budget and its year are
+    known."""
+    budget, annee = organisation.budget_annuel, organisation.budget_annee
+    if not budget or not annee:
+        return None
+    T = Organisation.Type
+    voted = dict(
+        Financement.objects.filter(
+            COUNTED_VOTE,
+            action__porteur=organisation,
+            annee=annee,
+            financeur__type__in=[T.EPCI, T.ETAT],
+        )
+        .order_by()
+        .values_list("financeur__type")
+        .annotate(total=Sum("montant_vote"))
+    )
+    epci, etat = voted.get(T.EPCI, ZERO), voted.get(T.ETAT, ZERO)
+
+    def percent(amount):
+        return (amount * 100 / budget).quantize(Decimal("0.1"))
+
+    return {
+        "annee": annee,
+        "budget": budget,
+        "epci": epci,
+        "etat": etat,
+        "part_epci": percent(epci),
+        "part_etat": percent(etat),
+        "part": percent(epci + etat),
+    }
+
+
 # ---------------------------------------------------------------- figures
 
 

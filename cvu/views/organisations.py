@@ -11,7 +11,8 @@ from core.lists import paginate
 from .. import figures, intentions, payments, pieces, rights
 from ..filters import OrganisationFilterSet
 from ..forms import ContactFormSet, OrganisationForm
-from ..models import Action, Financement, Organisation
+from ..models import Action, Financement, Instruction, Organisation
+from ..models.actions import ChangementEcheance
 
 ORGANISATION_COLUMNS = [
     ("Nom", lambda o: o.nom),
@@ -81,8 +82,27 @@ def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
         .order_by("-annee")
     )
+    late = (
+        Action.objects.bilan_en_retard()
+        .filter(porteur=organisation)
+        .select_related("appel")
+        .order_by("date_limite_bilan")
+    )
+    derogations = ChangementEcheance.objects.filter(action__porteur=organisation).select_related(
+        "action", "par"
+    )
+    opinions = (
+        Instruction.objects.filter(action__porteur=organisation)
+        .exclude(avis="")
+        .select_related("action", "instruit_par")
+        .order_by("-action__annee", "action__titre")
+    )
     context = {
         "organisation": organisation,
+        "late": late,
+        "derogations": derogations[:20],
+        "opinions": opinions[:20],
+        "dependance": figures.dependance(organisation),
         # A section under the organisation's figures: a short page keeps them in view.
         "actions": paginate(request, actions, per_page=20),
         "received": received,
