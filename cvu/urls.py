@@ -117,6 +117,11 @@ urlpatterns = [
     path("contrats/<int:pk>/", contrats.contrat_detail, name="contrat_detail"),
     # Porteurs: fiches d'intention and échanges (cvu.views.intentions)
     # Porteurs: pieces of the administrative file (cvu.views.pieces)
+    path("organisations/<int:pk>/pieces/", pieces.piece_upload, name="piece_upload"),
+    path("organisations/pieces/<int:pk>/", pieces.piece_download, name="piece_download"),
+    path(
+        "organisations/pieces/<int:pk>/supprimer/", pieces.piece_delete, name="piece_delete"
+    ),
     # Porteurs: conventions, payments and clawbacks (cvu.views.conventions)
     # Open data: données essentielles des conventions de subvention (cvu.views.opendata)
 ]
