@@ -16,7 +16,7 @@ from core.formsets import check_counts
 from core.lists import paginate
 from core.pdf import render_pdf
 
-from .. import aap, dauphin, figures, imports, rights, services
+from .. import aap, dauphin, figures, imports, pieces, rights, services
 from ..filters import DossierFilterSet
 from ..forms_aap import (
     AppelForm,
@@ -740,6 +740,8 @@ def comite_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .values_list("porteur_id", flat=True)
     )
     late = {a.pk for a in dossiers if a.porteur_id in late_porteurs}
+    # The porteurs' missing or expired administrative pieces, for all rows in one query.
+    missing_pieces = pieces.problems_for(porteurs)
     form = DecisionsForm(
         request.POST if request.method == "POST" else None,
         dossiers=dossiers,
@@ -805,6 +807,7 @@ def comite_detail(request: HttpRequest, pk: int) -> HttpResponse:
         row["cells"] = [by_funder.get(funder.pk) for funder in funders]
         row["decision"] = decisions.get(row["action"].pk)
         row["avis"] = _avis(row["action"])
+        row["pieces"] = missing_pieces.get(row["action"].porteur_id, [])
     context = {
         "comite": comite,
         "appel": appel,
