@@ -124,4 +124,5 @@ urlpatterns = [
     ),
     # Porteurs: conventions, payments and clawbacks (cvu.views.conventions)
     # Open data: données essentielles des conventions de subvention (cvu.views.opendata)
+    path("donnees-essentielles/", opendata.donnees_essentielles, name="donnees_essentielles"),
 ]
