@@ -123,6 +123,37 @@ urlpatterns = [
         "organisations/pieces/<int:pk>/supprimer/", pieces.piece_delete, name="piece_delete"
     ),
     # Porteurs: conventions, payments and clawbacks (cvu.views.conventions)
+    path("actions/conventions/modeles/", conventions.modele_list, name="modele_convention_list"),
+    path(
+        "actions/conventions/modeles/nouveau/",
+        conventions.modele_create,
+        name="modele_convention_create",
+    ),
+    path(
+        "actions/conventions/modeles/<int:pk>/",
+        conventions.modele_detail,
+        name="modele_convention_detail",
+    ),
+    path(
+        "actions/conventions/modeles/<int:pk>/modifier/",
+        conventions.modele_update,
+        name="modele_convention_update",
+    ),
+    path(
+        "actions/<int:pk>/convention/etablir/",
+        conventions.convention_create,
+        name="convention_create",
+    ),
+    path(
+        "actions/conventions/<int:pk>/modifier/",
+        conventions.convention_update,
+        name="convention_update",
+    ),
+    path(
+        "actions/conventions/<int:pk>/signatures/",
+        conventions.convention_sign,
+        name="convention_sign",
+    ),
     # Open data: données essentielles des conventions de subvention (cvu.views.opendata)
     path("donnees-essentielles/", opendata.donnees_essentielles, name="donnees_essentielles"),
 ]

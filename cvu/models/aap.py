@@ -47,27 +47,30 @@ DEFAULT_LETTER = (
 )
 
 
-def validate_letter(text: str) -> None:
-    """Only the known $placeholders may appear in the letter."""
-    unknown = sorted(
-        {
-            match.group("named") or match.group("braced")
-            for match in Template.pattern.finditer(text)
-            if (match.group("named") or match.group("braced"))
-            and (match.group("named") or match.group("braced")) not in PLACEHOLDERS
-        }
-    )
+def validate_placeholders(text: str, placeholders: dict) -> None:
+    """Only the given $placeholders may appear in the text (string.Template syntax)."""
+    names = {
+        match.group("named") or match.group("braced")
+        for match in Template.pattern.finditer(text)
+        if match.group("named") or match.group("braced")
+    }
+    unknown = sorted(names - set(placeholders))
     invalid = [m for m in Template.pattern.finditer(text) if m.group("invalid") is not None]
     if unknown:
         raise ValidationError(
             "Variable(s) inconnue(s) : "
             + ", ".join(f"${name}" for name in unknown)
             + ". Variables possibles : "
-            + ", ".join(f"${name}" for name in PLACEHOLDERS)
+            + ", ".join(f"${name}" for name in placeholders)
             + "."
         )
     if invalid:
         raise ValidationError("Un « $ » seul n'est pas permis : écrivez « $$ » pour un dollar.")
+
+
+def validate_letter(text: str) -> None:
+    """Only the known $placeholders may appear in the letter (named in migrations: keep it)."""
+    validate_placeholders(text, PLACEHOLDERS)
 
 
 class AppelAProjets(models.Model):
