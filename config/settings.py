@@ -325,6 +325,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.tasks.clear_sessions",
         "schedule": crontab(hour=3, minute=30),
     },
+    "battement": {
+        "task": "core.tasks.heartbeat",
+        "schedule": crontab(),  # every minute: /healthz tells beat and the worker are alive
+    },
     "purge-des-apercus-d-import": {
         "task": "participation.tasks.purge_import_previews",
         "schedule": crontab(minute=5),

@@ -59,3 +59,19 @@ class CorrespondanceColonnes(models.Model):
 
     def __str__(self) -> str:
         return f"{self.import_type} ({self.utilisateur})"
+
+
+class Battement(models.Model):
+    """The last time a periodic process showed it was alive (core.health): beat sends the
+    heartbeat task every minute and the worker that runs it records the time here, in the
+    database, which every host of a deployment shares."""
+
+    nom = models.CharField("processus", max_length=30, unique=True)
+    le = models.DateTimeField("dernier signe de vie")
+
+    class Meta:
+        verbose_name = "battement"
+        verbose_name_plural = "battements"
+
+    def __str__(self):
+        return f"{self.nom} : {self.le:%d/%m/%Y %H:%M:%S}"

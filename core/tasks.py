@@ -31,3 +31,11 @@ def send_pending_emails() -> int:
 def purge_emails() -> tuple[int, int]:
     """Nightly: drops the content of e-mails that never went out in time, forgets old sent ones."""
     return outbox.courriel_purge()
+
+
+@shared_task(ignore_result=True, expires=55)
+def heartbeat() -> None:
+    """Every minute (beat): the worker records that beat sent it and that it ran (core.health)."""
+    from .health import record_heartbeat
+
+    record_heartbeat()

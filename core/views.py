@@ -1,25 +1,41 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from . import health
+
 
 @login_not_required
 @never_cache
 @require_GET
-def healthz(request: HttpRequest) -> HttpResponse:
-    """200 when the database answers, 503 otherwise; for load balancers and monitoring."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except DatabaseError:
-        return HttpResponse("base de données indisponible\n", status=503, content_type="text/plain")
-    return HttpResponse("ok\n", content_type="text/plain")
+def healthz(request: HttpRequest) -> JsonResponse:
+    """The state of the components as JSON, 200 when all those asked are up, 503 otherwise.
+
+    Without parameter only the database is checked (the load balancer's frequent probe);
+    `?composants=tous` or a list (`?composants=broker,worker`) checks those (core.health),
+    each within about a second."""
+    asked = request.GET.get("composants", "base")
+    names = list(health.COMPONENTS) if asked == "tous" else asked.split(",")
+    unknown = [name for name in names if name not in health.COMPONENTS]
+    if unknown:
+        return JsonResponse(
+            {
+                "erreur": f"Composant inconnu : {', '.join(unknown)}. Possibles : "
+                f"{', '.join(health.COMPONENTS)} ou tous."
+            },
+            status=400,
+        )
+    components = health.report(names)
+    up = all(state["ok"] is not False for state in components.values())
+    return JsonResponse(
+        {"statut": "ok" if up else "panne", "composants": components},
+        status=200 if up else 503,
+        json_dumps_params={"ensure_ascii": False},
+    )
 
 
 @login_not_required
