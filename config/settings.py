@@ -120,6 +120,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: its request id and timing cover everything below.
+    "core.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.middleware.ContentSecurityPolicyMiddleware",
@@ -273,6 +275,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 600)
+# The worker logs through LOGGING above (ids, JSON) instead of replacing it with its own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # A worker child is replaced after this many tasks, or after a task leaves it above this many
 # KiB resident (a big report peaks near 1.5 GiB): the memory goes back to the system.
 CELERY_WORKER_MAX_TASKS_PER_CHILD = env_int("CELERY_WORKER_MAX_TASKS_PER_CHILD", 100)
@@ -350,11 +354,29 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
+# One line per request and per task (core.logs), each with its request id, task id and user id;
+# LOG_FORMAT=json writes one JSON object per line for a log collector.
+LOG_FORMAT = env_str("LOG_FORMAT", "texte")
+if LOG_FORMAT not in ("texte", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT vaut « texte » ou « json ».")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "core.logs.ContextFilter"}},
+    "formatters": {
+        "texte": {
+            "format": "%(asctime)s %(levelname)s %(name)s "
+            "[requête %(request_id)s tâche %(task_id)s utilisateur %(user_id)s] %(message)s"
+        },
+        "json": {"()": "core.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "axes": {"level": "WARNING"},
