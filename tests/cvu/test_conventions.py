@@ -490,3 +490,53 @@ def test_chef_de_projet_cannot_establish_through_the_service(editor, dossier):
             date_decision=date(2026, 3, 1),
             user=editor,
         )
+
+
+def test_pages_of_the_manager_render(client, manager, dossier):
+    client.force_login(manager)
+    modele = ModeleConvention.objects.get(type="annuelle")
+    for url in (
+        reverse("cvu:modele_convention_create"),
+        reverse("cvu:modele_convention_update", args=[modele.pk]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert "$montant_par_annee" in text_of(response)  # the variables beside the form
+    establish(client, dossier)
+    convention = Convention.objects.get(action=dossier)
+    update = client.get(reverse("cvu:convention_update", args=[convention.pk]))
+    assert update.status_code == 200 and "Refaire le texte" in text_of(update)
+    sign = client.get(reverse("cvu:convention_sign", args=[convention.pk]))
+    assert sign.status_code == 200 and "Exemplaire signé" in text_of(sign)
+
+
+def test_anonymous_is_sent_to_the_login_page(client, dossier):
+    for url in (
+        reverse("cvu:modele_convention_list"),
+        reverse("cvu:convention_create", args=[dossier.pk]),
+    ):
+        response = client.get(url)
+        assert response["Location"].startswith("/comptes/connexion/?next=")
+
+
+@pytest.mark.parametrize("other_dossiers", [0, 5])
+def test_section_queries_do_not_grow(
+    manager, dossier, signed_contract, porteur, pma, etat, other_dossiers, django_assert_num_queries
+):
+    Convention.objects.create(
+        action=dossier,
+        annee_debut=2026,
+        annee_fin=2026,
+        montant=Decimal("24000"),
+        texte="Convention",
+        auteur=manager,
+    )
+    for rank in range(other_dossiers):
+        make_dossier(
+            signed_contract, porteur, pma, etat, votes={2026: Decimal("1000")}, numero=f"N{rank}"
+        )
+    action = Action.objects.prefetch_related("financements").get(pk=dossier.pk)
+    # the contract, its EPCI signatory, the threshold per year, the convention with its documents
+    with django_assert_num_queries(4):
+        section = conventions.action_section(manager, action)["convention_section"]
+    assert section["convention"].montant == Decimal("24000.00")
