@@ -1,9 +1,10 @@
 from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from cvu.digest import dossiers_for
-from cvu.models import Instance, Reunion, SuiteADonner
+from cvu.models import Echange, Instance, Reunion, SuiteADonner
 from participation.models import ConseilCitoyen
 from quartiers.models import Commune, Observation, Qpv, Secteur
 
@@ -56,6 +57,13 @@ def home(request: HttpRequest) -> HttpResponse:
         .select_related("instance")
         .order_by("debut")
     )
+    today = timezone.localdate()
+    etapes = (
+        Echange.objects.visible_to(user)
+        .next_steps_due(user, today)
+        .select_related("organisation")
+        .order_by("date_prochaine_etape", "pk")
+    )
     conseils = []
     if has_own:
         conseils, _ = council_rows(
@@ -66,6 +74,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "conseils": conseils,
         "suites": suites[:15],
         "reunions": reunions[:8],
+        "etapes_porteurs": list(etapes[:15]),
+        "today": today,
         "own_sectors": has_own,
         "secteurs": secteurs.alphabetical(),
         "observations": observations[:10],
