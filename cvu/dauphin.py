@@ -4,7 +4,8 @@ Dauphin's export layouts vary from one year and one service to the next, so the 
 file's columns to what we need (guessed from the headers), previews, then applies all or nothing.
 Re-importing updates the dossiers found by their Dauphin number instead of duplicating them,
 whatever way the number is written (see `parse_numero`); the preview lists what is new, what
-changed, what is unchanged and which dossiers of the call the file no longer carries.
+changed, what is unchanged and which dossiers of the call the file no longer carries. A dossier
+whose porteur had a fiche d'intention for the call is offered that fiche, tied on confirmation.
 """
 
 from collections import defaultdict
@@ -14,7 +15,8 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Prefetch
-from simple_history.utils import bulk_create_with_history
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from core import imports as core_imports
 from core import previews
@@ -23,7 +25,8 @@ from quartiers.models import Commune, Qpv
 
 from .geography import Territory, qpvs_outside
 from .imports import MAX_ROWS
-from .models import Action, AppelAProjets, Financement, Organisation
+from .intentions import intentions_for_dossiers
+from .models import Action, AppelAProjets, FicheIntention, Financement, Organisation
 from .numeros import Numero, numero_key, parse_numero
 from .porteurs import PorteursToCreate
 from .validators import normalise_siret, validate_siret_or_siren
@@ -168,6 +171,9 @@ class Ligne:
     montants_changes: list[Changement] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)  # other fields, in French
     unchanged: bool = False
+    # The porteur's fiches d'intention this dossier may come from, and the one chosen.
+    intentions: list[FicheIntention] = field(default_factory=list)
+    intention: FicheIntention | None = None
 
     @property
     def operation(self) -> str:
@@ -218,6 +224,15 @@ class Plan:
     @property
     def inchanges(self) -> list[Ligne]:
         return [ligne for ligne in self.accepted if ligne.unchanged]
+
+    @property
+    def with_intentions(self) -> list[Ligne]:
+        """The lines offered a fiche d'intention to tie their dossier to."""
+        return [ligne for ligne in self.lignes if ligne.intentions]
+
+    @property
+    def rattachees(self) -> list[Ligne]:
+        return [ligne for ligne in self.accepted if ligne.intention is not None]
 
     @property
     def created(self) -> int:
@@ -351,12 +366,20 @@ def _numeros(table: Table, index: int) -> list[tuple[Numero | None, str]]:
 
 
 def plan_import(
-    *, table: Table, mapping: dict, appel: AppelAProjets, user=None, create: set[str] | None = None
+    *,
+    table: Table,
+    mapping: dict,
+    appel: AppelAProjets,
+    user=None,
+    create: set[str] | None = None,
+    intentions: dict[str, str] | None = None,
 ) -> Plan:
     """Checks every line against today's data; nothing is written.
 
     With the `user`, unknown porteurs are proposed for creation (cvu.porteurs; `create`: the
-    ones the person left ticked, None on the first preview); without, they are errors."""
+    ones the person left ticked, None on the first preview); without, they are errors.
+    `intentions`: the fiche d'intention chosen per Dauphin number (pk, '' for none), None on
+    the first preview, where a porteur's only fiche is chosen for its only dossier."""
     funder_list = {f.pk: f for f in funders(appel)}
     amount_columns = _check_mapping(table, mapping, funder_list)
     numeros = _numeros(table, mapping["numero"])
@@ -376,7 +399,7 @@ def plan_import(
     existing = {
         a.pk: a
         for a in Action.objects.filter(pk__in=wanted)
-        .select_related("porteur")
+        .select_related("porteur", "intention")
         .prefetch_related(
             Prefetch("financements", queryset=Financement.objects.filter(annee=appel.annee)),
             "qpvs",
@@ -466,6 +489,7 @@ def plan_import(
         elif found:
             _compare(ligne, found[0], appel, funder_list)
         lignes.append(ligne)
+    _match_intentions(lignes, appel, intentions)
 
     disparus = [
         action
@@ -476,6 +500,49 @@ def plan_import(
         if numero_key(action.numero_dauphin) not in file_keys
     ]
     return Plan(lignes, funder_list, disparus, to_create=porteurs.to_create)
+
+
+def _has_intention(action: Action) -> bool:
+    try:
+        return action.intention is not None
+    except FicheIntention.DoesNotExist:
+        return False
+
+
+def _match_intentions(lignes: list[Ligne], appel: AppelAProjets, chosen: dict | None) -> None:
+    """Offers each dossier without a fiche d'intention the porteur's fiches still untied for
+    the call (or for no call of the same contract), all looked up in one query."""
+    open_lines = [
+        ligne
+        for ligne in lignes
+        if ligne.porteur is not None
+        and ligne.dauphin
+        and not (ligne.existing and _has_intention(ligne.existing))
+    ]
+    found = intentions_for_dossiers([ligne.porteur for ligne in open_lines], appel)
+    lines_per_porteur: dict[int, int] = defaultdict(int)
+    for ligne in open_lines:
+        ligne.intentions = found.get(ligne.porteur.pk, [])
+        if ligne.intentions:
+            lines_per_porteur[ligne.porteur.pk] += 1
+    taken: dict[int, Ligne] = {}
+    for ligne in open_lines:
+        if not ligne.intentions:
+            continue
+        if chosen is None:
+            only = len(ligne.intentions) == 1 and lines_per_porteur[ligne.porteur.pk] == 1
+            ligne.intention = ligne.intentions[0] if only else None
+        else:
+            value = str(chosen.get(ligne.dauphin, ""))
+            ligne.intention = next((i for i in ligne.intentions if str(i.pk) == value), None)
+        if ligne.intention is None:
+            continue
+        first = taken.setdefault(ligne.intention.pk, ligne)
+        if first is not ligne:
+            ligne.errors.append(
+                f"la fiche d'intention « {ligne.intention.titre} » est déjà choisie pour le "
+                f"dossier {first.dauphin} : choisissez-en une autre ou aucune"
+            )
 
 
 def _territory(ligne: Ligne, cells: list, mapping: dict, territory: Territory) -> None:
@@ -597,4 +664,14 @@ def apply_import(*, plan: Plan, appel: AppelAProjets, user=None) -> Plan:
                 line._history_user = user
                 line.save()
     bulk_create_with_history(lines, Financement, default_user=user)
+    dossiers = {id(ligne): action for ligne, action in zip(new, actions, strict=True)}
+    tied = []
+    now = timezone.now()
+    for ligne in plan.lignes:
+        if ligne.intention is not None:
+            ligne.intention.action = dossiers.get(id(ligne)) or ligne.existing
+            ligne.intention.updated_at = now
+            tied.append(ligne.intention)
+    if tied:
+        bulk_update_with_history(tied, FicheIntention, ["action", "updated_at"], default_user=user)
     return plan

@@ -349,6 +349,15 @@ def aap_import(request: HttpRequest, pk: int) -> HttpResponse:
                 create=(
                     set(request.POST.getlist("creer")) if "porteurs_vus" in request.POST else None
                 ),
+                intentions=(
+                    {
+                        key.removeprefix("intention_"): value
+                        for key, value in request.POST.items()
+                        if key.startswith("intention_")
+                    }
+                    if "intentions_vues" in request.POST
+                    else None
+                ),
             )
         except ValidationError as error:
             mapping_form.add_error(None, error)
@@ -366,6 +375,8 @@ def aap_import(request: HttpRequest, pk: int) -> HttpResponse:
             summary = (
                 f"Rien à enregistrer : les {plan.unchanged} dossier(s) du fichier sont à jour."
             )
+        if plan.rattachees:
+            summary += f" {len(plan.rattachees)} dossier(s) rattaché(s) à leur fiche d'intention."
         if plan.disparus:
             summary += (
                 f" {len(plan.disparus)} dossier(s) de l'appel absent(s) du fichier : laissé(s) "

@@ -88,7 +88,7 @@ def action_list(request: HttpRequest) -> HttpResponse:
 def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
     action = get_object_or_404(
         Action.objects.visible_to(request.user)
-        .select_related("contrat", "programme", "porteur", "referent", "appel")
+        .select_related("contrat", "programme", "porteur", "referent", "appel", "intention")
         .prefetch_related(
             "qpvs",
             "tags",
