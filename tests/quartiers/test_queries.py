@@ -99,6 +99,6 @@ def test_home(client, editor, commune, size, django_assert_num_queries):
     client.force_login(editor)
     # session, user, has own sectors, my follow-ups, next meetings, sectors, communes, QPVs,
     # recent observations; my dossiers (to instruct, committees, to notify, bilans late and
-    # due); my councils and the steering meetings
-    with django_assert_num_queries(16):
+    # due); my councils and the steering meetings; my next steps with porteurs
+    with django_assert_num_queries(17):
         assert client.get("/").status_code == 200
