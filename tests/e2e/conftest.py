@@ -127,7 +127,26 @@ def world(editor, manager, reader, secteur, commune, qpv):
         cycle=cycle, theme="Le rôle du conseil citoyen", date=timezone.now() + timedelta(days=10)
     )
 
+    # A porteur met before the call (fiche d'intention) and the advice given (échange).
+    from cvu.models import Echange, FicheIntention
+
+    intention = FicheIntention.objects.create(
+        contrat=contrat, appel=appel, porteur=porteur, titre="Jardin partagé", auteur=editor
+    )
+    intention.qpvs.set([qpv])
+    echange = Echange.objects.create(
+        organisation=porteur,
+        intention=intention,
+        date=date(2026, 1, 10),
+        agent=editor,
+        conseil="Chiffrer les ateliers.",
+        prochaine_etape="Relire le budget",
+        date_prochaine_etape=timezone.localdate(),
+    )
+
     return {
+        "intention": intention.pk,
+        "echange": echange.pk,
         "cdp": editor,
         "service": manager,
         "direction": reader,
