@@ -254,8 +254,9 @@ def test_action_detail_queries(client, editor, action, lines, django_assert_num_
         IndicateurActionFactory(action=action)
     client.force_login(editor)
     # session, user, action, QPVs, tags, indicators, objectives, lines, documents, edit right,
-    # action history, lines history, names of porteur/contract/referent/funders in history
-    with django_assert_num_queries(16):
+    # action history, lines history, names of porteur/contract/referent/funders in history,
+    # the porteur's missing or expired pieces (cvu.pieces.action_section)
+    with django_assert_num_queries(17):
         assert client.get(action.get_absolute_url()).status_code == 200
 
 
@@ -267,8 +268,9 @@ def test_organisation_pages_queries(
     client.force_login(reader)
     with django_assert_num_queries(4):  # session, user, count, rows with their totals
         assert client.get("/organisations/").status_code == 200
-    # constant: session, user, organisation and contacts, carried actions, amounts, edit right
-    with django_assert_num_queries(7):
+    # constant: session, user, organisation and contacts, carried actions, amounts, edit right,
+    # administrative pieces (cvu.pieces.organisation_section)
+    with django_assert_num_queries(8):
         assert client.get(etat.get_absolute_url()).status_code == 200
 
 
