@@ -257,6 +257,22 @@ def test_echange_on_the_porteur_page_tied_to_an_intention(client, editor, intent
     echange.refresh_from_db()
     assert echange.etape_faite
 
+    # From the fiche's page: the new exchange is tied to it and the person comes back to it.
+    detail = page(client.get(intention.get_absolute_url()))
+    assert f"{url}?intention={intention.pk}" in detail
+    response = client.post(
+        f"{url}?intention={intention.pk}",
+        {
+            "date": "2026-02-03",
+            "mode": Echange.Mode.RENCONTRE,
+            "intention": intention.pk,
+            "conseil": "Budget relu ensemble.",
+            "retour": "intention",
+        },
+    )
+    assert response.url == intention.get_absolute_url()
+    assert intention.echanges.count() == 2
+
 
 def test_echange_rights(client, editor, outsider, reader, manager, intention):
     echange = Echange.objects.create(
