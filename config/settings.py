@@ -235,8 +235,38 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 DOCUMENT_MAX_SIZE = env_int("DOCUMENT_MAX_SIZE_MB", 10) * 1_000_000
 IMPORT_MAX_SIZE = env_int("IMPORT_MAX_SIZE_MB", 5) * 1_000_000
 FILE_UPLOAD_PERMISSIONS = 0o640
+# Stored files (documents, pieces, reports, minutes, imports waiting for confirmation) go through
+# Django's storage API: the MEDIA_ROOT directory by default, or S3-compatible object storage
+# (django-storages) when S3_BUCKET is set, so that web and worker hosts share no disk. Files are
+# private either way: the application streams them after a permission check, never by URL.
+# "imports": import files between preview and confirmation, owner-only on a local disk.
+S3_BUCKET = env_str("S3_BUCKET")
+if S3_BUCKET:
+    _S3 = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
+            "region_name": env_str("S3_REGION") or None,
+            "access_key": env_str("S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("S3_SECRET_ACCESS_KEY") or None,
+            "location": env_str("S3_PREFIX"),
+            "default_acl": "private",
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
+    STORAGES_FILES = {"default": _S3, "imports": _S3}
+else:
+    STORAGES_FILES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "imports": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"file_permissions_mode": 0o600},
+        },
+    }
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    **STORAGES_FILES,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 

@@ -1,31 +1,35 @@
 """Uploaded files waiting for confirmation: private temporary files, never the session.
 
-Every import keeps the uploaded file between its preview and its confirmation here, under
-MEDIA_ROOT (served by no URL), owner-only, named by its owner (a council, a user) and a random
-token that only the uploader's session knows. A file is deleted on confirmation or cancellation,
-and by the hourly purge once IMPORT_APERCU_MINUTES have passed. The session holds the reference
-returned by `store` (kind, owner, token, extension): no content, no file name.
+Every import keeps the uploaded file between its preview and its confirmation in the "imports"
+storage (config/settings.py: under MEDIA_ROOT, owner-only, or in the object storage shared by
+every host), served by no URL, named by its owner (a council, a user) and a random token that only
+the uploader's session knows. A file is deleted on confirmation or cancellation, and by the hourly
+purge once IMPORT_APERCU_MINUTES have passed. The session holds the reference returned by `store`
+(kind, owner, token, extension): no content, no file name.
 """
 
-import os
 import re
 import secrets
-import time
-from pathlib import Path
+from datetime import timedelta
+from pathlib import PurePosixPath
 
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
+from django.utils import timezone
 
 EXTENSIONS = {".xlsx", ".csv"}
 _NAME = re.compile(r"^(?P<owner>\d+)-(?P<token>[A-Za-z0-9_-]{32,64})(?P<ext>\.xlsx|\.csv)$")
 _KIND = re.compile(r"^[a-z]{1,20}$")
+ROOT = "imports-apercus"
 
 
-def root() -> Path:
-    return Path(settings.MEDIA_ROOT) / "imports-apercus"
+def storage():
+    return storages["imports"]
 
 
-def _ttl_seconds() -> int:
-    return settings.IMPORT_APERCU_MINUTES * 60
+def _expired_before():
+    return timezone.now() - timedelta(minutes=settings.IMPORT_APERCU_MINUTES)
 
 
 class PreviewStore:
@@ -36,61 +40,64 @@ class PreviewStore:
         self.kind = kind
         self.owner_key = owner_key
 
-    def directory(self) -> Path:
-        return root() / self.kind if self.kind else root()
+    def directory(self) -> str:
+        return f"{ROOT}/{self.kind}/" if self.kind else f"{ROOT}/"
 
-    def _path(self, owner, token: str, ext: str) -> Path | None:
+    def _name(self, owner, token: str, ext: str) -> str | None:
         name = f"{owner}-{token}{ext}"
-        return self.directory() / name if _NAME.match(name) else None
+        return self.directory() + name if _NAME.match(name) else None
+
+    def names(self) -> list[str]:
+        """The storage names of the kept files."""
+        try:
+            _, files = storage().listdir(self.directory())
+        except FileNotFoundError:
+            return []
+        return [self.directory() + name for name in sorted(files) if _NAME.match(name)]
 
     def store(self, *, owner: int, content: bytes, filename: str) -> dict:
-        """Writes the file (owner-only) and returns what the session may keep."""
-        ext = Path(filename).suffix.lower()
+        """Writes the file and returns what the session may keep."""
+        ext = PurePosixPath(filename).suffix.lower()
         if ext not in EXTENSIONS:
             ext = ".csv"
         token = secrets.token_urlsafe(32)
-        self.directory().mkdir(parents=True, exist_ok=True)
-        path = self._path(int(owner), token, ext)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
+        name = self._name(int(owner), token, ext)
+        saved = storage().save(name, ContentFile(content))
+        assert saved == name, "un nom d'aperçu aléatoire ne peut pas être déjà pris"
         return {self.owner_key: int(owner), "token": token, "ext": ext}
 
     def load(self, ref: dict | None, *, owner: int) -> tuple[bytes, str] | None:
         """The stored content and a filename to parse it by, or None if absent or expired."""
         if not isinstance(ref, dict) or ref.get(self.owner_key) != owner:
             return None
-        path = self._path(owner, str(ref.get("token", "")), str(ref.get("ext", "")))
-        if path is None or not path.is_file():
+        name = self._name(owner, str(ref.get("token", "")), str(ref.get("ext", "")))
+        if name is None or not storage().exists(name):
             return None
-        if time.time() - path.stat().st_mtime > _ttl_seconds():
-            path.unlink(missing_ok=True)
+        if storage().get_modified_time(name) < _expired_before():
+            storage().delete(name)
             return None
-        return path.read_bytes(), f"apercu{ref['ext']}"
+        with storage().open(name, "rb") as source:
+            return source.read(), f"apercu{ref['ext']}"
 
     def discard(self, ref: dict | None) -> None:
         if isinstance(ref, dict):
-            path = self._path(
+            name = self._name(
                 ref.get(self.owner_key, 0), str(ref.get("token", "")), str(ref.get("ext", ""))
             )
-            if path is not None:
-                path.unlink(missing_ok=True)
+            if name is not None:
+                storage().delete(name)
 
     def purge(self, *, owner: int | None = None, expired_only: bool = True) -> int:
         """Deletes kept files (expired ones, or all of an owner's); returns how many."""
-        if not self.directory().is_dir():
-            return 0
-        limit = time.time() - _ttl_seconds()
+        limit = _expired_before()
         count = 0
-        for path in self.directory().iterdir():
-            match = _NAME.match(path.name)
-            if match is None or not path.is_file():
-                continue
+        for name in self.names():
+            match = _NAME.match(PurePosixPath(name).name)
             if owner is not None and int(match["owner"]) != owner:
                 continue
-            if expired_only and path.stat().st_mtime > limit:
+            if expired_only and storage().get_modified_time(name) >= limit:
                 continue
-            path.unlink(missing_ok=True)
+            storage().delete(name)
             count += 1
         return count
 

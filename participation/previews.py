@@ -1,12 +1,10 @@
 """Uploaded member files waiting for confirmation: the members' store of `core.previews`.
 
-A preview holds inhabitants' names and e-mails. It is written under MEDIA_ROOT (served by
-no URL), named by the council and a random token that only the uploader's session knows,
+A preview holds inhabitants' names and e-mails. It is written in the private "imports"
+storage (served by no URL), named by the council and a random token that only the uploader's session knows,
 and deleted on confirmation, on the council's next erasure, or by the hourly purge once
 IMPORT_APERCU_MINUTES have passed.
 """
-
-from pathlib import Path
 
 from core import previews
 from core.previews import EXTENSIONS  # noqa: F401
@@ -14,8 +12,9 @@ from core.previews import EXTENSIONS  # noqa: F401
 _STORE = previews.MEMBRES
 
 
-def directory() -> Path:
-    return _STORE.directory()
+def names() -> list[str]:
+    """The storage names of the kept member files."""
+    return _STORE.names()
 
 
 def store(*, conseil_pk: int, content: bytes, filename: str) -> dict:

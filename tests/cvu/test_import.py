@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 from pytest_django.asserts import assertContains, assertNotContains
 
+from core import previews
 from core.html_forms import form_data
 from cvu import imports
 from cvu.models import Action, Financement
@@ -351,9 +352,7 @@ def test_preview_writes_nothing_and_keeps_the_file_for_its_uploader(
 
     assert Action.objects.count() == Financement.objects.count() == 0
     token = response.context["token"]
-    assert [p.name for p in (media / "imports-apercus" / "actions").iterdir()] == [
-        f"{manager.pk}-{token}.xlsx"
-    ]
+    assert previews.ACTIONS.names() == [f"imports-apercus/actions/{manager.pk}-{token}.xlsx"]
     assertContains(response, f'<input type="hidden" name="token" value="{token}">', html=True)
     assert "création" in response.text
 
@@ -365,7 +364,7 @@ def test_cancel_deletes_the_kept_file(client, manager, referentiel, media):
     response = submit(client, response, "annuler")
 
     assert response.status_code == 302
-    assert list((media / "imports-apercus" / "actions").iterdir()) == []
+    assert previews.ACTIONS.names() == []
     assert Action.objects.count() == 0
 
 

@@ -5,6 +5,7 @@ import base64
 import os
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
+from core.previews import storage
 from participation import previews
 from participation.models import Membre
 from participation.tasks import purge_import_previews
@@ -101,10 +103,10 @@ def test_erasure_deletes_the_council_pending_previews(
     awa = membre(conseil, prenom="Awa", nom="Diallo")
     client.force_login(editor)
     client.post(f"/participation/conseils/{conseil.pk}/membres/import/", {"fichier": _xlsx(GOOD)})
-    assert len(list(previews.directory().iterdir())) == 1
+    assert len(previews.names()) == 1
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/participation/membres/{awa.pk}/effacer/")
-    assert list(previews.directory().iterdir()) == []
+    assert previews.names() == []
 
 
 # ------------------------------------------------------------- import previews
@@ -120,7 +122,8 @@ def test_preview_keeps_no_personal_data_in_the_session(client, editor, conseil):
     for secret in ("Témoin", "Awa", "membres.csv"):
         assert secret not in stored  # ...but the session keeps none of it,
     assert base64.b64encode("Témoin".encode()).decode()[:6] not in stored  # not even encoded.
-    (path,) = previews.directory().iterdir()  # The file waits in private storage,
+    (name,) = previews.names()  # The file waits in private storage,
+    path = Path(storage().path(name))
     assert oct(path.stat().st_mode & 0o777) == "0o600"  # readable by the server only,
     assert path.name.split("-", 1)[1].split(".")[0] in stored  # named by the session's token.
     assert not str(path).startswith(str(settings.STATIC_ROOT))
@@ -132,7 +135,7 @@ def test_confirmation_imports_from_the_stored_file_then_deletes_it(client, edito
     client.post(url, {"fichier": _xlsx(GOOD)})
     assert client.post(url, {"confirmer": "1"}).status_code == 302
     assert Membre.objects.filter(conseil=conseil).count() == 2
-    assert list(previews.directory().iterdir()) == []
+    assert previews.names() == []
     assert "participation_import" not in _session_text()
 
 
@@ -141,14 +144,15 @@ def test_a_file_with_errors_is_not_kept(client, editor, conseil):
     client.force_login(editor)
     url = f"/participation/conseils/{conseil.pk}/membres/import/"
     assert client.post(url, {"fichier": _xlsx(rows)}).status_code == 400
-    assert not previews.directory().exists() or list(previews.directory().iterdir()) == []
+    assert previews.names() == []
 
 
 def test_an_expired_preview_cannot_be_confirmed(client, editor, conseil, settings):
     client.force_login(editor)
     url = f"/participation/conseils/{conseil.pk}/membres/import/"
     client.post(url, {"fichier": _xlsx(GOOD)})
-    (path,) = previews.directory().iterdir()
+    (name,) = previews.names()
+    path = Path(storage().path(name))
     old = time.time() - settings.IMPORT_APERCU_MINUTES * 60 - 1
     os.utime(path, (old, old))
     response = client.post(url, {"confirmer": "1"}, follow=True)
@@ -170,7 +174,7 @@ def test_a_token_from_another_council_is_refused(client, editor, conseil, commun
 def test_purge_task_deletes_expired_previews_only(conseil, settings):
     fresh = previews.store(conseil_pk=conseil.pk, content=b"a;b", filename="x.csv")
     stale = previews.store(conseil_pk=conseil.pk, content=b"a;b", filename="x.xlsx")
-    stale_path = previews.directory() / f"{conseil.pk}-{stale['token']}.xlsx"
+    stale_path = Path(storage().path(f"imports-apercus/{conseil.pk}-{stale['token']}.xlsx"))
     old = time.time() - settings.IMPORT_APERCU_MINUTES * 60 - 1
     os.utime(stale_path, (old, old))
     assert purge_import_previews.delay().get() == 1
@@ -179,8 +183,8 @@ def test_purge_task_deletes_expired_previews_only(conseil, settings):
 
 
 def test_a_forged_reference_reads_nothing(conseil):
-    (previews.directory()).mkdir(parents=True)
-    secret = previews.directory().parent / "secret.csv"
+    secret = Path(storage().path("imports-apercus/x")).parent.parent / "secret.csv"
+    secret.parent.mkdir(parents=True, exist_ok=True)
     secret.write_text("x")
     for ref in [
         {"conseil": conseil.pk, "token": "../secret", "ext": ".csv"},
