@@ -144,7 +144,23 @@ def world(editor, manager, reader, secteur, commune, qpv):
         date_prochaine_etape=timezone.localdate(),
     )
 
+    # The porteur's administrative file: a CER past its validity, flagged on its dossiers.
+    from cvu.models import PieceOrganisation
+
+    piece = PieceOrganisation(
+        organisation=porteur,
+        type="cer",
+        nom="cer.pdf",
+        content_type="application/pdf",
+        taille=4,
+        date_piece=date(2025, 1, 10),
+        date_expiration=date(2025, 12, 31),
+    )
+    piece.fichier.save("cer.pdf", ContentFile(b"%PDF"), save=False)
+    piece.save()
+
     return {
+        "piece": piece.pk,
         "intention": intention.pk,
         "echange": echange.pk,
         "cdp": editor,
