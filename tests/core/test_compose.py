@@ -158,7 +158,7 @@ def test_no_secret_is_written_in_the_file(compose):
         for key, value in service.get("environment", {}).items():
             if secret.search(key):
                 # Only an interpolation, whose default is empty or an error.
-                assert re.fullmatch(r"\$\{[A-Z_]+(:\?[^}]*|:-)?\}", str(value)), (name, key)
+                assert re.fullmatch(r"\$\{[A-Z][A-Z0-9_]*(:\?[^}]*|:-)?\}", str(value)), (name, key)
     for required in SECRETS:
         with pytest.raises(LookupError, match=required):
             container_env(compose, "web", {k: v for k, v in SECRETS.items() if k != required})
