@@ -90,6 +90,8 @@ class FinancementInline(admin.TabularInline):
     model = Financement
     extra = 0
     autocomplete_fields = ["financeur"]
+    # The sum of the line's payments (cvu.payments), recorded on the dossier page.
+    readonly_fields = ["montant_verse"]
 
 
 class IndicateurInline(admin.TabularInline):
@@ -110,7 +112,15 @@ class ActionAdmin(SimpleHistoryAdmin):
 
 @admin.register(Financement)
 class FinancementAdmin(SimpleHistoryAdmin):
-    list_display = ["action", "financeur", "annee", "montant_demande", "montant_vote"]
+    list_display = [
+        "action",
+        "financeur",
+        "annee",
+        "montant_demande",
+        "montant_vote",
+        "montant_verse",
+    ]
+    readonly_fields = ["montant_verse"]
     list_filter = ["annee", "financeur__type"]
     search_fields = ["action__titre", "financeur__nom"]
     list_select_related = ["action", "financeur"]
@@ -283,15 +293,37 @@ class ConventionAdmin(SimpleHistoryAdmin):
     raw_id_fields = ["action", "document", "document_signe"]
 
 
+class PaymentsReadOnly:
+    """Payments and clawbacks are read here and written on the dossier page, where
+    cvu.payments checks them against the voted amount and keeps the line's paid total."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Versement)
-class VersementAdmin(SimpleHistoryAdmin):
-    list_display = ["financement", "nature", "montant", "date_prevue", "date_versement"]
+class VersementAdmin(PaymentsReadOnly, SimpleHistoryAdmin):
+    list_display = [
+        "financement",
+        "nature",
+        "montant",
+        "date_prevue",
+        "date_versement",
+        "numero_mandat",
+    ]
     list_filter = ["nature"]
+    search_fields = ["numero_mandat", "financement__action__titre"]
     raw_id_fields = ["financement"]
 
 
 @admin.register(Reversement)
-class ReversementAdmin(SimpleHistoryAdmin):
-    list_display = ["financement", "montant", "date_demande", "statut"]
+class ReversementAdmin(PaymentsReadOnly, SimpleHistoryAdmin):
+    list_display = ["financement", "montant", "date_demande", "statut", "numero_titre"]
     list_filter = ["statut"]
     raw_id_fields = ["financement"]

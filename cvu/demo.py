@@ -28,7 +28,9 @@ from .models import (
     SuiteADonner,
     Tag,
     TypeInstance,
+    Versement,
 )
+from .payments import refresh_paid_many
 from .validators import luhn_ok
 
 FICTIF = "(action fictive de démonstration)"
@@ -350,7 +352,7 @@ def demo_actions(*, rng, orgs, contrats, users) -> None:
                 )
             )
         bulk_create_with_history(actions, Action)
-        qpv_links, objectif_links, tag_links, lines = [], [], [], []
+        qpv_links, objectif_links, tag_links, lines, paid = [], [], [], [], []
         for action, (qpvs, objs, action_tags, secteur) in zip(actions, links, strict=True):
             qpv_links += [Action.qpvs.through(action=action, qpv=q) for q in qpvs]
             objectif_links += [
@@ -380,20 +382,57 @@ def demo_actions(*, rng, orgs, contrats, users) -> None:
                     if (vote is not None and action.statut in PAYES)
                     else Decimal("0.00")
                 )
-                lines.append(
-                    Financement(
-                        action=action,
-                        financeur=funder,
-                        annee=year,
-                        montant_demande=share,
-                        montant_vote=vote,
-                        montant_verse=verse,
-                    )
+                line = Financement(
+                    action=action,
+                    financeur=funder,
+                    annee=year,
+                    montant_demande=share,
+                    montant_vote=vote,
                 )
+                lines.append(line)
+                if verse:
+                    paid.append((line, vote, verse))
         Action.qpvs.through.objects.bulk_create(qpv_links)
         Action.objectifs.through.objects.bulk_create(objectif_links)
         Action.tags.through.objects.bulk_create(tag_links)
         bulk_create_with_history(lines, Financement)
+        demo_versements(year, paid)
+
+
+def demo_versements(year: int, paid: list) -> None:
+    """Paid amounts come from payments: an advance paid in spring and, for a line paid in full,
+    the balance paid after the bilan; a line paid in part keeps its balance planned. Then the
+    lines' paid totals (cvu.payments, in bulk)."""
+    today = timezone.localdate()
+    N, C = Versement.Nature, Versement.Condition
+    versements = []
+    for n, (line, vote, verse) in enumerate(paid):
+        avance = verse if verse < vote else (vote / 2).quantize(Decimal("0.01"))
+        versements.append(
+            Versement(
+                financement=line,
+                nature=N.AVANCE,
+                condition=C.NOTIFICATION,
+                montant=avance,
+                date_prevue=date(year, 4, 15),
+                date_versement=min(date(year, 4, 15), today),
+                numero_mandat=f"M{year}-{2 * n + 1:05d}",
+            )
+        )
+        solde_paye = min(date(year + 1, 9, 15), today) if verse == vote else None
+        versements.append(
+            Versement(
+                financement=line,
+                nature=N.SOLDE,
+                condition=C.BILAN,
+                montant=vote - avance,
+                date_prevue=date(year + 1, 9, 15),
+                date_versement=solde_paye,
+                numero_mandat=f"M{year}-{2 * n + 2:05d}" if solde_paye else "",
+            )
+        )
+    bulk_create_with_history([v for v in versements if v.montant > 0], Versement)
+    refresh_paid_many(Financement.objects.filter(pk__in=[line.pk for line, *_ in paid]))
 
 
 def demo_contrat(*, users: dict) -> None:

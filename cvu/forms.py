@@ -2,8 +2,10 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.utils.html import format_html
 
 from core.forms import CompactRowForm, FrenchDecimalField, MontantField
+from core.templatetags.formats import euros
 from core.widgets import CheckboxFilterList
 from quartiers.models import Qpv
 
@@ -205,11 +207,35 @@ class ActionForm(forms.ModelForm):
         return cleaned
 
 
+class PaidAmountWidget(forms.Widget):
+    """A line's paid amount as text with a link to the dossier's payments, never an input:
+    paid amounts come only from payments (cvu.payments), whatever is posted."""
+
+    link = ""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = attrs or {}
+        html = format_html(
+            '<span class="form-control-plaintext form-control-sm text-nowrap" id="{}">{}</span>',
+            attrs.get("id", ""),
+            euros(value if value not in (None, "") else 0),
+        )
+        if self.link:
+            html += format_html('<a class="small" href="{}">voir les versements</a>', self.link)
+        return html
+
+    def value_from_datadict(self, data, files, name):
+        return None
+
+
 class FinancementForm(CompactRowForm, forms.ModelForm):
     montant_demande = MontantField(label="Demandé (€)")
     montant_propose = MontantField(label="Proposé (€)", required=False)
     montant_vote = MontantField(label="Voté (€)", required=False)
-    montant_verse = MontantField(label="Versé (€)", required=False)
+    # Shown, never saved: not among Meta.fields, disabled, its widget reads nothing posted.
+    montant_verse = forms.DecimalField(
+        label="Versé (€)", required=False, disabled=True, widget=PaidAmountWidget
+    )
 
     class Meta:
         model = Financement
@@ -219,7 +245,6 @@ class FinancementForm(CompactRowForm, forms.ModelForm):
             "montant_demande",
             "montant_propose",
             "montant_vote",
-            "montant_verse",
         ]
 
     def __init__(self, *args, user, action, **kwargs):
@@ -228,15 +253,21 @@ class FinancementForm(CompactRowForm, forms.ModelForm):
         for name, field in self.fields.items():
             if not rights.financement_field_editable(user, action, name):
                 field.disabled = True
-
-    def clean_montant_verse(self):
-        return self.cleaned_data.get("montant_verse") or 0
+        paid = self.fields["montant_verse"]
+        paid.initial = self.instance.montant_verse
+        if action.pk and self.instance.pk:
+            paid.widget.link = f"{action.get_absolute_url()}#versements-{self.instance.pk}"
 
     def clean(self):
         cleaned = super().clean()
-        vote, verse = cleaned.get("montant_vote"), cleaned.get("montant_verse")
-        if verse and (vote is None or verse > vote):
-            self.add_error("montant_verse", "Le montant versé dépasse le montant voté.")
+        paid = self.instance.montant_verse
+        vote = cleaned.get("montant_vote")
+        if paid and "montant_vote" in self.changed_data and (vote is None or vote < paid):
+            self.add_error(
+                "montant_vote",
+                f"{euros(paid)} ont déjà été versés sur cette ligne : le montant voté ne peut "
+                "pas être inférieur.",
+            )
         return cleaned
 
 

@@ -22,9 +22,10 @@ from simple_history.utils import bulk_create_with_history
 from core import imports as core_imports
 from core import mappings, previews, spreadsheets
 from core.imports import CellError, parse_amount
+from core.templatetags.formats import euros
 from quartiers.models import YEAR_MAX, YEAR_MIN, Commune, Qpv
 
-from . import rights
+from . import payments, rights
 from .geography import Territory, qpvs_outside
 from .models import Action, ContratDeVille, Financement, Organisation
 from .numeros import numero_key, parse_numero
@@ -139,7 +140,9 @@ COLUMNS = [
         "montant_verse",
         "Montant versé",
         False,
-        "Total déjà versé, 0 par défaut ; il ne peut pas dépasser le montant voté.",
+        "Total déjà versé, 0 par défaut ; il ne peut pas dépasser le montant voté. "
+        "Enregistré comme un versement « reprise de l'existant » (mandat « import ») de ce "
+        "qui dépasse les versements déjà enregistrés ; réservé au chef de service.",
     ),
 ]
 
@@ -517,9 +520,7 @@ def mapped_rows(table: core_imports.Table, mapping: ColumnMapping):
                 continue
             by_funder.setdefault(funder_pk, {"financeur": funder_pk})[kind] = cell
         financings = list(by_funder.values())
-        if _text(values.get("financeur")) or any(
-            _text(values.get(key)) for key in FINANCEMENT_FIELDS
-        ):
+        if _text(values.get("financeur")) or any(_text(values.get(key)) for key in AMOUNT_FIELDS):
             financings.insert(0, values)
         yield line, values, financings
 
@@ -621,6 +622,7 @@ class _FinancementPlan:
     financement: Financement
     status: str
     line: int
+    reprise: Decimal = Decimal("0.00")  # paid beyond the recorded payments: one payment
 
 
 @dataclass
@@ -768,7 +770,9 @@ ACTION_FIELDS = [
     "statut",
     "cout_total",
 ]
-FINANCEMENT_FIELDS = ["montant_demande", "montant_vote", "montant_verse"]
+# The line's fields an import writes; the paid amount comes from a payment (cvu.payments).
+FINANCEMENT_FIELDS = ["montant_demande", "montant_vote"]
+AMOUNT_FIELDS = [*FINANCEMENT_FIELDS, "montant_verse"]
 
 
 class _Lookups:
@@ -1032,7 +1036,7 @@ class _Planner:
         self.lookups.statut(values.get("statut"), errors)
         self._amount(values, "cout_total", "Coût total", errors)
         for financing in financings:
-            for key in FINANCEMENT_FIELDS:
+            for key in AMOUNT_FIELDS:
                 self._amount(financing, key, AMOUNT_LABELS[key], errors)
             name = financing.get("financeur")
             if isinstance(name, int) or _text(name):
@@ -1207,16 +1211,17 @@ class _Planner:
             self.lines_by_action[found.pk] = line
         return found
 
-    def _check_rights(self, action, financement, existing, errors) -> None:
-        """A chef de projet sets no voted or paid amount, and no requested one once decided."""
+    def _check_rights(self, action, financement, existing, errors, *, reprise) -> None:
+        """A chef de projet sets no voted or paid amount, and no requested one once decided;
+        only those who record payments import a paid amount."""
         for name in FINANCEMENT_FIELDS:
             old = getattr(existing, name) if existing else None
             new = getattr(financement, name)
-            if existing is None and name == "montant_verse" and not new:
-                continue
             if new != old and not rights.financement_field_editable(self.user, action, name):
                 label = str(Financement._meta.get_field(name).verbose_name)
                 errors.append(_rights_error(label[:1].upper() + label[1:]))
+        if reprise and not rights.may_record_payments(self.user):
+            errors.append(_rights_error("Montant versé"))
 
     def _in_sector(self, action, existing, qpvs, errors) -> bool:
         """A chef de projet imports only actions whose QPVs are all in their sector."""
@@ -1254,7 +1259,7 @@ class _Planner:
             if amount is not None
         }
         if not name:
-            if any(_text(values.get(key)) for key in FINANCEMENT_FIELDS):
+            if any(_text(values.get(key)) for key in AMOUNT_FIELDS):
                 errors.append("montant sans financeur : indiquez le financeur")
             return
         financeur = self.lookups.financeur(name, errors)
@@ -1283,18 +1288,29 @@ class _Planner:
                 annee=annee,
                 montant_demande=demande,
                 montant_vote=vote,
-                montant_verse=verse or Decimal("0.00"),
             )
             row.financement = CREATE
         else:
             financement = existing
             before = _snapshot(financement, FINANCEMENT_FIELDS)
-            for name_, value in zip(FINANCEMENT_FIELDS, (demande, vote, verse), strict=True):
+            for name_, value in zip(FINANCEMENT_FIELDS, (demande, vote), strict=True):
                 if value is not None:
                     setattr(financement, name_, value)
             changes = _changed_labels(financement, before)
+            if verse is not None and verse > financement.montant_verse:
+                changes.append("montant versé")
             row.financement = UPDATE if changes else UNCHANGED
-        self._check_rights(action, financement, existing, errors)
+        # The file gives the total paid; what it adds to the recorded payments becomes one
+        # payment "reprise". Less than recorded would undo payments: not by an import.
+        paid = financement.montant_verse
+        if verse is not None and verse < paid:
+            errors.append(
+                f"Montant versé : {euros(paid)} déjà enregistrés en versements sur cette ligne ; "
+                "un versement se corrige sur la page du dossier, pas par un import"
+            )
+            return
+        reprise = verse - paid if verse is not None else Decimal("0.00")
+        self._check_rights(action, financement, existing, errors, reprise=reprise)
         if errors:
             return
         try:
@@ -1304,13 +1320,14 @@ class _Planner:
         except ValidationError as error:
             errors.extend(_error_messages(error, Financement))
             return
-        if financement.montant_verse and (
-            financement.montant_vote is None or financement.montant_verse > financement.montant_vote
+        total_paid = paid + reprise
+        if total_paid and (
+            financement.montant_vote is None or total_paid > financement.montant_vote
         ):
             errors.append(_constraint_message(Financement, "_paid_within_voted"))
             return
         group.financements[financeur.pk] = _FinancementPlan(
-            financement, row.financement, row.numero
+            financement, row.financement, row.numero, reprise
         )
 
 
@@ -1392,4 +1409,14 @@ def action_import_apply(*, plan: ImportPlan, user) -> ImportPlan:
                 financement._history_user = user
                 financement.save()
     bulk_create_with_history(new_lines, Financement, default_user=user)
+    # Paid amounts: one payment "reprise" per line, then the lines' paid totals in one refresh.
+    payments.import_reprises(
+        [
+            (line.financement, line.reprise)
+            for group in groups
+            for line in group.financements.values()
+            if line.reprise
+        ],
+        user=user,
+    )
     return plan

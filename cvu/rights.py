@@ -165,18 +165,25 @@ def financement_field_editable(user, action: Action, name: str) -> bool:
     """May the user change this field of the action's financing lines?
 
     Voted amounts come from the committee (the chef de service records them on the committee
-    page; for an action outside any call, on the action form). Paid amounts are the chef de
-    service's. Requested and proposed amounts are the chef de projet's until the decision.
+    page; for an action outside any call, on the action form). Paid amounts come only from
+    payments (cvu.payments): nobody types them. Requested and proposed amounts are the chef de
+    projet's until the decision.
     """
+    if name == "montant_verse":
+        return False
     if name == "montant_vote":
         return is_manager(user) and action.appel_id is None
     if is_manager(user):
         return True
     if not (is_active_user(user) and user.is_chef_projet):
         return False
-    if name == "montant_verse":
-        return False
     return action.statut not in DECIDED
+
+
+def may_record_payments(user) -> bool:
+    """Payment schedules, payments and clawbacks are the chef de service's and administrators'
+    (cvu.payments); everyone else reads them."""
+    return is_manager(user)
 
 
 def financement_plan_open(user, action: Action) -> bool:

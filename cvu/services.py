@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from . import rights
+from . import payments, rights
 from .models import Action, Document, ProgrammeActions
 from .models.actions import ChangementEcheance
 
@@ -97,6 +97,9 @@ def action_save(
     action = form.save()
     financements.instance = action
     financements.save()
+    # A line saved from a form read before a payment committed carries the old paid amount:
+    # the payments say what it is (nothing is written when it did not move).
+    payments.refresh_paid_many(action.financements.all(), user=user)
     indicateurs.instance = action
     indicateurs.save()
     rights.check_action_save(user, action, before)

@@ -13,6 +13,7 @@ from .views import (
     minutes,
     opendata,
     organisations,
+    payments,
     pieces,
     programmes,
     reunions,
@@ -174,6 +175,37 @@ urlpatterns = [
         "actions/conventions/<int:pk>/signatures/",
         conventions.convention_sign,
         name="convention_sign",
+    ),
+    # Payments and clawbacks (cvu.views.payments)
+    path(
+        "actions/financements/<int:pk>/versements/planifier/",
+        payments.versement_schedule,
+        name="versement_schedule",
+    ),
+    path(
+        "actions/financements/<int:pk>/versements/nouveau/",
+        payments.versement_add,
+        name="versement_add",
+    ),
+    path(
+        "actions/versements/<int:pk>/enregistrer/",
+        payments.versement_record,
+        name="versement_record",
+    ),
+    path(
+        "actions/versements/<int:pk>/supprimer/",
+        payments.versement_delete,
+        name="versement_delete",
+    ),
+    path(
+        "actions/financements/<int:pk>/reversements/nouveau/",
+        payments.reversement_request,
+        name="reversement_request",
+    ),
+    path(
+        "actions/reversements/<int:pk>/",
+        payments.reversement_update,
+        name="reversement_update",
     ),
     # Open data: données essentielles des conventions de subvention (cvu.views.opendata)
     path("donnees-essentielles/", opendata.donnees_essentielles, name="donnees_essentielles"),

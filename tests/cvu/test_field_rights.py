@@ -137,9 +137,7 @@ def expected(role: str, field: str, statut: str) -> tuple[int, bool]:
     if field == "montant_vote":
         return 302, False  # a call's votes come from the committee page only
     if field == "montant_verse":
-        if not manager:
-            return 302, False  # ignored: the field is disabled
-        return (302, True) if decided else (400, False)  # nothing voted yet: nothing to pay
+        return 302, False  # ignored for everyone: paid amounts come only from payments
     if field in ("referent", "programme"):
         # The value posted belongs to another sector: a chef de projet cannot choose it.
         return (302, True) if manager else (400, False)
@@ -211,7 +209,7 @@ def test_the_form_shows_what_the_role_may_not_change_as_disabled(
     decided = statut in rights.DECIDED
     manager = role in MANAGERS
     assert line.fields["montant_vote"].disabled
-    assert line.fields["montant_verse"].disabled is not manager
+    assert line.fields["montant_verse"].disabled  # shown, never typed: payments give it
     assert line.fields["montant_demande"].disabled is (decided and not manager)
     assert line.fields["montant_propose"].disabled is (decided and not manager)
     assert form.fields["date_limite_bilan"].disabled is not manager
@@ -238,9 +236,16 @@ def test_the_chef_de_service_records_votes_of_an_action_outside_calls(
 
 def test_payment_by_the_chef_de_service_is_kept_in_history(client, dossier_factory, manager):
     action = dossier_factory(S.NOTIFIE)
+    line = action.financements.get()
     client.force_login(manager)
     response = client.post(
-        f"/actions/{action.pk}/modifier/", form_data(action, **{"fin-0-montant_verse": "2 500"})
+        f"/actions/financements/{line.pk}/versements/nouveau/",
+        {
+            "nature": "avance",
+            "date_versement": "2026-03-02",
+            "montant": "2 500",
+            "numero_mandat": "M-2026-0042",
+        },
     )
     assert response.status_code == 302
     record = Financement.history.filter(action_id=action.pk).latest("history_date")

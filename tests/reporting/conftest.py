@@ -1,9 +1,12 @@
 """A small, hand-computed contract for the dashboard and the reports."""
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
 
+from cvu import payments
+from cvu.models import Versement
 from tests.cvu.aap_factories import AppelFactory, EnveloppeFactory
 from tests.cvu.factories import (
     ActionFactory,
@@ -30,13 +33,17 @@ def data(editor, secteur, commune, qpv):
     pma = OrganisationFactory(nom="PMA", type="epci")
     x = ActionFactory(contrat=contrat, titre="X", qpvs=[qpv, qpv2], statut="programme")
     x.objectifs.set([o1, o2])
-    FinancementFactory(
-        action=x,
-        financeur=etat,
-        montant_demande=Decimal("1000.10"),
-        montant_vote=Decimal("900.05"),
-        montant_verse=Decimal("100.00"),
+    paid = FinancementFactory(
+        action=x, financeur=etat, montant_demande=Decimal("1000.10"), montant_vote=Decimal("900.05")
     )
+    Versement.objects.create(
+        financement=paid,
+        nature=Versement.Nature.AVANCE,
+        montant=Decimal("100.00"),
+        date_versement=date(2026, 3, 2),
+        numero_mandat="M-2026-0001",
+    )
+    payments.refresh_paid(paid)
     FinancementFactory(action=x, financeur=pma, montant_demande=Decimal("500.00"))
     y = ActionFactory(contrat=contrat, titre="Y", qpvs=[qpv], statut="en_cours")
     y.objectifs.set([o1])

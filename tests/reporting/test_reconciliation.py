@@ -6,6 +6,7 @@ import io
 import random
 import subprocess
 from collections import defaultdict
+from datetime import date
 from decimal import Decimal
 from html import unescape
 from html.parser import HTMLParser
@@ -14,14 +15,16 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
 from comptes.demo import demo_users
 from core.templatetags.formats import euros
+from cvu import payments
 from cvu.demo import demo_appels, demo_contrat
-from cvu.models import Action, AppelAProjets, ContratDeVille, Financement
+from cvu.models import Action, AppelAProjets, ContratDeVille, Financement, Versement
 from quartiers.demo import demo_territoire
 from reporting import rapports
 from reporting.models import Rapport
@@ -100,15 +103,23 @@ def generated() -> tuple[ContratDeVille, int]:
         for funder in rng.sample(funders, rng.randint(0, 3)):
             demande = cents(500, 9000)
             vote = cents(100, int(demande)) if rng.random() < 0.8 else None
-            FinancementFactory(
+            line = FinancementFactory(
                 action=action,
                 financeur=funder,
                 annee=2026,
                 montant_demande=demande,
                 montant_propose=cents(100, int(demande)) if rng.random() < 0.5 else None,
                 montant_vote=vote,
-                montant_verse=(vote / 2).quantize(Decimal("0.01")) if vote else ZERO,
             )
+            if vote:  # half paid, by one payment (on refused dossiers too: awkward case)
+                Versement.objects.create(
+                    financement=line,
+                    nature=Versement.Nature.AVANCE,
+                    montant=(vote / 2).quantize(Decimal("0.01")),
+                    date_versement=date(2026, 3, 2),
+                    numero_mandat=f"M-{n}-{funder.pk}",
+                )
+                payments.refresh_paid(line)
         if multi:
             FinancementFactory(
                 action=action, financeur=funders[0], annee=2025, montant_demande=cents(1, 999)
@@ -119,9 +130,18 @@ def generated() -> tuple[ContratDeVille, int]:
 
 
 def expected(contrat, annee) -> dict:
-    """The rules of the README, computed from the raw lines: the truth the screens must show."""
+    """The rules of the README, computed from the raw lines: the truth the screens must show.
+    Paid is the sum of the lines' paid instalments (cvu.payments), not the stored total."""
     result = {"financeurs": defaultdict(lambda: dict.fromkeys(AMOUNTS, ZERO))}
     total = dict.fromkeys(AMOUNTS, ZERO)
+    paid = dict(
+        Versement.objects.payes()
+        .filter(financement__action__contrat=contrat, financement__annee=annee)
+        .order_by()
+        .values("financement")
+        .annotate(total=Sum("montant"))
+        .values_list("financement", "total")
+    )
     for line in Financement.objects.filter(action__contrat=contrat, annee=annee).select_related(
         "action", "financeur"
     ):
@@ -130,7 +150,7 @@ def expected(contrat, annee) -> dict:
             "demande": line.montant_demande,
             "propose": line.montant_propose or ZERO,
             "vote": (line.montant_vote or ZERO) if counted else ZERO,
-            "verse": line.montant_verse,
+            "verse": paid.get(line.pk, ZERO),
         }
         for name in AMOUNTS:
             result["financeurs"][line.financeur.nom][name] += amounts[name]

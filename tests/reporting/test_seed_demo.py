@@ -3,7 +3,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db.models import F, Q
+from django.db.models import F, Q, Sum
 
 from comptes.models import User
 from cvu.demo import demo_siret
@@ -18,6 +18,7 @@ from cvu.models import (
     Reunion,
     SuiteADonner,
     TypeInstance,
+    Versement,
 )
 from cvu.validators import validate_siret_or_siren
 from participation.models import (
@@ -101,6 +102,18 @@ def test_seed_demo_builds_the_demo_and_is_idempotent():
         Q(montant_demande__lt=0) | Q(montant_vote__lt=0) | Q(montant_verse__lt=0)
     ).exists()
     assert not Financement.objects.filter(montant_verse__gt=F("montant_vote")).exists()
+    # Paid amounts come from payments: each line's is the sum of its paid instalments.
+    paid = dict(
+        Versement.objects.payes()
+        .order_by()
+        .values("financement")
+        .annotate(total=Sum("montant"))
+        .values_list("financement", "total")
+    )
+    assert paid and Versement.objects.prevus().exists()
+    assert paid == dict(
+        Financement.objects.filter(montant_verse__gt=0).values_list("pk", "montant_verse")
+    )
     for organisation in Organisation.objects.exclude(siret=""):
         validate_siret_or_siren(organisation.siret)
     assert Organisation.objects.filter(type="association").exclude(siret="").count() == 25

@@ -35,7 +35,9 @@ from cvu.models import (
     Reunion,
     SuiteADonner,
     TypeInstance,
+    Versement,
 )
+from cvu.payments import refresh_paid_many
 from participation.models import ConseilCitoyen, Membre, TypeParticipation
 from quartiers.models import Commune, Qpv, Secteur
 from reporting import rapports
@@ -413,12 +415,28 @@ class Command(BaseCommand):
                         annee=year,
                         montant_demande=asked,
                         montant_vote=voted,
-                        montant_verse=voted or Decimal(0),
                     )
                 )
         Action.qpvs.through.objects.bulk_create(qpv_links, batch_size=5000)
         Action.objectifs.through.objects.bulk_create(objectif_links, batch_size=5000)
         Financement.objects.bulk_create(lines, batch_size=5000)
+        # Voted lines are paid in full, by one payment each (paid amounts come from payments).
+        Versement.objects.bulk_create(
+            (
+                Versement(
+                    financement=line,
+                    nature=Versement.Nature.SOLDE,
+                    condition=Versement.Condition.AUTRE,
+                    montant=line.montant_vote,
+                    date_versement=date(line.annee, 12, 31),
+                    numero_mandat=f"B{line.annee}-{n}",
+                )
+                for n, line in enumerate(lines)
+                if line.montant_vote
+            ),
+            batch_size=5000,
+        )
+        refresh_paid_many(Financement.objects.filter(action__contrat=contrat), history=False)
         self._participation(rng, sectors, scale)
         self._meetings(rng, sectors, scale)
         return contrat, True
