@@ -287,3 +287,13 @@ def test_any_chef_de_projet_deletes_after_confirmation(client, outsider, asso, s
 def test_piece_of_an_unknown_id_is_404(client, editor):
     client.force_login(editor)
     assert client.get("/organisations/pieces/999/").status_code == 404
+
+
+def test_chef_de_projet_sees_the_upload_form_and_delete_links(client, editor, asso):
+    piece = _piece(asso, T.STATUTS)
+    client.force_login(editor)
+    content = client.get(asso.get_absolute_url()).content.decode()
+    assert f'action="/organisations/{asso.pk}/pieces/"' in content
+    assert 'enctype="multipart/form-data"' in content
+    assert f'href="/organisations/pieces/{piece.pk}/supprimer/"' in content
+    assert "comptes N-1 → 31 décembre de l'année suivant l'exercice" in content
