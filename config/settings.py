@@ -319,7 +319,13 @@ CELERY_RESULT_EXPIRES = 3600
 # the database (core.Courriel) and sent by core.tasks.send_pending_emails once Redis is back.
 _QUICK_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, **_QUICK_RETRY}
+# A message taken by a worker that then disappears (killed, machine lost) goes back to the queue
+# after visibility_timeout: just over the task time limit, not Redis's default hour.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 1,
+    "visibility_timeout": CELERY_TASK_TIME_LIMIT + 120,
+    **_QUICK_RETRY,
+}
 CELERY_TASK_PUBLISH_RETRY_POLICY = _QUICK_RETRY
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": _QUICK_RETRY}
@@ -358,6 +364,10 @@ CELERY_BEAT_SCHEDULE = {
     "purge-des-sessions": {
         "task": "core.tasks.clear_sessions",
         "schedule": crontab(hour=3, minute=30),
+    },
+    "relance-des-rapports-interrompus": {
+        "task": "reporting.tasks.requeue_interrupted_reports",
+        "schedule": crontab(minute="*/5"),
     },
     "battement": {
         "task": "core.tasks.heartbeat",

@@ -8,8 +8,11 @@ from django.utils import timezone
 
 from core.querysets import is_active_user
 
-# A build still "en cours" after this long was interrupted (worker killed, machine restarted).
-STALE_AFTER = timedelta(minutes=30)
+
+def stale_after() -> timedelta:
+    """A build still "en cours" after this long was interrupted (worker killed, machine
+    restarted): no build outlives the task time limit, which stops it."""
+    return timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT) + timedelta(minutes=5)
 
 
 class RapportQuerySet(models.QuerySet):
@@ -99,7 +102,7 @@ class Rapport(models.Model):
         return (
             self.statut == self.Statut.EN_COURS
             and self.started_at is not None
-            and timezone.now() - self.started_at > STALE_AFTER
+            and timezone.now() - self.started_at > stale_after()
         )
 
     @property

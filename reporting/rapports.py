@@ -46,7 +46,7 @@ from .dashboard import (
     by_status,
     council_rows,
 )
-from .models import Rapport
+from .models import Rapport, stale_after
 from .svg import line_chart
 
 logger = logging.getLogger(__name__)
@@ -276,6 +276,38 @@ def rapport_retry(*, rapport: Rapport) -> Rapport:
     rapport.save(update_fields=["statut", "erreur", "started_at", "finished_at", "fichier"])
     _queue(rapport)
     return rapport
+
+
+MAX_ATTEMPTS = 3
+
+
+def requeue_interrupted() -> int:
+    """Every five minutes (beat): a report whose build was interrupted (still "en cours" after
+    the task time limit) or whose request never reached a worker (still "en attente" as long:
+    the broker lost it) is queued again, up to MAX_ATTEMPTS builds; then it fails with a message
+    saying so. Returns how many were queued again."""
+    limit = timezone.now() - stale_after()
+    stuck = Rapport.objects.filter(
+        Q(statut=Rapport.Statut.EN_COURS, started_at__lt=limit)
+        | Q(statut=Rapport.Statut.EN_ATTENTE, created_at__lt=limit, started_at__isnull=True)
+    )
+    requeued = 0
+    for rapport in stuck:
+        if rapport.tentatives >= MAX_ATTEMPTS:
+            Rapport.objects.filter(pk=rapport.pk, statut=rapport.statut).update(
+                statut=Rapport.Statut.ECHEC,
+                finished_at=timezone.now(),
+                erreur=f"Production interrompue {rapport.tentatives} fois (arrêt du service de "
+                "tâches) : relancez-le, et prévenez l'administrateur si cela se répète.",
+            )
+            continue
+        logger.warning("Rapport %s interrompu ou perdu : relancé.", rapport.pk)
+        rapport.statut = Rapport.Statut.EN_ATTENTE
+        rapport.started_at = None
+        rapport.save(update_fields=["statut", "started_at"])
+        _queue(rapport)
+        requeued += 1
+    return requeued
 
 
 def build_report(rapport_id: int) -> str:

@@ -21,3 +21,10 @@ def build_monthly_pack() -> int:
 def purge_reports() -> int:
     """Nightly: deletes reports older than RAPPORTS_CONSERVATION_JOURS."""
     return rapports.purge()
+
+
+@shared_task
+def requeue_interrupted_reports() -> int:
+    """Every five minutes: reports interrupted by a lost worker, or lost by the broker, are
+    queued again (reporting.rapports.requeue_interrupted)."""
+    return rapports.requeue_interrupted()

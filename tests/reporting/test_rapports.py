@@ -250,6 +250,51 @@ def test_an_interrupted_build_can_be_retried(
     assert rapport.statut == "pret"
 
 
+def test_interrupted_or_lost_builds_are_queued_again_by_the_periodic_task(
+    manager, data, settings, django_capture_on_commit_callbacks
+):
+    from reporting.tasks import requeue_interrupted_reports
+
+    settings.CELERY_TASK_TIME_LIMIT = 600  # a build is interrupted after 15 minutes
+    params = {"contrat": data["contrat"].pk, "annee": 2026}
+    now = timezone.now()
+    interrupted = RapportFactory(
+        type="programmation",
+        parametres=params,
+        demande_par=manager,
+        statut="en_cours",
+        started_at=now - timedelta(minutes=16),
+        tentatives=1,
+    )
+    running = RapportFactory(
+        type="programmation",
+        parametres=params,
+        demande_par=manager,
+        statut="en_cours",
+        started_at=now - timedelta(minutes=14),
+        tentatives=1,
+    )
+    lost = RapportFactory(type="programmation", parametres=params, demande_par=manager)
+    Rapport.objects.filter(pk=lost.pk).update(created_at=now - timedelta(minutes=16))
+    worn = RapportFactory(
+        type="programmation",
+        parametres=params,
+        demande_par=manager,
+        statut="en_cours",
+        started_at=now - timedelta(hours=1),
+        tentatives=3,
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert requeue_interrupted_reports.delay().get() == 2
+
+    statuses = dict(Rapport.objects.values_list("pk", "statut"))
+    assert statuses[interrupted.pk] == statuses[lost.pk] == "pret"  # built again (eager worker)
+    assert statuses[running.pk] == "en_cours"  # may still be building: left alone
+    worn.refresh_from_db()
+    assert worn.statut == "echec" and "interrompue 3 fois" in worn.erreur
+
+
 def test_a_redelivered_message_does_not_rebuild_a_ready_report(manager, data):
     rapport = build("programmation", {"contrat": data["contrat"].pk, "annee": 2026}, manager)
     finished = rapport.finished_at
