@@ -12,6 +12,7 @@ from string import Template
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.template.defaultfilters import date as date_filter
 from django.utils import timezone
 from django.utils.text import slugify
@@ -413,3 +414,8 @@ def action_section(user, action) -> dict:
             "refus": establishment_refusal(action, giver),
         }
     }
+
+
+def holds(document) -> bool:
+    """Is this document a convention's current PDF or its signed copy? It stays with the dossier."""
+    return Convention.objects.filter(Q(document=document) | Q(document_signe=document)).exists()

@@ -4,7 +4,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from .. import services
+from .. import conventions, services
 from ..forms import DocumentForm
 from ..models import Document
 from .actions import _get_action
@@ -54,6 +54,13 @@ def document_download(request: HttpRequest, pk: int) -> FileResponse:
 @require_http_methods(["GET", "POST"])
 def document_delete(request: HttpRequest, pk: int) -> HttpResponse:
     document = _get_document(request, pk, write=True)
+    if conventions.holds(document):
+        messages.error(
+            request,
+            f"« {document.nom} » est la convention du dossier ou son exemplaire signé : il reste "
+            "au dossier.",
+        )
+        return redirect(f"{document.action.get_absolute_url()}#documents")
     if request.method == "POST":
         services.document_delete(document=document)
         messages.success(request, f"Document « {document.nom} » supprimé.")

@@ -540,3 +540,16 @@ def test_section_queries_do_not_grow(
     with django_assert_num_queries(4):
         section = conventions.action_section(manager, action)["convention_section"]
     assert section["convention"].montant == Decimal("24000.00")
+
+
+def test_the_convention_pdf_stays_with_the_dossier(client, manager, dossier):
+    client.force_login(manager)
+    establish(client, dossier)
+    convention = Convention.objects.get(action=dossier)
+    page = client.get(dossier.get_absolute_url()).content.decode()
+    assert reverse("cvu:document_delete", args=[convention.document_id]) not in page
+    response = client.post(reverse("cvu:document_delete", args=[convention.document_id]))
+    assert response.status_code == 302
+    assert Document.objects.filter(pk=convention.document_id).exists()
+    follow = client.get(response["Location"])
+    assert "il reste au dossier" in text_of(follow)
