@@ -75,7 +75,9 @@ def world(editor, manager, reader, secteur, commune, qpv):
         appel=appel,
         statut=Action.Statut.NOTIFIE,
     )
-    FinancementFactory(action=dossier_notifie, financeur=financeur, montant_vote=Decimal(4000))
+    ligne = FinancementFactory(
+        action=dossier_notifie, financeur=financeur, montant_vote=Decimal(4000)
+    )
     IndicateurActionFactory(action=dossier_notifie)
     comite = ComiteFactory(appel=appel)
 
@@ -159,7 +161,29 @@ def world(editor, manager, reader, secteur, commune, qpv):
     piece.fichier.save("cer.pdf", ContentFile(b"%PDF"), save=False)
     piece.save()
 
+    # The notified dossier's payments: an advance paid, a balance planned, a clawback asked.
+    from cvu.models import Reversement, Versement
+    from cvu.payments import refresh_paid
+
+    Versement.objects.create(
+        financement=ligne,
+        nature="avance",
+        montant=Decimal(2000),
+        date_versement=date(2026, 2, 1),
+        numero_mandat="M-2026-001",
+    )
+    versement = Versement.objects.create(
+        financement=ligne, nature="solde", condition="bilan", montant=Decimal(1500)
+    )
+    refresh_paid(ligne)
+    reversement = Reversement.objects.create(
+        financement=ligne, montant=Decimal(100), motif="Trop perçu", date_demande=date(2026, 3, 1)
+    )
+
     return {
+        "ligne": ligne.pk,
+        "versement": versement.pk,
+        "reversement": reversement.pk,
         "piece": piece.pk,
         "intention": intention.pk,
         "echange": echange.pk,
