@@ -10,6 +10,7 @@ total paid out, which the dashboards and lists add up. The dossier and porteur p
 it the net paid, gross minus what was recovered.
 """
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -603,6 +604,12 @@ class MontantsFinanceur:
         return self.verse - self.recouvre
 
 
+def _sort_key(name: str) -> str:
+    """French order of names: accents with their letter (État among the E)."""
+    letters = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(c for c in letters if not unicodedata.combining(c))
+
+
 def organisation_section(user, organisation) -> dict:
     """What the porteur page shows of this part (context for its include): requested, voted,
     paid, clawed back and net paid per funder and year over the porteur's dossiers, in one query
@@ -624,7 +631,7 @@ def organisation_section(user, organisation) -> dict:
         group.reverse += line.reverse
         group.recouvre += line.recouvre
         group.dossiers += 1
-    rows = sorted(groups.values(), key=lambda g: (-g.annee, g.financeur.nom.casefold()))
+    rows = sorted(groups.values(), key=lambda g: (-g.annee, _sort_key(g.financeur.nom)))
     totals = MontantsFinanceur(financeur=None, annee=0)
     for row in rows:
         for name in ("demande", "vote", "verse", "reverse", "recouvre", "dossiers"):
