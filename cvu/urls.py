@@ -117,7 +117,6 @@ urlpatterns = [
     path("contrats/", contrats.contrat_list, name="contrat_list"),
     path("contrats/<int:pk>/", contrats.contrat_detail, name="contrat_detail"),
     # Porteurs: fiches d'intention and échanges (cvu.views.intentions)
-    # Porteurs: pieces of the administrative file (cvu.views.pieces)
     path("porteurs/intentions/", intentions.intention_list, name="intention_list"),
     path("porteurs/intentions/nouvelle/", intentions.intention_create, name="intention_create"),
     path("porteurs/intentions/<int:pk>/", intentions.intention_detail, name="intention_detail"),
@@ -139,6 +138,7 @@ urlpatterns = [
     path("porteurs/echanges/<int:pk>/modifier/", intentions.echange_update, name="echange_update"),
     path("porteurs/echanges/<int:pk>/etape-faite/", intentions.echange_done, name="echange_done"),
     path("porteurs/echanges/<int:pk>/supprimer/", intentions.echange_delete, name="echange_delete"),
+    # Porteurs: pieces of the administrative file (cvu.views.pieces)
     path("organisations/<int:pk>/pieces/", pieces.piece_upload, name="piece_upload"),
     path("organisations/pieces/<int:pk>/", pieces.piece_download, name="piece_download"),
     path(
