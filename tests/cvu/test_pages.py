@@ -255,8 +255,9 @@ def test_action_detail_queries(client, editor, action, lines, django_assert_num_
     client.force_login(editor)
     # session, user, action, QPVs, tags, indicators, objectives, lines, documents, edit right,
     # action history, lines history, names of porteur/contract/referent/funders in history,
-    # the porteur's missing or expired pieces (cvu.pieces.action_section)
-    with django_assert_num_queries(17):
+    # the porteur's missing or expired pieces (cvu.pieces), the collectivité and the convention
+    # (cvu.conventions), lines, payments and clawbacks (cvu.payments)
+    with django_assert_num_queries(22):
         assert client.get(action.get_absolute_url()).status_code == 200
 
 
@@ -269,8 +270,9 @@ def test_organisation_pages_queries(
     with django_assert_num_queries(4):  # session, user, count, rows with their totals
         assert client.get("/organisations/").status_code == 200
     # constant: session, user, organisation and contacts, carried actions, amounts, edit right,
-    # administrative pieces (cvu.pieces.organisation_section)
-    with django_assert_num_queries(8):
+    # intentions and échanges (cvu.intentions), administrative pieces (cvu.pieces), amounts per
+    # funder and year (cvu.payments), late bilans, derogations, instruction opinions
+    with django_assert_num_queries(14):
         assert client.get(etat.get_absolute_url()).status_code == 200
 
 
