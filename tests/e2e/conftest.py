@@ -180,7 +180,52 @@ def world(editor, manager, reader, secteur, commune, qpv):
         financement=ligne, montant=Decimal(100), motif="Trop perçu", date_demande=date(2026, 3, 1)
     )
 
+    # The collectivité (EPCI signatory) funds the notified dossier above 23 000 €: its convention,
+    # under a template; a second notified dossier waits for its convention.
+    from cvu.models import Convention, ModeleConvention
+
+    pma = OrganisationFactory(nom="Pays de Montbéliard Agglomération", sigle="PMA", type="epci")
+    contrat.signataires.add(pma)
+    FinancementFactory(
+        action=dossier_notifie,
+        financeur=pma,
+        montant_demande=Decimal(24000),
+        montant_vote=Decimal(24000),
+    )
+    modele = ModeleConvention.objects.create(
+        nom="Convention annuelle",
+        texte="Convention entre $collectivite et $porteur pour l'action « $action » : $montant.",
+    )
+    convention = Convention.objects.create(
+        action=dossier_notifie,
+        modele=modele,
+        annee_debut=dossier_notifie.annee,
+        annee_fin=dossier_notifie.annee,
+        montant=Decimal(24000),
+        texte="Convention entre PMA et l'Association Les Buis.",
+        reference_decision="Délibération C 2026-112",
+        date_decision=date(2026, 3, 26),
+        auteur=manager,
+    )
+    a_conventionner = ActionFactory(
+        contrat=contrat,
+        porteur=porteur,
+        qpvs=[qpv],
+        referent=editor,
+        appel=appel,
+        statut=Action.Statut.NOTIFIE,
+    )
+    FinancementFactory(
+        action=a_conventionner,
+        financeur=pma,
+        montant_demande=Decimal(30000),
+        montant_vote=Decimal(30000),
+    )
+
     return {
+        "modele": modele.pk,
+        "convention": convention.pk,
+        "a_conventionner": a_conventionner.pk,
         "ligne": ligne.pk,
         "versement": versement.pk,
         "reversement": reversement.pk,
