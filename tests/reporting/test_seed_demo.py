@@ -1,4 +1,6 @@
 import random
+from datetime import date
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -6,16 +8,22 @@ from django.core.management import CommandError, call_command
 from django.db.models import F, Q, Sum
 
 from comptes.models import User
+from cvu import opendata
 from cvu.demo import demo_siret
 from cvu.models import (
     Action,
     ContratDeVille,
+    Convention,
     DispositifConnexe,
+    Echange,
+    FicheIntention,
     Financement,
     NoeudStrategie,
     Organisation,
+    PieceOrganisation,
     ProgrammeActions,
     Reunion,
+    Reversement,
     SuiteADonner,
     TypeInstance,
     Versement,
@@ -34,6 +42,7 @@ from participation.models import (
 )
 from participation.services import representativite, worst
 from quartiers.models import Observation, Qpv, Secteur, ValeurIndicateur
+from tests.cvu.test_opendata import _csv_rows, _validate
 
 
 @pytest.mark.django_db
@@ -117,7 +126,20 @@ def test_seed_demo_builds_the_demo_and_is_idempotent():
     for organisation in Organisation.objects.exclude(siret=""):
         validate_siret_or_siren(organisation.siret)
     assert Organisation.objects.filter(type="association").exclude(siret="").count() == 25
-    assert Organisation.objects.get(siret="200065647").type == "epci"
+    assert Organisation.objects.get(siret__startswith="200065647").type == "epci"
+    # The porteurs' story (cvu.demo_porteurs): fiches, advice, pieces, a convention, a clawback,
+    # and the open-data file of PMA's 2025 grants, which follows the published schema.
+    assert FicheIntention.objects.count() == 4 and Echange.objects.exists()
+    assert Echange.objects.filter(date_prochaine_etape__isnull=False).exists()
+    assert PieceOrganisation.objects.filter(type="cer", date_expiration__lt=date.today()).exists()
+    convention = Convention.objects.get()
+    assert convention.statut == "signee" and convention.action.statut == "conventionne"
+    assert Reversement.objects.count() == 1
+    export = opendata.build(User.objects.get(email="direction@demo.local"), 2025)
+    header, rows = _csv_rows(opendata.to_csv(export))
+    assert len(rows) > 20
+    _validate(header, [(row, None) for row in rows])
+    assert sum(Decimal(row["montant"]) for row in rows) == export.total
     for number in range(1, 7):
         chef = User.objects.get(email=f"cdp{number}@demo.local")
         assert Action.objects.editable_by(chef).exists()

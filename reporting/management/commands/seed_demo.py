@@ -4,6 +4,7 @@ from django.db import transaction
 
 from comptes.demo import demo_users
 from cvu.demo import demo_appels, demo_contrat, demo_gouvernance
+from cvu.demo_porteurs import demo_porteurs
 from participation.demo import demo_participation
 from quartiers.demo import demo_territoire
 from quartiers.models import Commune, Qpv
@@ -40,6 +41,7 @@ class Command(BaseCommand):
             demo_territoire(users=users)
             demo_contrat(users=users)
             demo_appels(users=users)
+            demo_porteurs(users=users)
             demo_gouvernance(users=users)
             demo_participation(users=users)
         self.stdout.write(
