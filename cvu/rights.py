@@ -194,7 +194,10 @@ def financement_plan_open(user, action: Action) -> bool:
 
 
 def may_delete_financement(user, line) -> bool:
-    """A line carrying a vote or a payment is deleted only by the chef de service."""
+    """A line carrying a vote is deleted only by the chef de service; a line with payments
+    recorded by nobody (its payments are accounting facts: delete them first)."""
+    if line.montant_verse:
+        return False
     if is_manager(user):
         return True
     return (
@@ -317,6 +320,11 @@ def check_action_save(user, action: Action, before: dict) -> None:
             )
     for pk, fields in lines_before.items():
         if pk not in lines_after:
+            require(
+                not fields["montant_verse"],
+                "Une ligne qui a reçu des versements ne se supprime pas : supprimez d'abord ses "
+                "versements.",
+            )
             deletable = is_manager(user) or (
                 financement_plan_open(user, old)
                 and fields["montant_vote"] is None

@@ -3,6 +3,7 @@ de service or an administrator, never above the voted amount; the import's paid 
 payments "reprise"; a clawback when the bilan shows less spent than paid."""
 
 import io
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 from html import unescape
@@ -700,3 +701,21 @@ def test_the_dossier_section_reads_a_constant_number_of_queries(
     with django_assert_num_queries(3):  # lines with bilan lines, instalments, clawbacks
         section = payments.action_section(manager, line.action)
     assert len(section["paiements"]) == 3
+
+
+def test_a_line_with_payments_is_not_deleted_even_by_the_chef_de_service(
+    client, manager, contrat, etat
+):
+    action = ActionFactory(contrat=contrat, statut=S.NOTIFIE)
+    line = FinancementFactory(action=action, financeur=etat, montant_demande=900, montant_vote=900)
+    payments.add_payment(line, date=PAST, montant=Decimal("800"), numero_mandat="M", user=manager)
+    line.refresh_from_db()
+    assert not rights.may_delete_financement(manager, line)
+    client.force_login(manager)
+    page = client.get(f"/actions/{action.pk}/modifier/").content.decode()
+    assert re.search(r'name="fin-0-DELETE"[^>]*disabled', page)  # the box is there, greyed
+    # A forged deletion is refused by the last line of defence, and nothing is lost.
+    before = rights.action_snapshot(manager, action)
+    line.delete()
+    with pytest.raises(PermissionDenied, match="a reçu des versements"):
+        rights.check_action_save(manager, action, before)
