@@ -93,7 +93,12 @@ class FicheIntentionForm(forms.ModelForm):
         self.new_porteur: Organisation | None = None
         organisations = Organisation.objects.alphabetical()
         self.fields["porteur"].queryset = organisations
-        self.fields["financeurs_envisages"].queryset = organisations
+        # Funders are public bodies and the like: not the associations that carry projects
+        # (one already ticked on this fiche stays offered).
+        funders = ~Q(type=Organisation.Type.ASSOCIATION)
+        if self.instance.pk:
+            funders |= Q(pk__in=self.instance.financeurs_envisages.values("pk"))
+        self.fields["financeurs_envisages"].queryset = organisations.filter(funders)
         self.fields["appel"].queryset = AppelAProjets.objects.select_related("contrat")
         self._limit_qpvs_to_geography()
         contrat = self._contrat()

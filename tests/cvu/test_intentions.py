@@ -249,7 +249,7 @@ def test_echange_on_the_porteur_page_tied_to_an_intention(client, editor, intent
     assert (echange.agent, echange.intention, echange.organisation) == (editor, intention, porteur)
     text = page(client.get(porteur.get_absolute_url()))
     assert "Échanges et conseils" in text and "Chiffrer les ateliers." in text
-    assert "Relire le budget" in text and "Étape faite" in text
+    assert "Relire le budget" in text and "Marquer comme faite" in text
     assert "Vélo Solidaire" in text and intention.titre in text
     assert "Chiffrer les ateliers." in page(client.get(intention.get_absolute_url()))
 
