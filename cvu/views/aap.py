@@ -412,7 +412,10 @@ def dossier_panel(request: HttpRequest, action: Action) -> dict:
         "reopen": [(s, aap.label(s)) for s in aap.earlier_statuses(action)] if manager else [],
         "transitions": action.transitions.select_related("par"),
         "conventions": aap.conventions_required(action),
-        "late": list(aap.late_bilans(action.porteur, exclude=action)[:5]),
+        # The porteur's late bilans matter until the committee decides (a derogation then).
+        "late": []
+        if action.statut in rights.DECIDED
+        else list(aap.late_bilans(action.porteur, exclude=action)[:5]),
         "bilan_en_retard": Action.objects.filter(pk=action.pk).bilan_en_retard().exists(),
         "can_notify": action.statut
         not in (S.DEPOSE, S.EN_INSTRUCTION, S.INSTRUIT, S.AJOURNE, S.REFUSE, S.RETIRE),
@@ -818,7 +821,13 @@ def comite_detail(request: HttpRequest, pk: int) -> HttpResponse:
         row["cells"] = [by_funder.get(funder.pk) for funder in funders]
         row["decision"] = decisions.get(row["action"].pk)
         row["avis"] = _avis(row["action"])
-        row["pieces"] = missing_pieces.get(row["action"].porteur_id, [])
+        # Only where a decision is still to take: a decided dossier's gaps are followed on its page.
+        row["pieces"] = (
+            missing_pieces.get(row["action"].porteur_id, [])
+            if _pending(row["action"], decisions)
+            else []
+        )
+    editable = [row for row in rows if row["sens"]]
     context = {
         "comite": comite,
         "appel": appel,
@@ -829,6 +838,7 @@ def comite_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "columns": shown,
         "overrun_lines": overrun_lines,
         "can_decide": manager,
+        "editable_count": len(editable),
         "filtres": [(key, label, counts[key]) for key, label in COMITE_FILTRES],
         "filtre": filtre,
         "recherche": recherche,

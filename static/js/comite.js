@@ -5,7 +5,9 @@
   "use strict";
   var table = document.querySelector("[data-comite]");
   if (!table) return;
-  var euros = new Intl.NumberFormat("fr-FR", { style: "currency", currency: "EUR" });
+  var currency = new Intl.NumberFormat("fr-FR", { style: "currency", currency: "EUR" });
+  // A negative remainder gets a real minus sign (U+2212), not the hyphen Intl gives.
+  var euros = { format: function (value) { return currency.format(value).replace(/^-/, "\u2212"); } };
   var counter = document.querySelector("[data-changed-count]");
 
   function parse(text) {

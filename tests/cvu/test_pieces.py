@@ -137,6 +137,25 @@ def test_expired_cer_is_flagged_on_the_committee(client, manager, appel, asso_ce
     assert "data-piece-probleme" not in row_of[fine.pk]
 
 
+def test_committee_sums_up_several_gaps_and_spares_decided_dossiers(client, manager, appel):
+    bare = OrganisationFactory(nom="Association sans pièces", type=Organisation.Type.ASSOCIATION)
+    pending = ActionFactory(contrat=appel.contrat, appel=appel, porteur=bare)
+    decided = ActionFactory(contrat=appel.contrat, appel=appel, porteur=bare, statut="notifie")
+    comite = ComiteFactory(appel=appel)
+    comite.dossiers.set([pending, decided])
+    client.force_login(manager)
+    page = client.get(comite.get_absolute_url() + "?filtre=tous").content.decode()
+    row_of = {
+        pk: page.split(f'data-dossier="{pk}"')[1].split("</tr>")[0]
+        for pk in (pending.pk, decided.pk)
+    }
+    # One badge for the five gaps, each of them listed in words under it.
+    assert row_of[pending.pk].count('class="badge text-bg-warning"') == 1
+    assert "5 pièces à régulariser" in row_of[pending.pk]
+    assert "<li>CER manquant</li>" in row_of[pending.pk]
+    assert "data-piece-probleme" not in row_of[decided.pk]
+
+
 def test_expired_cer_is_flagged_on_the_dossier_page(client, editor, action):
     porteur = action.porteur
     _complete(porteur, except_=[T.CER])
