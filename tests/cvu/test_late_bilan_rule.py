@@ -138,3 +138,16 @@ def test_the_committee_asks_a_derogation_for_the_porteurs_with_a_late_bilan(
     for name, action in new.items():
         late = list(aap.late_bilans(action.porteur, exclude=action))
         assert bool(late) is (name in LATE), name
+
+
+def test_the_dossier_page_warns_of_the_porteur_s_late_bilans_until_the_decision(
+    client, manager, appel, dossiers
+):
+    porteur = dossiers["notifie_hier"].porteur  # its bilan is late
+    waiting = ActionFactory(contrat=appel.contrat, appel=appel, porteur=porteur, statut=S.INSTRUIT)
+    decided = ActionFactory(
+        contrat=appel.contrat, appel=appel, porteur=porteur, statut=S.CONVENTIONNE
+    )
+    client.force_login(manager)
+    assert "Bilan en retard chez ce porteur" in client.get(waiting.get_absolute_url()).text
+    assert "Bilan en retard chez ce porteur" not in client.get(decided.get_absolute_url()).text
