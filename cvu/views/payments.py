@@ -128,7 +128,13 @@ def versement_add(request: HttpRequest, pk: int) -> HttpResponse:
                 f"Versement de {euros(data['montant'])} enregistré pour {line.financeur}.",
             )
             return redirect(_section_url(line.action))
-    context = {"line": line, "action": line.action, "form": form, "versement": None}
+    context = {
+        "line": line,
+        "action": line.action,
+        "form": form,
+        "versement": None,
+        "title": "Versement non prévu",
+    }
     return _render(request, "cvu/versement_form.html", context, form)
 
 
@@ -165,7 +171,13 @@ def versement_record(request: HttpRequest, pk: int) -> HttpResponse:
                 f"comme versé(e) le {data['date_versement']:%d/%m/%Y}.",
             )
             return redirect(_section_url(line.action))
-    context = {"line": line, "action": line.action, "form": form, "versement": versement}
+    context = {
+        "line": line,
+        "action": line.action,
+        "form": form,
+        "versement": versement,
+        "title": "Corriger le versement" if versement.paye else "Enregistrer le versement",
+    }
     return _render(request, "cvu/versement_form.html", context, form)
 
 
