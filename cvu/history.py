@@ -4,6 +4,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import models
+from django.utils.formats import date_format
+
+from core.templatetags.formats import euros
 
 from .models import Action, Financement
 
@@ -39,6 +42,10 @@ def _display(model_field, value, names: dict) -> str:
         return names.get((model_field.related_model, value), f"n° {value}")
     if model_field.choices:
         return str(dict(model_field.flatchoices).get(value, value))
+    if isinstance(model_field, models.DecimalField):
+        return euros(value)  # the amounts as every screen writes them: 17 126,08 €
+    if isinstance(model_field, models.DateField):
+        return date_format(value, "d/m/Y")
     return str(value)
 
 

@@ -225,7 +225,7 @@ def test_editor_changes_the_financing_plan_and_history_keeps_it(client, editor, 
     assert action.financements.get().montant_demande == Decimal("6500.00")
     html = client.get(action.get_absolute_url()).content.decode()
     assert "montant demandé" in html
-    assert "<del>6000.00</del> → 6500.00" in html
+    assert "<del>6\u202f000,00\xa0€</del> → 6\u202f500,00\xa0€" in html
 
 
 def test_stale_edit_warns_and_keeps_the_other_persons_changes(client, editor, manager, action):

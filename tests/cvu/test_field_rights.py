@@ -251,7 +251,7 @@ def test_payment_by_the_chef_de_service_is_kept_in_history(client, dossier_facto
     record = Financement.history.filter(action_id=action.pk).latest("history_date")
     assert (record.montant_verse, record.history_user) == (Decimal("2500.00"), manager)
     html = client.get(action.get_absolute_url()).content.decode()
-    assert "<del>0.00</del> → 2500.00" in html
+    assert "<del>0,00\xa0€</del> → 2\u202f500,00\xa0€" in html
 
 
 def test_programmed_vote_overwrite_does_not_reach_the_notification_letter(
