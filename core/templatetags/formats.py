@@ -1,3 +1,4 @@
+import re
 from decimal import Decimal, InvalidOperation
 
 from django import template
@@ -54,3 +55,14 @@ def duree(value):
 def sum_of(items, attribute: str):
     """The sum of one attribute over a list, missing values counted as 0: lines|sum_of:"vote"."""
     return sum((getattr(item, attribute) or Decimal(0) for item in items), Decimal(0))
+
+
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+@register.filter
+def dates_fr(value):
+    """ISO dates written the French way for a screen: '2025-03-20/2025-09-15' ->
+    '20/03/2025 au 15/09/2025' (files keep the ISO form the standards ask for)."""
+    parts = str(value or "").split("/")  # an ISO 8601 interval: start/end
+    return " au ".join(_ISO_DATE.sub(lambda m: f"{m[3]}/{m[2]}/{m[1]}", part) for part in parts)

@@ -36,3 +36,11 @@ def test_durations_in_words():
 def test_euros_round_trips_to_the_same_amount(amount):
     text = euros(amount).removesuffix("\u00a0€")
     assert Decimal(text.replace(NNBSP, "").replace(",", ".")) == amount
+
+
+def test_iso_dates_and_intervals_are_written_the_french_way_on_screen():
+    from core.templatetags.formats import dates_fr
+
+    assert dates_fr("2025-06-30") == "30/06/2025"
+    assert dates_fr("2025-03-20/2025-09-15") == "20/03/2025 au 15/09/2025"
+    assert dates_fr("") == "" and dates_fr(None) == ""
