@@ -215,7 +215,9 @@ def demo_organisations(rng: random.Random) -> dict:
     }
     orgs["bailleurs"] = [_organisation(f"{n} (démo)", "bailleur", rng) for n in BAILLEURS]
     orgs["communes"] = {
-        c.code_insee: _organisation(f"Ville de {c.nom}", "commune", rng)
+        c.code_insee: _organisation(
+            f"Ville d'{c.nom}" if c.nom[0] in "AEIOUYÉÈÊ" else f"Ville de {c.nom}", "commune", rng
+        )
         for c in Commune.objects.filter(qpvs__isnull=False).distinct()
     }
     orgs["associations"] = [
