@@ -7,9 +7,6 @@ from . import conventions
 from .models import Convention, ModeleConvention
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-PLACEHOLDER_HELP = "Variables possibles : " + ", ".join(
-    f"${name}" for name in conventions.PLACEHOLDERS
-)
 
 
 class ModeleConventionForm(forms.ModelForm):
@@ -17,10 +14,12 @@ class ModeleConventionForm(forms.ModelForm):
         model = ModeleConvention
         fields = ["nom", "type", "texte", "actif"]
         widgets = {"texte": forms.Textarea(attrs={"rows": 24})}
+        # The model's "proposé" is unclear alone; the variables are listed beside the form.
+        labels = {"actif": "Proposé à l'établissement des conventions"}
         help_texts = {
-            "texte": PLACEHOLDER_HELP + ". Séparez les paragraphes par une ligne vide ; un "
-            "paragraphe qui commence par « Article » prend sa première ligne pour titre.",
-            "actif": "Proposé à l'établissement des conventions.",
+            "texte": "Variables : voir « Variables possibles ». Séparez les paragraphes par une ligne "
+            "vide ; un paragraphe qui commence par « Article » prend sa première ligne pour titre.",
+            "actif": "Seuls les modèles proposés sont offerts quand on établit une convention.",
         }
 
     def clean_texte(self):

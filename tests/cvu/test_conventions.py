@@ -174,6 +174,10 @@ def test_template_form_refuses_an_unknown_variable(client, manager):
 def test_manager_edits_a_template(client, manager):
     modele = ModeleConvention.objects.get(type="annuelle")
     client.force_login(manager)
+    page = client.get(reverse("cvu:modele_convention_update", args=[modele.pk])).content.decode()
+    assert "Proposé à l&#x27;établissement des conventions" in page
+    assert 'aria-label="Fil d\'Ariane"' in page
+    assert page.count("$montant_par_annee") == 1  # listed beside the form only
     response = client.post(
         reverse("cvu:modele_convention_update", args=[modele.pk]),
         {"nom": "Convention annuelle 2027", "type": "annuelle", "texte": "Avec $porteur."},
@@ -369,6 +373,10 @@ def test_only_the_collectivite_s_own_grant_is_conventioned(
     assert not Convention.objects.exists()
     section = conventions.action_section(manager, action)["convention_section"]
     assert "chaque financeur établit ses propres conventions" in section["refus"]
+    # The dossier page says it once (the refusal's message shown, a second visit).
+    client.get(action.get_absolute_url())
+    page = text_of(client.get(action.get_absolute_url()))
+    assert page.count("n'a pas voté de subvention pour ce dossier") == 1
 
 
 # ---------------------------------------------------------------- signatures
@@ -392,7 +400,10 @@ def test_signatures_move_the_dossier_to_conventionne(client, manager, dossier):
     # Signed: the text no longer changes.
     update = client.get(reverse("cvu:convention_update", args=[convention.pk]))
     assert update.status_code == 302
-    assert "Signée" in text_of(client.get(dossier.get_absolute_url()))
+    page = text_of(client.get(dossier.get_absolute_url()))
+    assert "Signée" in page
+    # Once signed, changing the signatures is a secondary action.
+    assert "Modifier les signatures" in page and "Enregistrer les signatures" not in page
 
 
 def test_one_signature_only_leaves_the_dossier_notified(client, manager, dossier):
