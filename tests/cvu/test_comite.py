@@ -340,10 +340,13 @@ def test_an_envelope_already_over_is_asked_again_only_when_this_save_raises_it(
     assert "1 décision enregistrée." in response.content.decode()
     assert not DecisionComite.objects.get(action=postponed).depassement_confirme
     data = rendered_form(client, url)
+    # The confirmation is offered once an overrun is signalled, not before.
+    assert 'name="confirmer"' not in client.get(url).content.decode()
     data[f"sens_{programmed.pk}"] = "programme"
     response = client.post(url, data)
     assert response.status_code == 200
     assert "Dépassement d'enveloppe" in response.content.decode()
+    assert 'name="confirmer"' in response.content.decode()
     data["confirmer"] = "on"
     assert client.post(url, data).status_code == 302
     assert DecisionComite.objects.get(action=programmed).depassement_confirme
