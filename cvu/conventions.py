@@ -250,7 +250,12 @@ def convention_establish(
 ) -> Convention:
     """Fills the template for the dossier, renders the PDF and keeps it as a document."""
     rights.require_manager(user)
-    action = Action.objects.select_for_update().select_related("porteur", "appel").get(pk=action.pk)
+    # of=("self",): lock the dossier only (PostgreSQL refuses FOR UPDATE on an outer join).
+    action = (
+        Action.objects.select_for_update(of=("self",))
+        .select_related("porteur", "appel")
+        .get(pk=action.pk)
+    )
     giver = collectivite(action.contrat)
     refusal = establishment_refusal(action, giver)
     if refusal:
@@ -304,7 +309,7 @@ def convention_rebuild(
     and years then follow the dossier's current vote)."""
     rights.require_manager(user)
     convention = (
-        Convention.objects.select_for_update()
+        Convention.objects.select_for_update(of=("self",))
         .select_related("action__porteur", "action__appel", "action__contrat")
         .get(pk=convention.pk)
     )
@@ -358,7 +363,9 @@ def convention_sign(
     notified dossier moves to « Conventionné » (cvu.aap.change_status, which records it)."""
     rights.require_manager(user)
     convention = (
-        Convention.objects.select_for_update().select_related("action").get(pk=convention.pk)
+        Convention.objects.select_for_update(of=("self",))
+        .select_related("action")
+        .get(pk=convention.pk)
     )
     action = convention.action
     if action.statut not in OPEN_STATUSES:
