@@ -141,9 +141,7 @@ urlpatterns = [
     # Porteurs: pieces of the administrative file (cvu.views.pieces)
     path("organisations/<int:pk>/pieces/", pieces.piece_upload, name="piece_upload"),
     path("organisations/pieces/<int:pk>/", pieces.piece_download, name="piece_download"),
-    path(
-        "organisations/pieces/<int:pk>/supprimer/", pieces.piece_delete, name="piece_delete"
-    ),
+    path("organisations/pieces/<int:pk>/supprimer/", pieces.piece_delete, name="piece_delete"),
     # Porteurs: conventions, payments and clawbacks (cvu.views.conventions)
     path("actions/conventions/modeles/", conventions.modele_list, name="modele_convention_list"),
     path(
