@@ -191,10 +191,20 @@ def versement_delete(request: HttpRequest, pk: int) -> HttpResponse:
             request, "Versement supprimé ; le montant versé de la ligne est recalculé."
         )
         return redirect(_section_url(action))
+    line = versement.financement
+    when = (
+        f"versé le {versement.date_versement:%d/%m/%Y}, mandat n° {versement.numero_mandat}"
+        if versement.paye
+        else "prévu"
+    )
+    text = (
+        f"{versement.get_nature_display()} de {euros(versement.montant)} ({line.financeur}, "
+        f"{line.annee}), {when} : il sera supprimé et le montant versé de la ligne recalculé."
+    )
     return render(
         request,
         "cvu/versement_confirm_delete.html",
-        {"versement": versement, "action": action, "cancel_url": _section_url(action)},
+        {"text": text, "action": action, "cancel_url": _section_url(action)},
     )
 
 
