@@ -104,8 +104,9 @@ def backup(directory: Path, *, storage=default_storage) -> Path:
     target = directory / f"sauvegarde-pilotage-cvu-{stamp}.tar.gz"
     with tempfile.TemporaryDirectory() as work:
         dump = Path(work) / "base.json"
+        outermost = not connection.in_atomic_block
         with transaction.atomic():
-            if connection.vendor == "postgresql":
+            if connection.vendor == "postgresql" and outermost:
                 # One snapshot for every table: rows that refer to each other stay consistent.
                 with connection.cursor() as cursor:
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")

@@ -7,6 +7,7 @@ grant; the other funders sign their own conventions with the porteur.
 import re
 from datetime import date
 from decimal import Decimal
+from importlib import import_module
 from string import Template
 
 from django.core.exceptions import ValidationError
@@ -70,6 +71,14 @@ DEFAULT_SIGNATAIRE = "Le Président"
 def validate_template(text: str) -> None:
     """Only the convention's $placeholders may appear in a template."""
     validate_placeholders(text, PLACEHOLDERS)
+
+
+def ensure_default_modeles() -> None:
+    """The two default templates, written by migration 0008, when no template exists (a base
+    emptied by `flush`, as the demo may meet): the migration's own function, not a copy."""
+    from django.apps import apps
+
+    import_module("cvu.migrations.0008_modeles_convention").fill_modeles(apps, None)
 
 
 def collectivite(contrat: ContratDeVille) -> Organisation | None:

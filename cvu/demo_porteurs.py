@@ -182,6 +182,7 @@ def _convention_and_payments(pma, service) -> None:
         .first()
     )
     if best is not None:
+        conventions.ensure_default_modeles()
         action = Action.objects.get(pk=best["action"])
         modele = conventions.default_modele(action)
         if modele is not None and conventions.collectivite(action.contrat) == pma:

@@ -564,3 +564,13 @@ def test_the_convention_pdf_stays_with_the_dossier(client, manager, dossier):
     assert Document.objects.filter(pk=convention.document_id).exists()
     follow = client.get(response["Location"])
     assert "il reste au dossier" in text_of(follow)
+
+
+def test_the_default_templates_come_back_in_an_emptied_base():
+    ModeleConvention.objects.all().delete()  # as `flush` leaves a base
+    conventions.ensure_default_modeles()
+    conventions.ensure_default_modeles()  # once only
+    assert sorted(ModeleConvention.objects.values_list("type", flat=True)) == [
+        "annuelle",
+        "pluriannuelle",
+    ]

@@ -180,14 +180,24 @@ def world(editor, manager, reader, secteur, commune, qpv):
         financement=ligne, montant=Decimal(100), motif="Trop perçu", date_demande=date(2026, 3, 1)
     )
 
-    # The collectivité (EPCI signatory) funds the notified dossier above 23 000 €: its convention,
+    # The collectivité (EPCI signatory) funds a notified dossier above 23 000 €: its convention,
     # under a template; a second notified dossier waits for its convention.
     from cvu.models import Convention, ModeleConvention
 
     pma = OrganisationFactory(nom="Pays de Montbéliard Agglomération", sigle="PMA", type="epci")
     contrat.signataires.add(pma)
+    # Another porteur: above 23 000 € a year, each of its dossiers needs the convention first.
+    centre = OrganisationFactory(nom="Centre social Petite-Hollande", type="association")
+    dossier_convention = ActionFactory(
+        contrat=contrat,
+        porteur=centre,
+        qpvs=[qpv],
+        referent=editor,
+        appel=appel,
+        statut=Action.Statut.NOTIFIE,
+    )
     FinancementFactory(
-        action=dossier_notifie,
+        action=dossier_convention,
         financeur=pma,
         montant_demande=Decimal(24000),
         montant_vote=Decimal(24000),
@@ -197,10 +207,10 @@ def world(editor, manager, reader, secteur, commune, qpv):
         texte="Convention entre $collectivite et $porteur pour l'action « $action » : $montant.",
     )
     convention = Convention.objects.create(
-        action=dossier_notifie,
+        action=dossier_convention,
         modele=modele,
-        annee_debut=dossier_notifie.annee,
-        annee_fin=dossier_notifie.annee,
+        annee_debut=dossier_convention.annee,
+        annee_fin=dossier_convention.annee,
         montant=Decimal(24000),
         texte="Convention entre PMA et l'Association Les Buis.",
         reference_decision="Délibération C 2026-112",
@@ -209,7 +219,7 @@ def world(editor, manager, reader, secteur, commune, qpv):
     )
     a_conventionner = ActionFactory(
         contrat=contrat,
-        porteur=porteur,
+        porteur=centre,
         qpvs=[qpv],
         referent=editor,
         appel=appel,

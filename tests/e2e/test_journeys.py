@@ -249,7 +249,7 @@ def test_instruction_then_committee_with_live_envelope(page, live_server, editor
     expect(reste).to_have_text(re.compile(r"^10\s?000,00\s?€"))
     # ... the decision makes it count: the remainder in the grid's header follows (French format).
     page.get_by_label("Décision – Jardins partagés").select_option("programme")
-    expect(reste).to_have_text(re.compile(r"-1\s?000,00\s?€ – dépassée"))
+    expect(reste).to_have_text(re.compile(r"[−-]1\s?000,00\s?€ – dépassée"))
     page.get_by_role("button", name="Enregistrer les décisions").click()
     page.get_by_text("Dépassement d'enveloppe.").wait_for()
     page.get_by_label("Je confirme le dépassement d'enveloppe signalé ci-dessus").check()

@@ -243,7 +243,7 @@ def test_a_real_worker_runs_the_purges(live_worker, settings, tmp_path):
         session_key="y" * 32, session_data="e30:expired", expire_date=timezone.now() - timedelta(1)
     )
     ref = previews.store(conseil_pk=1, content=b"a;b", filename="x.csv")
-    path = previews.directory() / f"1-{ref['token']}.csv"
+    path = Path(storage().path(f"imports-apercus/1-{ref['token']}.csv"))
     old = time.time() - settings.IMPORT_APERCU_MINUTES * 60 - 1
     os.utime(path, (old, old))
     for task in (clear_sessions, purge_import_previews):
