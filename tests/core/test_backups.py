@@ -79,4 +79,3 @@ def test_restore_refuses_a_file_that_is_not_a_backup(db, tmp_path):
         archive.addfile(info, io.BytesIO(data))
     with pytest.raises(CommandError, match="pas une sauvegarde de Pilotage CVU"):
         call_command("restaurer", str(foreign))
-
