@@ -75,7 +75,13 @@ def _pieces(associations, user) -> None:
         for type_ in (T.STATUTS, T.RIB, T.COMPTES, T.DIRIGEANTS, T.CER):
             if index == 2 and type_ in (T.CER, T.COMPTES):
                 continue  # missing: shown on its dossiers and at the committee
-            dated = date(year - 1, 3, 15)
+            # Statuts and RIB of long ago; accounts closed last year; the list of directors and
+            # the CER of this year's request: all valid today (cvu.pieces.default_expiry).
+            dated = {
+                T.STATUTS: date(year - 4, 6, 1),
+                T.RIB: date(year - 2, 9, 1),
+                T.COMPTES: date(year - 1, 12, 31),
+            }.get(type_, min(date(year, 1, 2), timezone.localdate()))
             expiry = None
             if index == 1 and type_ == T.CER:
                 dated, expiry = date(year - 2, 2, 1), date(year - 2, 12, 31)  # expired
