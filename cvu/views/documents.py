@@ -37,18 +37,28 @@ def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(f"{action.get_absolute_url()}#documents")
 
 
-def document_download(request: HttpRequest, pk: int) -> FileResponse:
-    document = _get_document(request, pk)
+def stored_file(fichier, *, name: str, content_type: str, missing: str) -> FileResponse:
+    """A private uploaded file (document, piece), streamed as an attachment under its recorded
+    name and type; 404 with `missing` when the storage lost it. Rights are the caller's."""
     try:
-        source = document.fichier.open("rb")
+        source = fichier.open("rb")
     except (FileNotFoundError, ValueError):  # lost from the storage, or never attached
-        raise Http404(
-            f"Le fichier du document « {document.nom} » est introuvable : déposez-le à nouveau."
-        ) from None
-    response = FileResponse(source, as_attachment=True, filename=document.nom)
-    response["Content-Type"] = document.content_type
+        raise Http404(missing) from None
+    response = FileResponse(source, as_attachment=True, filename=name)
+    response["Content-Type"] = content_type
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def document_download(request: HttpRequest, pk: int) -> FileResponse:
+    document = _get_document(request, pk)
+    return stored_file(
+        document.fichier,
+        name=document.nom,
+        content_type=document.content_type,
+        missing=f"Le fichier du document « {document.nom} » est introuvable : déposez-le à "
+        "nouveau.",
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -2,13 +2,14 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .. import pieces, rights, services
 from ..forms_pieces import PieceForm
 from ..models import Organisation, PieceOrganisation
+from .documents import stored_file
 
 
 def _get_piece(request: HttpRequest, pk: int, *, write: bool = False) -> PieceOrganisation:
@@ -55,16 +56,12 @@ def piece_upload(request: HttpRequest, pk: int) -> HttpResponse:
 
 def piece_download(request: HttpRequest, pk: int) -> FileResponse:
     piece = _get_piece(request, pk)
-    try:
-        source = piece.fichier.open("rb")
-    except (FileNotFoundError, ValueError):  # lost from the storage, or never attached
-        raise Http404(
-            f"Le fichier de la pièce « {piece.nom} » est introuvable : déposez-le à nouveau."
-        ) from None
-    response = FileResponse(source, as_attachment=True, filename=piece.nom)
-    response["Content-Type"] = piece.content_type
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return stored_file(
+        piece.fichier,
+        name=piece.nom,
+        content_type=piece.content_type,
+        missing=f"Le fichier de la pièce « {piece.nom} » est introuvable : déposez-le à nouveau.",
+    )
 
 
 @require_http_methods(["GET", "POST"])
