@@ -25,6 +25,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from core.templatetags.formats import euros
 
 from . import rights
+from .figures import NOT_FUNDED
 from .models import Action, Financement, Reversement, Versement
 from .models.actions import ZERO
 
@@ -618,7 +619,7 @@ def organisation_section(user, organisation) -> dict:
         Financement.objects.filter(
             action__in=Action.objects.visible_to(user).filter(porteur=organisation)
         )
-    ).select_related("financeur")
+    ).select_related("financeur", "action")
     groups: dict[tuple, MontantsFinanceur] = {}
     for line in lines.order_by():
         key = (line.annee, line.financeur_id)
@@ -626,7 +627,9 @@ def organisation_section(user, organisation) -> dict:
         if group is None:
             group = groups[key] = MontantsFinanceur(financeur=line.financeur, annee=line.annee)
         group.demande += line.montant_demande
-        group.vote += line.montant_vote or ZERO
+        # A refused or withdrawn dossier votes nothing (cvu.figures, as the dashboard counts).
+        if line.action.statut not in NOT_FUNDED:
+            group.vote += line.montant_vote or ZERO
         group.verse += line.montant_verse
         group.reverse += line.reverse
         group.recouvre += line.recouvre

@@ -67,7 +67,9 @@ def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         Financement.objects.filter(action__porteur=organisation)
         .values("annee")
         .annotate(
-            demande=Sum("montant_demande"), vote=Sum("montant_vote"), verse=Sum("montant_verse")
+            demande=Sum("montant_demande"),
+            vote=Sum("montant_vote", filter=figures.COUNTED_VOTE),
+            verse=Sum("montant_verse"),
         )
         .order_by("-annee")
     )

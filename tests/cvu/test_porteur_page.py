@@ -90,3 +90,20 @@ def test_porteur_page_shows_late_bilans_derogations_opinions_and_dependence(
     assert "Réservé" in avis and "Budget à préciser" in avis
     assert "10 %" in page.split('id="dependance"')[1].split("</dd>")[0]
     assert late.titre in page
+
+
+def test_a_refused_dossier_votes_nothing_on_the_porteur_page(client, reader, porteur):
+    from cvu import payments
+
+    etat = OrganisationFactory(financeur_etat=True)
+    kept = ActionFactory(porteur=porteur, annee=2025, statut=S.NOTIFIE)
+    refused = ActionFactory(porteur=porteur, annee=2025, statut=S.REFUSE)
+    FinancementFactory(action=kept, financeur=etat, annee=2025, montant_vote=Decimal("1000.00"))
+    FinancementFactory(action=refused, financeur=etat, annee=2025, montant_vote=Decimal("500.00"))
+    client.force_login(reader)
+
+    [row] = payments.organisation_section(reader, porteur)["montants_financeurs"]
+    assert row.vote == Decimal("1000.00")
+    page = client.get(porteur.get_absolute_url())
+    [year] = page.context["received"]
+    assert year["vote"] == Decimal("1000.00")  # the same figure in both tables
