@@ -217,8 +217,10 @@ def check_transition(
                 f"Une convention est obligatoire au-delà de 23 000 € par financeur et par an "
                 f"({detail}) : passez d'abord par « Conventionné »."
             )
-    if vers == S.BILAN_RECU and not hasattr(action, "bilan"):
-        raise ValidationError("Saisissez d'abord le bilan reçu (page Bilan du dossier).")
+    if vers == S.BILAN_RECU and not action.bilans.filter(exercice=action.derniere_annee).exists():
+        raise ValidationError(
+            f"Saisissez d'abord le bilan {action.derniere_annee} reçu (page Bilan du dossier)."
+        )
     return derogation
 
 

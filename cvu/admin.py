@@ -251,7 +251,8 @@ class InstructionAdmin(SimpleHistoryAdmin):
 
 @admin.register(Bilan)
 class BilanAdmin(SimpleHistoryAdmin):
-    list_display = ["action", "recu_le", "cout_realise"]
+    list_display = ["action", "exercice", "recu_le", "cout_realise"]
+    list_filter = ["exercice"]
     search_fields = ["action__titre"]
     raw_id_fields = ["action", "cerfa"]
 

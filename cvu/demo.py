@@ -783,6 +783,7 @@ def demo_appels(*, users: dict) -> None:
         Bilan.objects.bulk_create(
             Bilan(
                 action=action,
+                exercice=action.derniere_annee,
                 recu_le=date(year + 1, 5, rng.randint(1, 28)),
                 rapport="Objectifs atteints pour l'essentiel ; fréquentation en hausse "
                 "(démonstration).",

@@ -10,8 +10,10 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from core.pdf import html_to_pdf
+from quartiers.models import Qpv
 
 from . import conventions, intentions, payments, pieces
+from .geography import geographie_of
 from .models import (
     Action,
     AppelAProjets,
@@ -62,6 +64,7 @@ def demo_porteurs(*, users: dict) -> None:
     _pieces(associations, service)
     _intentions(associations, users)
     _convention_and_payments(pma, service)
+    _cpo(pma, associations, users)
 
 
 def _pieces(associations, user) -> None:
@@ -235,4 +238,59 @@ def _convention_and_payments(pma, service) -> None:
         motif="Bilan : 1 500 € non utilisés sur la subvention versée (démonstration).",
         date_demande=bilan.recu_le + timedelta(days=20),
         user=service,
+    )
+
+
+def _cpo(pma, associations, users) -> None:
+    """A multi-year convention (CPO 2024–2026) of the 2024 call: its 2024 bilan received, its 2025
+    bilan late since 30 June 2026, 2026 its last year (the renewal prompt)."""
+    appel = AppelAProjets.objects.filter(annee=2024).select_related("contrat").first()
+    cdp = users["cdp1"]
+    qpv = (
+        Qpv.objects.editable_by(cdp)
+        .filter(geographie=geographie_of(appel.contrat))
+        .order_by("nom")
+        .first()
+        if appel
+        else None
+    )
+    if appel is None or qpv is None or len(associations) < 2:
+        return
+    action = Action.objects.create(
+        contrat=appel.contrat,
+        appel=appel,
+        titre="Ateliers sociolinguistiques et accès aux droits (CPO 2024–2026)",
+        porteur=associations[1],
+        annee=2024,
+        annee_fin=2026,
+        statut=S.EN_COURS,
+        referent=cdp,
+        theme="Accès aux droits",
+        public_vise="Adultes allophones des quartiers prioritaires",
+        description="Ateliers hebdomadaires de français à visée sociale et professionnelle, "
+        "permanences d'accès aux droits (démonstration).",
+        cout_total=Decimal("126000.00"),
+        date_limite_bilan=date(2027, 6, 30),
+    )
+    action.qpvs.set([qpv])
+    action.objectifs.set(appel.contrat.noeuds.filter(niveau="objectif").order_by("code")[:1])
+    etat = Organisation.objects.filter(type=Organisation.Type.ETAT).order_by("nom").first()
+    for year in action.exercices:
+        for financeur, montant in ((pma, "18000.00"), (etat, "15000.00")):
+            if financeur is not None:
+                Financement.objects.create(
+                    action=action,
+                    financeur=financeur,
+                    annee=year,
+                    montant_demande=Decimal(montant),
+                    montant_vote=Decimal(montant),
+                )
+    Bilan.objects.create(
+        action=action,
+        exercice=2024,
+        recu_le=date(2025, 6, 12),
+        rapport="Trois groupes d'ateliers ouverts ; assiduité en hausse au second semestre "
+        "(démonstration).",
+        cout_realise=Decimal("41500.00"),
+        saisi_par=cdp,
     )

@@ -32,7 +32,9 @@ def dossiers_for(user) -> dict:
             .order_by("date")
         ),
         "conventions": needing_convention(notified),
-        "bilans_en_retard": list(mine.bilan_en_retard(today).order_by("date_limite_bilan")),
+        "bilans_en_retard": list(
+            mine.bilan_en_retard(today).with_exercice_en_retard(today).order_by("date_limite_bilan")
+        ),
         "bilans_proches": list(
             mine.bilan_dans_les_delais(today)
             .filter(date_limite_bilan__lte=today + timedelta(days=30))

@@ -38,6 +38,9 @@ ZERO = Decimal("0.00")
 S = Action.Statut
 # Their voted amounts do not count: the committee said no, or the porteur gave up.
 NOT_FUNDED = (S.REFUSE, S.RETIRE)
+# The share of funded dossiers to run as multi-year conventions (CPO), in % (circulaire of 31
+# August 2023 on the contrats de ville « Engagements Quartiers 2030 »).
+OBJECTIF_CPO = 50
 AMOUNTS = ("demande", "propose", "vote", "verse")
 
 
@@ -331,6 +334,17 @@ class Chiffres:
     @property
     def nb_dossiers(self) -> int:
         return len(self.statuts)
+
+    @cached_property
+    def cpo(self) -> set[int]:
+        """The funded dossiers that are multi-year conventions (CPO: an end year)."""
+        multi_year = self.dossiers().filter(annee_fin__isnull=False).values_list("pk", flat=True)
+        return set(multi_year) & self.financees
+
+    @property
+    def part_cpo(self) -> int | None:
+        """The CPO's share of the funded dossiers, in %, against OBJECTIF_CPO."""
+        return round(100 * len(self.cpo) / self.nb_financees) if self.nb_financees else None
 
     @property
     def nb_financees(self) -> int:

@@ -430,6 +430,11 @@ def dashboard(scope: Scope) -> dict:
         "totals": chiffres.total.as_dict(),
         "nb_dossiers": chiffres.nb_dossiers,
         "nb_actions": chiffres.nb_financees,
+        "cpo": {
+            "nombre": len(chiffres.cpo),
+            "part": chiffres.part_cpo,
+            "objectif": figures.OBJECTIF_CPO,
+        },
         "overruns": [row for row in funders.rows if row.alert],
         "sections": [
             funders,

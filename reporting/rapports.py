@@ -23,7 +23,7 @@ from django.utils import timezone
 from core.pdf import render_pdf_pages
 from core.queue import BROKER_DOWN, queue_on_commit
 from cvu import figures
-from cvu.models import Action, ContratDeVille, DispositifConnexe
+from cvu.models import Action, Bilan, ContratDeVille, DispositifConnexe
 from participation import services as participation
 from participation.models import (
     ConseilCitoyen,
@@ -133,8 +133,8 @@ def programmation_context(params: dict) -> dict:
     chiffres = scope.chiffres
     actions = list(
         scope.actions()
-        .select_related("porteur", "referent", "bilan")
-        .prefetch_related("qpvs")
+        .select_related("porteur", "referent")
+        .prefetch_related("qpvs", Prefetch("bilans", Bilan.objects.filter(exercice=annee)))
         .order_by("titre", "pk")
     )
     for action in actions:
@@ -143,16 +143,22 @@ def programmation_context(params: dict) -> dict:
     received = (Action.Statut.BILAN_RECU, Action.Statut.SOLDE)
     recus = []
     for action in actions:
-        bilan = getattr(action, "bilan", None)  # None when no bilan row exists
+        bilan = next(iter(action.bilans.all()), None)  # the year's bilan (a CPO has one a year)
         action.bilan_recu_le = bilan.recu_le if bilan is not None else None
         if bilan is not None or action.statut in received:
             recus.append(action)
     # Missing: the dossier says a bilan is expected, or its deadline has passed (cvu's rule,
     # Action.objects.bilan_en_retard, asked once for the year's dossiers).
-    late = set(scope.actions().bilan_en_retard(today).values_list("pk", flat=True))
+    late = dict(
+        scope.actions()
+        .bilan_en_retard(today)
+        .with_exercice_en_retard(today)
+        .values_list("pk", "exercice_en_retard")
+    )
     manquants = []
     for action in actions:
         action.bilan_en_retard = action.pk in late
+        action.exercice_en_retard = late.get(action.pk)
         if action.statut == Action.Statut.BILAN_ATTENDU or action.bilan_en_retard:
             manquants.append(action)
     sections = [

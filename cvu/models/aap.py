@@ -432,10 +432,14 @@ class DecisionComite(models.Model):
 
 
 class Bilan(models.Model):
-    """The porteur's bilan (Cerfa 15059): qualitative report and realised budget."""
+    """The porteur's bilan of one exercice (Cerfa 15059): qualitative report and realised budget.
+    A multi-year action (CPO) has one per exercice, each due six months after its end."""
 
-    action = models.OneToOneField(
-        Action, verbose_name="dossier", on_delete=models.CASCADE, related_name="bilan"
+    action = models.ForeignKey(
+        Action, verbose_name="dossier", on_delete=models.CASCADE, related_name="bilans"
+    )
+    exercice = models.PositiveSmallIntegerField(
+        "exercice", validators=year_validators, help_text="L'année dont le bilan rend compte."
     )
     recu_le = models.DateField("reçu le")
     rapport = models.TextField("bilan qualitatif")
@@ -462,9 +466,22 @@ class Bilan(models.Model):
     class Meta:
         verbose_name = "bilan"
         verbose_name_plural = "bilans"
+        ordering = ["exercice"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["action", "exercice"],
+                name="%(app_label)s_%(class)s_one_per_exercice",
+                violation_error_message="Ce dossier a déjà un bilan pour cet exercice.",
+            )
+        ]
 
     def __str__(self):
-        return f"Bilan de {self.action}"
+        return f"Bilan {self.exercice} de {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.exercice is None:  # an annual action's only bilan, or a CPO's final one
+            self.exercice = self.action.derniere_annee
+        super().save(*args, **kwargs)
 
 
 class BilanFinancement(models.Model):
@@ -487,6 +504,6 @@ class BilanFinancement(models.Model):
         return f"{self.financement} : {self.montant_realise}"
 
 
-def default_bilan_deadline(action: Action) -> date:
-    """Six months after the end of the exercice (of the last year for a multi-year action)."""
-    return date((action.annee_fin or action.annee) + 1, 6, 30)
+def default_bilan_deadline(action: Action, exercice: int | None = None) -> date:
+    """Six months after the end of the exercice: of `exercice`, by default the action's last."""
+    return date((exercice or action.derniere_annee) + 1, 6, 30)

@@ -4,7 +4,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import DecimalField, Exists, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -133,6 +133,26 @@ def _sum_of_financements(field: str, **filters):
     )
 
 
+def missing_yearly_bilans(today: date, action: "Action | None" = None):
+    """The financing lines of an action's earlier exercices (not its last) that were voted money,
+    are past their deadline (30 June of the following year) on `today` and have no bilan: of
+    `action`, or of the outer query's action (ActionQuerySet.bilan_en_retard)."""
+    from .aap import Bilan
+
+    if action is not None and action.annee_fin is None:
+        return Financement.objects.none()
+    ref = OuterRef if action is None else (lambda name: getattr(action, name))
+    last_due = today.year - 1 if today > date(today.year, 6, 30) else today.year - 2
+    return Financement.objects.filter(
+        ~Exists(Bilan.objects.filter(action_id=OuterRef("action_id"), exercice=OuterRef("annee"))),
+        action=ref("pk"),
+        montant_vote__gt=0,
+        annee__gte=ref("annee"),
+        annee__lt=ref("annee_fin"),
+        annee__lte=last_due,
+    )
+
+
 class ActionQuerySet(RoleQuerySet):
     def editable_by_chef_projet(self, user):
         # A referent named by the chef de service edits the action even outside their sector.
@@ -152,16 +172,36 @@ class ActionQuerySet(RoleQuerySet):
         return self.filter(statut__in=AWAITING_BILAN)
 
     def bilan_en_retard(self, today: date | None = None):
-        """The rule "this dossier's bilan is late": still expected and its deadline passed
-        (before `today`, by default the day in Paris). A dossier without a deadline is never
-        late. Home page, digest, dashboard, action filter and committee all ask here."""
+        """The rule "this dossier's bilan is late", asked by the home page, digest, dashboard,
+        action filter, committee and reports: a dossier still expecting its bilan
+        (bilan_attendu) whose final deadline passed before `today` (by default the day in
+        Paris), or a multi-year dossier (CPO) missing the bilan of an earlier exercice that was
+        voted money, past 30 June of the following year (Cerfa 15059: within six months of the
+        end of each exercice). A dossier without a final deadline is late only for an earlier
+        exercice."""
         today = today or timezone.localdate()
-        return self.bilan_attendu().filter(date_limite_bilan__lt=today)
+        return self.bilan_attendu().filter(
+            Q(date_limite_bilan__lt=today) | Exists(missing_yearly_bilans(today))
+        )
 
     def bilan_dans_les_delais(self, today: date | None = None):
-        """Expected bilans that are not late: deadline today or later, or not set yet."""
+        """Expected bilans that are not late (bilan_en_retard's complement)."""
         today = today or timezone.localdate()
-        return self.bilan_attendu().exclude(date_limite_bilan__lt=today)
+        return (
+            self.bilan_attendu()
+            .exclude(date_limite_bilan__lt=today)
+            .exclude(Exists(missing_yearly_bilans(today)))
+        )
+
+    def with_exercice_en_retard(self, today: date | None = None):
+        """exercice_en_retard: the earliest earlier exercice of a CPO whose bilan is late (None
+        when only the final bilan is, or none), for Action.echeance_en_retard."""
+        today = today or timezone.localdate()
+        return self.annotate(
+            exercice_en_retard=Subquery(
+                missing_yearly_bilans(today).order_by("annee").values("annee")[:1]
+            )
+        )
 
     def with_totals(self):
         """total_demande, total_vote and total_verse per action, without multiplying rows."""
@@ -304,6 +344,34 @@ class Action(models.Model):
     @property
     def periode(self) -> str:
         return f"{self.annee}–{self.annee_fin}" if self.annee_fin else str(self.annee)
+
+    @property
+    def derniere_annee(self) -> int:
+        return self.annee_fin or self.annee
+
+    @property
+    def exercices(self) -> list[int]:
+        """The years the action runs, each with its own bilan."""
+        return list(range(self.annee, self.derniere_annee + 1))
+
+    def rang_cpo(self, exercice: int) -> str:
+        """A CPO's year as "2/3" (empty for an annual action)."""
+        if not self.annee_fin:
+            return ""
+        return f"{exercice - self.annee + 1}/{self.annee_fin - self.annee + 1}"
+
+    def echeance_bilan(self, exercice: int) -> date | None:
+        """The deadline of an exercice's bilan: 30 June of the following year, except the last
+        exercice's, which is the dossier's own (a derogation may have moved it)."""
+        if exercice == self.derniere_annee:
+            return self.date_limite_bilan
+        return date(exercice + 1, 6, 30)
+
+    @property
+    def echeance_en_retard(self) -> date | None:
+        """The deadline a late dossier missed (with_exercice_en_retard), else its final one."""
+        exercice = getattr(self, "exercice_en_retard", None)
+        return date(exercice + 1, 6, 30) if exercice else self.date_limite_bilan
 
     def funding_balance(self, total_demande: Decimal) -> str | None:
         """A warning when the requested funding does not match the total cost."""

@@ -45,7 +45,7 @@ from ..models import (
     Instruction,
 )
 from ..models.aap import PLACEHOLDERS
-from ..models.actions import ZERO
+from ..models.actions import ZERO, missing_yearly_bilans
 
 S = Action.Statut
 
@@ -417,9 +417,35 @@ def dossier_panel(request: HttpRequest, action: Action) -> dict:
         if action.statut in rights.DECIDED
         else list(aap.late_bilans(action.porteur, exclude=action)[:5]),
         "bilan_en_retard": Action.objects.filter(pk=action.pk).bilan_en_retard().exists(),
+        "bilans": bilan_rows(action) if action.annee_fin else [],
+        # A CPO in its last year: time to prepare its renewal ("3/3", else empty).
+        "renouvellement": action.rang_cpo(action.annee_fin)
+        if action.annee_fin == timezone.localdate().year and action.statut in aap.AWAITING_BILAN
+        else "",
         "can_notify": action.statut
         not in (S.DEPOSE, S.EN_INSTRUCTION, S.INSTRUIT, S.AJOURNE, S.REFUSE, S.RETIRE),
     }
+
+
+def bilan_rows(action: Action) -> list[dict]:
+    """A CPO's exercices with their bilan, deadline and state (cvu's late rule, per exercice)."""
+    today = timezone.localdate()
+    received = {bilan.exercice: bilan for bilan in action.bilans.all()}
+    late = set()
+    if action.statut in aap.AWAITING_BILAN:
+        late = set(missing_yearly_bilans(today, action).values_list("annee", flat=True))
+        if action.date_limite_bilan and action.date_limite_bilan < today:
+            late.add(action.derniere_annee)
+    return [
+        {
+            "exercice": year,
+            "rang": action.rang_cpo(year),
+            "echeance": action.echeance_bilan(year),
+            "bilan": received.get(year),
+            "en_retard": year in late and year not in received,
+        }
+        for year in action.exercices
+    ]
 
 
 @require_POST
@@ -559,12 +585,16 @@ def dossier_bilan(request: HttpRequest, pk: int) -> HttpResponse:
     if action.statut not in (*aap.AWAITING_BILAN, S.BILAN_RECU, S.SOLDE):
         messages.error(request, "Un bilan se saisit pour un dossier notifié.")
         return redirect(action)
-    bilan = Bilan.objects.filter(action=action).first() or Bilan(
-        action=action, recu_le=timezone.localdate()
+    received = {bilan.exercice: bilan for bilan in action.bilans.all()}
+    exercice = _bilan_exercice(request, action, received)
+    bilan = received.get(exercice) or Bilan(
+        action=action, exercice=exercice, recu_le=timezone.localdate()
     )
-    lines = list(
-        action.financements.select_related("financeur").order_by("annee", "financeur__nom")
-    )
+    last = exercice == action.derniere_annee
+    lines = action.financements.select_related("financeur").order_by("annee", "financeur__nom")
+    if action.annee_fin:  # a CPO's bilan accounts for its exercice's lines
+        lines = lines.filter(annee=exercice)
+    lines = list(lines)
     data = request.POST if request.method == "POST" else None
     form = BilanForm(data, request.FILES or None, instance=bilan, lignes=lines)
     indicateurs = IndicateurRealiseFormSet(data, queryset=action.indicateurs.all(), prefix="ind")
@@ -591,7 +621,8 @@ def dossier_bilan(request: HttpRequest, pk: int) -> HttpResponse:
                         financement=line, defaults={"bilan": bilan, "montant_realise": amount}
                     )
             indicateurs.save()
-            if action.statut in (S.EN_COURS, S.BILAN_ATTENDU, S.NOTIFIE, S.CONVENTIONNE):
+            # An earlier exercice's bilan leaves the dossier running; the last one closes it.
+            if last and action.statut in (S.EN_COURS, S.BILAN_ATTENDU, S.NOTIFIE, S.CONVENTIONNE):
                 path = {
                     S.NOTIFIE: [S.EN_COURS, S.BILAN_ATTENDU, S.BILAN_RECU],
                     S.CONVENTIONNE: [S.EN_COURS, S.BILAN_ATTENDU, S.BILAN_RECU],
@@ -606,7 +637,7 @@ def dossier_bilan(request: HttpRequest, pk: int) -> HttpResponse:
                     transaction.set_rollback(True)
                     form.add_error(None, error)
         if not form.errors:
-            messages.success(request, "Bilan enregistré.")
+            messages.success(request, f"Bilan {exercice} enregistré.")
             return redirect(f"{action.get_absolute_url()}#cycle")
     if not can_edit:
         for field in form.fields.values():
@@ -631,10 +662,27 @@ def dossier_bilan(request: HttpRequest, pk: int) -> HttpResponse:
         "bilan": bilan if bilan.pk else None,
         "comparison": comparison,
         "can_edit": can_edit,
-        "deadline": action.date_limite_bilan or aap.default_bilan_deadline(action),
+        "exercice": exercice,
+        "rang": action.rang_cpo(exercice),
+        "onglets": [(year, action.rang_cpo(year), received.get(year)) for year in action.exercices]
+        if action.annee_fin
+        else [],
+        "deadline": action.echeance_bilan(exercice) or aap.default_bilan_deadline(action),
     }
     status = 400 if request.method == "POST" else 200
     return render(request, "cvu/dossier_bilan.html", context, status=status)
+
+
+def _bilan_exercice(request: HttpRequest, action: Action, received: dict) -> int:
+    """The exercice asked for (?exercice=), else the first one without a bilan, else the last."""
+    try:
+        asked = int(request.GET.get("exercice", ""))
+    except ValueError:
+        asked = None
+    if asked in action.exercices:
+        return asked
+    missing = [year for year in action.exercices if year not in received]
+    return missing[0] if missing else action.derniere_annee
 
 
 def mes_dossiers(request: HttpRequest) -> HttpResponse:
@@ -650,9 +698,14 @@ def mes_dossiers(request: HttpRequest) -> HttpResponse:
         ("À instruire", mine.filter(statut__in=aap.WAITING_INSTRUCTION), "instruction"),
         ("Instruits, en attente du comité", mine.filter(statut__in=[S.INSTRUIT, S.AJOURNE]), ""),
         ("À notifier", mine.filter(statut=S.PROGRAMME), "notification"),
-        ("Bilans en retard", mine.bilan_en_retard(today), "bilan"),
+        ("Bilans en retard", mine.bilan_en_retard(today).with_exercice_en_retard(today), "bilan"),
         ("Bilans attendus", mine.bilan_dans_les_delais(today), "bilan"),
         ("Bilans reçus, à solder", mine.filter(statut=S.BILAN_RECU), ""),
+        (
+            "Conventions pluriannuelles dans leur dernière année : renouvellement à préparer",
+            mine.bilan_attendu().filter(annee_fin=today.year),
+            "",
+        ),
     ]
     return render(
         request,

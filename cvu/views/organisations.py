@@ -86,6 +86,7 @@ def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     late = (
         Action.objects.bilan_en_retard()
+        .with_exercice_en_retard()
         .filter(porteur=organisation)
         .select_related("appel")
         .order_by("date_limite_bilan")

@@ -104,7 +104,7 @@ def test_seed_demo_builds_the_demo_and_is_idempotent():
     # The contract: two contracts, about 40 partners, 200 actions a year over 2022-2026.
     assert ContratDeVille.objects.count() == 2
     assert 35 <= Organisation.objects.count() <= 45
-    assert Action.objects.count() == 1000
+    assert Action.objects.count() == 1000 + 1  # and the multi-year convention below
     assert set(Action.objects.values_list("statut", flat=True)) == set(Action.Statut.values)
     assert not Action.objects.filter(financements__isnull=True).exists()
     assert not Financement.objects.filter(
@@ -135,6 +135,16 @@ def test_seed_demo_builds_the_demo_and_is_idempotent():
     convention = Convention.objects.get()
     assert convention.statut == "signee" and convention.action.statut == "conventionne"
     assert Reversement.objects.count() == 1
+    # A CPO 2024-2026: its 2024 bilan received, its 2025 bilan late since 30 June 2026.
+    cpo = Action.objects.get(annee_fin__isnull=False)
+    assert (cpo.periode, list(cpo.bilans.values_list("exercice", flat=True))) == (
+        "2024–2026",
+        [2024],
+    )
+    late = Action.objects.bilan_en_retard(date(2026, 7, 1)).with_exercice_en_retard(
+        date(2026, 7, 1)
+    )
+    assert late.get(pk=cpo.pk).exercice_en_retard == 2025
     export = opendata.build(User.objects.get(email="direction@demo.local"), 2025)
     header, rows = _csv_rows(opendata.to_csv(export))
     assert len(rows) > 20
