@@ -454,18 +454,20 @@ TYPES = [
     ("Groupe technique communal", False),
     ("Groupe de travail « démarche participative »", False),
 ]
+# Name, type, mode of coordination, and the commune the scheme covers (Montbéliard's schemes;
+# the Graviers-Évoironnes renewal is Sochaux's).
 DISPOSITIFS = [
-    ("Programme de réussite éducative", "pre", "coherence"),
-    ("GRSQ Montbéliard", "grsq", "information"),
-    ("CALEOL Habitat Pays de Montbéliard", "caleol", "information"),
-    ("GUSP Petite-Hollande", "gusp", "coherence"),
-    ("NPNRU Petite-Hollande", "npnru", "coherence"),
-    ("NPNRU Les Évoironnes", "npnru", "coherence"),
-    ("Cité éducative de Montbéliard", "cite_educative", "coherence"),
-    ("CLSPD du Pays de Montbéliard", "clspd", "information"),
-    ("Adultes-relais", "adultes_relais", "information"),
-    ("Quartiers d'été", "quartiers_ete", "coherence"),
-    ("Abattement TFPB", "tfpb", "coherence"),
+    ("Programme de réussite éducative", "pre", "coherence", None),
+    ("GRSQ Montbéliard", "grsq", "information", "25388"),
+    ("CALEOL Habitat Pays de Montbéliard", "caleol", "information", None),
+    ("GUSP Petite-Hollande", "gusp", "coherence", "25388"),
+    ("NPNRU Petite-Hollande", "npnru", "coherence", "25388"),
+    ("NPNRU Graviers-Évoironnes", "npnru", "coherence", "25547"),
+    ("Cité éducative de Montbéliard", "cite_educative", "coherence", "25388"),
+    ("CLSPD du Pays de Montbéliard", "clspd", "information", None),
+    ("Adultes-relais", "adultes_relais", "information", None),
+    ("Quartiers d'été", "quartiers_ete", "coherence", None),
+    ("Abattement TFPB", "tfpb", "coherence", None),
 ]
 
 
@@ -484,13 +486,13 @@ def demo_gouvernance(*, users: dict) -> None:
         types[nom] = TypeInstance.objects.get_or_create(
             nom=nom, defaults={"pilotage": pilotage, "ordre": ordre}
         )[0]
-    montbeliard = Commune.objects.filter(code_insee="25388").first()
-    for nom, type_, mode in DISPOSITIFS:
+    communes = {c.code_insee: c for c in Commune.objects.filter(code_insee__in=["25388", "25547"])}
+    for nom, type_, mode, code_insee in DISPOSITIFS:
         dispositif, created = DispositifConnexe.objects.get_or_create(
             nom=nom, defaults={"type": type_, "mode": mode}
         )
-        if created and montbeliard and type_ in ("gusp", "npnru", "cite_educative", "grsq"):
-            dispositif.communes.set([montbeliard])
+        if created and code_insee in communes:
+            dispositif.communes.set([communes[code_insee]])
         if created and type_ == "gusp":
             for quoi, qui in [
                 ("Diagnostic en marchant", "Bailleur et ville"),

@@ -59,8 +59,10 @@ def test_instances_and_schemes_are_created_once(demo):
     assert 4 <= DispositifConnexe.objects.get(type="gusp").plan_actions.count() <= 5
     assert set(DispositifConnexe.objects.filter(type="npnru").values_list("nom", flat=True)) == {
         "NPNRU Petite-Hollande",
-        "NPNRU Les Évoironnes",
+        "NPNRU Graviers-Évoironnes",
     }
+    sochaux = DispositifConnexe.objects.get(nom="NPNRU Graviers-Évoironnes").communes.get()
+    assert sochaux.nom == "Sochaux"
     copil = Instance.objects.get(type__nom="Comité de pilotage")
     comite = Instance.objects.get(type__nom="Comité technique")
     for instance in (copil, comite):
