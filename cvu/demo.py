@@ -471,6 +471,25 @@ DISPOSITIFS = [
 ]
 
 
+def _beneficiaires(rng: random.Random) -> dict:
+    """Who a demo bilan says it reached: mostly QPV residents, a little more women than men."""
+    total = rng.randint(15, 240)
+    femmes = round(total * rng.uniform(0.45, 0.65))
+    jeunes = round(total * rng.uniform(0.1, 0.5))
+    ados = round(total * rng.uniform(0.05, 0.25))
+    seniors = round(total * rng.uniform(0.0, 0.15))
+    return {
+        "beneficiaires": total,
+        "beneficiaires_qpv": round(total * rng.uniform(0.6, 0.95)),
+        "femmes": femmes,
+        "hommes": total - femmes,
+        "moins_16": jeunes,
+        "de_16_25": ados,
+        "de_26_64": max(total - jeunes - ados - seniors, 0),
+        "plus_65": seniors,
+    }
+
+
 def _meeting_dates(start: date, end: date, every_months: int, day: int = 12):
     current = start.replace(day=min(day, 28))
     while current <= end:
@@ -791,6 +810,7 @@ def demo_appels(*, users: dict) -> None:
                 "(démonstration).",
                 cout_realise=action.cout_total,
                 saisi_par=action.referent,
+                **_beneficiaires(rng),
             )
             for action in dossiers
             if action.statut in BILAN_DONE

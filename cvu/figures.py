@@ -32,7 +32,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from .models import Action, Enveloppe, Financement, NoeudStrategie, Organisation
+from .models import Action, Bilan, Enveloppe, Financement, NoeudStrategie, Organisation
+from .models.aap import BENEFICIAIRES
 
 ZERO = Decimal("0.00")
 S = Action.Statut
@@ -154,6 +155,25 @@ def with_porteur_figures(queryset):
             Subquery(received, output_field=money), Value(ZERO), output_field=money
         ),
     )
+
+
+def beneficiaires(actions, annee: int) -> dict:
+    """What the bilans of exercice `annee` of `actions` say they reached: each count summed
+    (None when no bilan gave it), the number of bilans, and the QPV residents' share in % of
+    the total of the bilans that gave both."""
+    sums = Bilan.objects.filter(action__in=actions, exercice=annee).aggregate(
+        nb_bilans=Count("pk"),
+        nb_comptes=Count("beneficiaires"),
+        total_avec_qpv=Sum("beneficiaires", filter=Q(beneficiaires_qpv__isnull=False)),
+        **{name: Sum(name) for name in BENEFICIAIRES},
+    )
+    total, qpv = sums.pop("total_avec_qpv"), sums["beneficiaires_qpv"]
+    sums["part_qpv"] = round(100 * qpv / total) if total else None
+    # The breakdown by sex and age, labelled for tables: [("dont femmes", 12), ...].
+    sums["repartition"] = [
+        (Bilan._meta.get_field(name).verbose_name, sums[name]) for name in BENEFICIAIRES[2:]
+    ]
+    return sums
 
 
 def dependance(organisation) -> dict | None:

@@ -28,7 +28,7 @@ from .models import (
     Organisation,
     Reunion,
 )
-from .models.aap import CRITERES
+from .models.aap import BENEFICIAIRES, CRITERES
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -450,8 +450,12 @@ class BilanForm(CompactRowForm, forms.ModelForm):
 
     class Meta:
         model = Bilan
-        fields = ["recu_le", "rapport", "cout_realise"]
-        widgets = {"recu_le": DATE, "rapport": forms.Textarea(attrs={"rows": 6})}
+        fields = ["recu_le", "rapport", "cout_realise", *BENEFICIAIRES]
+        widgets = {
+            "recu_le": DATE,
+            "rapport": forms.Textarea(attrs={"rows": 6}),
+            **{name: forms.NumberInput(attrs={"min": 0}) for name in BENEFICIAIRES},
+        }
 
     def __init__(self, *args, lignes, **kwargs):
         super().__init__(*args, **kwargs)
@@ -480,6 +484,9 @@ class BilanForm(CompactRowForm, forms.ModelForm):
 
     def rows(self):
         return [(line, self[f"realise_{line.pk}"]) for line in self.lignes]
+
+    def beneficiaires_fields(self):
+        return [self[name] for name in BENEFICIAIRES]
 
 
 class IndicateurRealiseForm(CompactRowForm, forms.ModelForm):

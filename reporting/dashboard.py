@@ -430,6 +430,7 @@ def dashboard(scope: Scope) -> dict:
         "totals": chiffres.total.as_dict(),
         "nb_dossiers": chiffres.nb_dossiers,
         "nb_actions": chiffres.nb_financees,
+        "beneficiaires": figures.beneficiaires(scope.actions(), scope.annee),
         "cpo": {
             "nombre": len(chiffres.cpo),
             "part": chiffres.part_cpo,

@@ -182,6 +182,7 @@ def programmation_context(params: dict) -> dict:
         ],
         "actions": actions,
         "bilans_recus": recus,
+        "beneficiaires": figures.beneficiaires(scope.actions(), annee),
         "bilans_manquants": manquants,
         "vide": not actions,
     }

@@ -431,6 +431,19 @@ class DecisionComite(models.Model):
         return f"{self.action} : {self.get_sens_display()}"
 
 
+# The beneficiaries a bilan counts (Bilan's fields), in the order of the form and the tables.
+BENEFICIAIRES = [
+    "beneficiaires",
+    "beneficiaires_qpv",
+    "femmes",
+    "hommes",
+    "moins_16",
+    "de_16_25",
+    "de_26_64",
+    "plus_65",
+]
+
+
 class Bilan(models.Model):
     """The porteur's bilan of one exercice (Cerfa 15059): qualitative report and realised budget.
     A multi-year action (CPO) has one per exercice, each due six months after its end."""
@@ -444,6 +457,15 @@ class Bilan(models.Model):
     recu_le = models.DateField("reçu le")
     rapport = models.TextField("bilan qualitatif")
     cout_realise = money("coût total réalisé", default=Decimal("0.00"))
+    # Who the action reached in the exercice (the contract's evaluation; optional, counts).
+    beneficiaires = models.PositiveIntegerField("bénéficiaires touchés", null=True, blank=True)
+    beneficiaires_qpv = models.PositiveIntegerField("dont habitants des QPV", null=True, blank=True)
+    femmes = models.PositiveIntegerField("dont femmes", null=True, blank=True)
+    hommes = models.PositiveIntegerField("dont hommes", null=True, blank=True)
+    moins_16 = models.PositiveIntegerField("moins de 16 ans", null=True, blank=True)
+    de_16_25 = models.PositiveIntegerField("16 à 25 ans", null=True, blank=True)
+    de_26_64 = models.PositiveIntegerField("26 à 64 ans", null=True, blank=True)
+    plus_65 = models.PositiveIntegerField("65 ans et plus", null=True, blank=True)
     cerfa = models.ForeignKey(
         Document,
         verbose_name="Cerfa 15059",
@@ -472,7 +494,7 @@ class Bilan(models.Model):
                 fields=["action", "exercice"],
                 name="%(app_label)s_%(class)s_one_per_exercice",
                 violation_error_message="Ce dossier a déjà un bilan pour cet exercice.",
-            )
+            ),
         ]
 
     def __str__(self):
@@ -482,6 +504,30 @@ class Bilan(models.Model):
         if self.exercice is None:  # an annual action's only bilan, or a CPO's final one
             self.exercice = self.action.derniere_annee
         super().save(*args, **kwargs)
+
+    def clean(self):
+        """The parts of the beneficiaries cannot exceed their total; every error at once."""
+        parts = {
+            "beneficiaires_qpv": ([self.beneficiaires_qpv], "Les habitants des QPV"),
+            "hommes": ([self.femmes, self.hommes], "Les femmes et les hommes"),
+            "plus_65": (
+                [self.moins_16, self.de_16_25, self.de_26_64, self.plus_65],
+                "Les tranches d'âge",
+            ),
+        }
+        errors = {}
+        given = [n for values, _ in parts.values() for n in values if n is not None]
+        if self.beneficiaires is None and given:
+            errors["beneficiaires"] = "Indiquez le nombre total de bénéficiaires touchés."
+        for field, (values, label) in parts.items():
+            total = sum(n for n in values if n is not None)
+            if self.beneficiaires is not None and total > self.beneficiaires:
+                errors[field] = (
+                    f"{label} ({total}) dépassent le total des bénéficiaires "
+                    f"({self.beneficiaires})."
+                )
+        if errors:
+            raise ValidationError(errors)
 
 
 class BilanFinancement(models.Model):
