@@ -2,7 +2,7 @@
 following year; the late rule applies per exercice everywhere it is asked."""
 
 import importlib
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -236,7 +236,7 @@ def test_the_dashboard_shows_the_share_of_cpo_against_the_target(
 ):
     year = appel.annee
     _cpo(appel, editor, qpv, etat, first=year, last=year + 2)
-    for n in range(3):
+    for _ in range(3):
         annual = ActionFactory(contrat=appel.contrat, appel=appel, annee=year, statut=S.NOTIFIE)
         FinancementFactory(action=annual, financeur=etat, annee=year, montant_vote=Decimal(1000))
     refused = _cpo(
