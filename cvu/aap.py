@@ -113,17 +113,28 @@ def _above_threshold(porteurs, years):
     )
 
 
-def conventions_required(action: Action) -> list[tuple[str, Decimal]]:
-    """Funders giving the porteur more than 23 000 € for one year, counting all its dossiers.
+def conventions_required(action: Action, financeur=None) -> list[tuple[str, Decimal]]:
+    """Funders (or the one given) giving the porteur more than 23 000 € for one year, counting
+    all its dossiers.
 
     The threshold is per funder, beneficiary and year (décret n° 2001-495): two small grants
     from one funder to one porteur in one year add up.
     """
     years = {f.annee for f in action.financements.all()}
+    rows = _above_threshold([action.porteur_id], years)
+    if financeur is not None:
+        rows = rows.filter(financeur=financeur)
     return [
         (f"{row['financeur__sigle'] or row['financeur__nom']} {row['annee']}", row["total"])
-        for row in _above_threshold([action.porteur_id], years)
+        for row in rows
     ]
+
+
+def letter_funders(lines, collectivite) -> list:
+    """The funders of the notification letters of these financing lines: the collectivité
+    first (it notifies its own grant and informs of the others' decisions), then the partners,
+    for whom the service may prepare a letter each."""
+    return sorted({line.financeur for line in lines}, key=lambda f: (f != collectivite, f.nom))
 
 
 def needing_convention(actions: list[Action]) -> list[Action]:

@@ -1,10 +1,11 @@
 """Forms of payments and clawbacks (cvu.payments does the checks against the voted amount)."""
 
 from django import forms
+from django.utils import timezone
 
 from core.forms import MontantField
 
-from .models import Reversement, Versement
+from .models import Financement, Reversement, Versement
 from .payments import Tranche
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -104,3 +105,24 @@ class ReversementUpdateForm(forms.Form):
     def __init__(self, *args, steps, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["statut"].choices = [(s, R(s).label) for s in R.values if s in steps]
+
+
+class ActeForm(forms.ModelForm):
+    """The funder's formal act granting a line's voted amount: all three parts, or none."""
+
+    class Meta:
+        model = Financement
+        fields = ["acte_type", "acte_numero", "acte_date"]
+        widgets = {"acte_date": DATE}
+
+    def clean(self):
+        cleaned = super().clean()
+        parts = [cleaned.get(name) for name in self.Meta.fields]
+        if any(parts) and not all(parts):
+            for name, value in zip(self.Meta.fields, parts, strict=True):
+                if not value:
+                    self.add_error(name, "Indiquez le type, le numéro et la date de l'acte.")
+        acte_date = cleaned.get("acte_date")
+        if acte_date and acte_date > timezone.localdate():
+            self.add_error("acte_date", "La date de l'acte ne peut pas être dans le futur.")
+        return cleaned

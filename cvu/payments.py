@@ -292,6 +292,21 @@ def schedule(
 
 
 @transaction.atomic
+def record_acte(
+    line: Financement, *, acte_type: str, acte_numero: str, acte_date: date | None, user
+) -> Financement:
+    """Records (or clears, all three empty) the funder's formal act granting the line's voted
+    amount: a decision of the chef de service's, like the vote; the notification letters cite it."""
+    rights.require_manager(user)
+    line.acte_type, line.acte_numero, line.acte_date = acte_type, acte_numero.strip(), acte_date
+    if bool(line.acte_type) != bool(line.acte_numero) or bool(line.acte_type) != bool(acte_date):
+        raise ValidationError("Indiquez le type, le numéro et la date de l'acte.")
+    line._history_user = user
+    line.save(update_fields=["acte_type", "acte_numero", "acte_date"])
+    return line
+
+
+@transaction.atomic
 def record_payment(
     versement: Versement, *, date: date | None, montant, numero_mandat: str, user
 ) -> Versement:

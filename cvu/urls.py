@@ -174,7 +174,12 @@ urlpatterns = [
         conventions.convention_sign,
         name="convention_sign",
     ),
-    # Payments and clawbacks (cvu.views.payments)
+    # The funder's act, payments and clawbacks (cvu.views.payments)
+    path(
+        "actions/financements/<int:pk>/acte/",
+        payments.financement_acte,
+        name="financement_acte",
+    ),
     path(
         "actions/financements/<int:pk>/versements/planifier/",
         payments.versement_schedule,

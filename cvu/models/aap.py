@@ -28,7 +28,9 @@ PLACEHOLDERS = {
     "action": "intitulé de l'action",
     "numero_dauphin": "n° de dossier Dauphin",
     "exercice": "exercice de l'action",
-    "montant_total": "total des montants votés",
+    "financeur": "financeur qui notifie sa subvention",
+    "montant_notifie": "montant que ce financeur attribue",
+    "montant_total": "total des montants votés par tous les financeurs",
     "date_limite_bilan": "date limite de remise du bilan",
     "appel": "nom de l'appel à projets",
 }
@@ -38,8 +40,8 @@ DEFAULT_LETTER = (
     "Dans le cadre de l'$appel, le comité des financeurs a examiné la demande de subvention "
     "présentée par $porteur pour l'action « $action » (dossier Dauphin n° $numero_dauphin, "
     "exercice $exercice).\n\n"
-    "J'ai le plaisir de vous informer que cette action a été retenue pour un montant total "
-    "de $montant_total, réparti entre les financeurs comme indiqué ci-dessous.\n\n"
+    "J'ai le plaisir de vous notifier l'attribution par $financeur d'une subvention de "
+    "$montant_notifie pour cette action.\n\n"
     "Le bilan de l'action (Cerfa n° 15059) est à transmettre au plus tard le "
     "$date_limite_bilan. Aucune nouvelle demande ne pourra être programmée tant que ce bilan "
     "n'aura pas été reçu.\n\n"

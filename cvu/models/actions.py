@@ -452,6 +452,15 @@ class FinancementQuerySet(SharedQuerySet):
         )
 
 
+class TypeActe(models.TextChoices):
+    """The formal act by which a funder grants its amount."""
+
+    ARRETE = "arrete", "Arrêté"
+    DELIBERATION = "deliberation", "Délibération"
+    COMMISSION = "commission", "Décision de la commission permanente"
+    DECISION = "decision", "Décision"
+
+
 class Financement(models.Model):
     """One line of an action's financing plan: a funder, a year, requested / voted / paid."""
 
@@ -469,6 +478,10 @@ class Financement(models.Model):
     montant_propose = money("montant proposé", null=True, blank=True)
     montant_vote = money("montant voté", null=True, blank=True)
     montant_verse = money("montant versé", default=ZERO)
+    # The funder's formal act granting the voted amount (entered by the chef de service).
+    acte_type = models.CharField("acte d'attribution", max_length=15, choices=TypeActe, blank=True)
+    acte_numero = models.CharField("n° de l'acte", max_length=50, blank=True)
+    acte_date = models.DateField("date de l'acte", null=True, blank=True)
     history = HistoricalRecords()
 
     objects = FinancementQuerySet.as_manager()
@@ -507,6 +520,14 @@ class Financement(models.Model):
 
     def __str__(self):
         return f"{self.financeur} {self.annee}"
+
+    @property
+    def acte(self) -> str:
+        """The formal act in words: "Arrêté n° 2025-114 du 12/05/2025" (empty when none)."""
+        if not self.acte_type:
+            return ""
+        date = f" du {self.acte_date:%d/%m/%Y}" if self.acte_date else ""
+        return f"{self.get_acte_type_display()} n° {self.acte_numero}{date}"
 
 
 def document_path(instance, filename: str) -> str:

@@ -8,6 +8,7 @@ from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import mappings
@@ -16,7 +17,7 @@ from core.formsets import check_counts
 from core.lists import paginate
 from core.pdf import render_pdf
 
-from .. import aap, dauphin, figures, imports, pieces, rights, services
+from .. import aap, conventions, dauphin, figures, imports, pieces, rights, services
 from ..filters import DossierFilterSet
 from ..forms_aap import (
     AppelForm,
@@ -406,6 +407,14 @@ def dossier_panel(request: HttpRequest, action: Action) -> dict:
     can_edit = Action.objects.editable_by(request.user).filter(pk=action.pk).exists()
     manager = request.user.sees_everything_as_manager
     steps = [s for s in aap.allowed_next(action) if manager or s not in aap.COMMITTEE_DECISIONS]
+    can_notify = action.statut not in (
+        S.DEPOSE,
+        S.EN_INSTRUCTION,
+        S.INSTRUIT,
+        S.AJOURNE,
+        S.REFUSE,
+        S.RETIRE,
+    )
     return {
         "can_edit": can_edit,
         "steps": [(s, aap.label(s)) for s in steps] if can_edit else [],
@@ -422,8 +431,14 @@ def dossier_panel(request: HttpRequest, action: Action) -> dict:
         "renouvellement": action.rang_cpo(action.annee_fin)
         if action.annee_fin == timezone.localdate().year and action.statut in aap.AWAITING_BILAN
         else "",
-        "can_notify": action.statut
-        not in (S.DEPOSE, S.EN_INSTRUCTION, S.INSTRUIT, S.AJOURNE, S.REFUSE, S.RETIRE),
+        "can_notify": can_notify,
+        # One notification letter per funder that voted, the collectivité's first.
+        "lettres": aap.letter_funders(
+            _lines_of_year(action.appel).filter(action=action, montant_vote__gt=0),
+            conventions.collectivite(action.contrat),
+        )
+        if can_notify
+        else [],
     }
 
 
@@ -540,6 +555,16 @@ def dossier_notification(request: HttpRequest, pk: int) -> HttpResponse:
     lines = [
         line for line in _lines_of_year(action.appel).filter(action=action) if line.montant_vote
     ]
+    collectivite = conventions.collectivite(action.contrat)
+    funders = aap.letter_funders(lines, collectivite)
+    if not funders:
+        messages.error(request, "Aucun montant n'est voté pour ce dossier : rien à notifier.")
+        return redirect(action)
+    asked = request.GET.get("financeur", "")
+    giver = next((f for f in funders if str(f.pk) == asked), funders[0])
+    notified = [line for line in lines if line.financeur_id == giver.pk]
+    informed = [line for line in lines if line.financeur_id != giver.pk]
+    montant = sum((line.montant_vote for line in notified), ZERO)
     total = sum((line.montant_vote for line in lines), ZERO)
     deadline = action.date_limite_bilan or aap.default_bilan_deadline(action)
     from django.template.defaultfilters import date as date_filter
@@ -553,6 +578,8 @@ def dossier_notification(request: HttpRequest, pk: int) -> HttpResponse:
             "action": action.titre,
             "numero_dauphin": action.numero_dauphin or "—",
             "exercice": action.periode,
+            "financeur": giver.nom,
+            "montant_notifie": euros(montant),
             "montant_total": euros(total),
             "date_limite_bilan": date_filter(deadline, "j F Y"),
             "appel": action.appel.nom,
@@ -563,15 +590,21 @@ def dossier_notification(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "action": action,
             "appel": action.appel,
+            "financeur": giver,
+            "collectivite": giver == collectivite,
             "paragraphes": [p for p in corps.split("\n\n") if p.strip()],
-            "lignes": lines,
+            "lignes": notified,
+            "montant": montant,
+            "autres": informed,
             "total": total,
-            "conventions": aap.conventions_required(action),
+            "conventions": aap.conventions_required(action, giver),
             "auteur": request.user.get_full_name() or request.user.email,
         },
     )
     response = HttpResponse(pdf, content_type="application/pdf")
-    name = f"notification-{action.numero_dauphin or action.pk}.pdf"
+    name = (
+        f"notification-{action.numero_dauphin or action.pk}-{slugify(giver.sigle or giver.nom)}.pdf"
+    )
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 

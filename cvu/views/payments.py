@@ -1,5 +1,5 @@
-"""A financing line's payment schedule, payments and clawbacks: pages of the chef de service and
-administrators, reached from the dossier page's "Versements" section (cvu.payments does the work
+"""A financing line's funder's formal act, payment schedule, payments and clawbacks: pages of the
+chef de service and administrators, reached from the dossier page's "Versements" section (cvu.payments does the work
 and the checks)."""
 
 from django.contrib import messages
@@ -12,7 +12,13 @@ from django.views.decorators.http import require_http_methods
 from core.templatetags.formats import euros
 
 from .. import payments, rights
-from ..forms_payments import PaymentForm, ReversementForm, ReversementUpdateForm, ScheduleForm
+from ..forms_payments import (
+    ActeForm,
+    PaymentForm,
+    ReversementForm,
+    ReversementUpdateForm,
+    ScheduleForm,
+)
 from ..models import Financement, Reversement, Versement
 
 
@@ -63,6 +69,27 @@ def _add_errors(form, error: ValidationError) -> None:
 def _render(request, template, context, form) -> HttpResponse:
     status = 400 if request.method == "POST" and form.errors else 200
     return render(request, template, context, status=status)
+
+
+# ---------------------------------------------------------------- the funder's act
+
+
+@require_http_methods(["GET", "POST"])
+def financement_acte(request: HttpRequest, pk: int) -> HttpResponse:
+    """The funder's formal act (arrêté, délibération…) that grants the line's voted amount."""
+    line = _get_line(request, pk)
+    form = ActeForm(request.POST if request.method == "POST" else None, instance=line)
+    if request.method == "POST" and form.is_valid():
+        payments.record_acte(line, user=request.user, **form.cleaned_data)
+        messages.success(
+            request,
+            f"Acte de {line.financeur} enregistré : {line.acte}."
+            if line.acte
+            else f"Acte de {line.financeur} effacé.",
+        )
+        return redirect(_section_url(line.action))
+    context = {"line": line, "action": line.action, "form": form}
+    return _render(request, "cvu/financement_acte.html", context, form)
 
 
 # ---------------------------------------------------------------- schedule and payments

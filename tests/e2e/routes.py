@@ -86,6 +86,7 @@ PAGES = {
     "cvu:convention_create": ("service", {"pk": "a_conventionner"}),
     "cvu:convention_update": ("service", {"pk": "convention"}),
     "cvu:convention_sign": ("service", {"pk": "convention"}),
+    "cvu:financement_acte": ("service", {"pk": "ligne"}),
     "cvu:versement_schedule": ("service", {"pk": "ligne"}),
     "cvu:versement_add": ("service", {"pk": "ligne"}),
     "cvu:versement_record": ("service", {"pk": "versement"}),
