@@ -334,11 +334,11 @@ def overruns(comite: Comite, lignes: list[LigneDecision]) -> list[figures.LigneF
             override[pk] = None if ligne.sens in NOT_VOTED else amount
     if not override:
         return []
-    before = {line.financeur.pk: line.vote for line in envelopes(comite.appel)}
+    before = {line.key: line.vote for line in envelopes(comite.appel)}
     return [
         line
         for line in envelopes(comite.appel, voted_override=override)
-        if line.depasse and line.vote > before.get(line.financeur.pk, ZERO)
+        if line.depasse and line.vote > before.get(line.key, ZERO)
     ]
 
 
@@ -392,12 +392,12 @@ def committee_record(*, comite: Comite, lignes: list[LigneDecision], user, confi
     if exceeded and not confirmed:
         raise EnvelopeOverrun(
             [
-                f"L'enveloppe de {line.financeur} serait dépassée de "
+                f"L'enveloppe de {line.libelle} serait dépassée de "
                 f"{euros(line.vote - line.montant)} : cochez la confirmation pour enregistrer."
                 for line in exceeded
             ]
         )
-    over = {line.financeur.pk for line in exceeded}
+    over = {line.key for line in exceeded}
     lines = Financement.objects.select_related("financeur").in_bulk(
         [pk for ligne in lignes for pk in ligne.votes]
     )
@@ -415,7 +415,7 @@ def committee_record(*, comite: Comite, lignes: list[LigneDecision], user, confi
             errors[action.pk] = [f"« {action.titre} » : {message}" for message in problems]
             continue
         raises = {
-            lines[pk].financeur_id
+            (lines[pk].financeur_id, lines[pk].ligne_id)
             for pk, amount in ligne.votes.items()
             if pk in lines and amount and ligne.sens not in NOT_VOTED
         }

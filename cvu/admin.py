@@ -20,6 +20,7 @@ from .models import (
     IndicateurAction,
     Instance,
     Instruction,
+    LigneFinancement,
     ModeleConvention,
     NoeudStrategie,
     Organisation,
@@ -41,12 +42,26 @@ class ContactInline(admin.TabularInline):
     extra = 0
 
 
+class LigneFinancementInline(admin.TabularInline):
+    model = LigneFinancement
+    extra = 0
+    fields = ["libelle", "code"]
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
     list_display = ["nom", "sigle", "type", "siret", "rna", "ville"]
     list_filter = ["type"]
     search_fields = ["nom", "sigle", "siret", "rna", "ville"]
-    inlines = [ContactInline]
+    inlines = [ContactInline, LigneFinancementInline]
+
+
+@admin.register(LigneFinancement)
+class LigneFinancementAdmin(admin.ModelAdmin):
+    list_display = ["libelle", "financeur", "code"]
+    list_filter = ["financeur"]
+    search_fields = ["libelle", "code", "financeur__nom"]
+    autocomplete_fields = ["financeur"]
 
 
 class NoeudInline(admin.TabularInline):
@@ -205,6 +220,7 @@ class EnveloppeInline(admin.TabularInline):
     model = Enveloppe
     extra = 0
     autocomplete_fields = ["financeur"]
+    fields = ["financeur", "ligne", "montant"]
 
 
 @admin.register(AppelAProjets)

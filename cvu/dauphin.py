@@ -102,10 +102,10 @@ def check_name(name: str) -> None:
 
 
 def funders(appel: AppelAProjets) -> list[Organisation]:
-    """The funders whose requested amounts the file may carry: those with an envelope."""
-    return [
-        e.financeur for e in appel.enveloppes.select_related("financeur").order_by("financeur__nom")
-    ]
+    """The funders whose requested amounts the file may carry: those with an envelope (once,
+    whatever their funding lines)."""
+    envelopes = appel.enveloppes.select_related("financeur").order_by("financeur__nom")
+    return list({e.financeur_id: e.financeur for e in envelopes}.values())
 
 
 def guess_mapping(headers: list[str], funder_list: list[Organisation]) -> dict[str, int | None]:

@@ -19,6 +19,7 @@ from .models import (
     ElementPlanAction,
     Financement,
     Instance,
+    LigneFinancement,
     NoeudStrategie,
     Organisation,
     PointOrdreDuJour,
@@ -202,6 +203,15 @@ def _organisation(nom, type_, rng, **extra):
     return organisation
 
 
+# Beside the contrat de ville call (the State's envelope without a line).
+ETAT_LIGNES = [
+    ("Quartiers d'été", "147-QE"),
+    ("Cités éducatives", "147-CE"),
+    ("Programme de réussite éducative", "147-PRE"),
+    ("Adultes-relais", "147-AR"),
+]
+
+
 def demo_organisations(rng: random.Random) -> dict:
     orgs = {
         "etat": _organisation("Préfecture du Doubs – BOP 147", "etat", rng, sigle="DDETS"),
@@ -213,6 +223,11 @@ def demo_organisations(rng: random.Random) -> dict:
         "region": _organisation("Région Bourgogne-Franche-Comté", "region", rng),
         "france_travail": _organisation("France Travail Montbéliard", "france_travail", rng),
     }
+    # The State's BOP 147 funding lines, for envelopes and financing lines to name.
+    for libelle, code in ETAT_LIGNES:
+        LigneFinancement.objects.get_or_create(
+            financeur=orgs["etat"], libelle=libelle, defaults={"code": code}
+        )
     orgs["bailleurs"] = [_organisation(f"{n} (démo)", "bailleur", rng) for n in BAILLEURS]
     orgs["communes"] = {
         c.code_insee: _organisation(

@@ -32,7 +32,15 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from .models import Action, Bilan, Enveloppe, Financement, NoeudStrategie, Organisation
+from .models import (
+    Action,
+    Bilan,
+    Enveloppe,
+    Financement,
+    LigneFinancement,
+    NoeudStrategie,
+    Organisation,
+)
 from .models.aap import BENEFICIAIRES
 
 ZERO = Decimal("0.00")
@@ -243,15 +251,35 @@ class Groupe:
 
 @dataclass
 class LigneFinanceur:
-    """One funder: its envelope in the year's call (None without one) and its amounts."""
+    """One funder, or one of its funding lines (dispositifs), each followed on its own: its
+    envelope in the year's call (None without one) and its amounts."""
 
     financeur: Organisation
     montant: Decimal | None
+    ligne: LigneFinancement | None = None
     demande: Decimal = ZERO
     propose: Decimal = ZERO
     vote: Decimal = ZERO
     verse: Decimal = ZERO
     lignes: int = 0  # financing lines of the year
+
+    @property
+    def key(self) -> tuple[int, int | None]:
+        return (self.financeur.pk, self.ligne.pk if self.ligne else None)
+
+    @property
+    def cle(self) -> str:
+        """The key as the committee's script reads it (data-financeur)."""
+        return f"{self.financeur.pk}-{self.ligne.pk if self.ligne else ''}"
+
+    @property
+    def libelle(self) -> str:
+        return f"{self.financeur.nom} – {self.ligne.libelle}" if self.ligne else self.financeur.nom
+
+    @property
+    def abrege(self) -> str:
+        name = self.financeur.sigle or self.financeur.nom
+        return f"{name} – {self.ligne.code or self.ligne.libelle}" if self.ligne else name
 
     @property
     def reste(self) -> Decimal | None:
@@ -275,6 +303,11 @@ class _Line:
     action_id: int
     financeur_id: int
     montants: Montants
+    ligne_id: int | None = None
+
+    @property
+    def key(self) -> tuple[int, int | None]:
+        return (self.financeur_id, self.ligne_id)
 
 
 class Chiffres:
@@ -314,9 +347,10 @@ class Chiffres:
             "montant_propose",
             "montant_vote",
             "montant_verse",
+            "ligne_id",
         )
         result = []
-        for pk, action_id, financeur_id, statut, demande, propose, vote, verse in rows:
+        for pk, action_id, financeur_id, statut, demande, propose, vote, verse, ligne_id in rows:
             if pk in self.voted_override:
                 vote = self.voted_override[pk]
             elif statut in NOT_FUNDED:
@@ -327,6 +361,7 @@ class Chiffres:
                     action_id,
                     financeur_id,
                     Montants(demande, propose or ZERO, vote or ZERO, verse or ZERO),
+                    ligne_id,
                 )
             )
         return result
@@ -370,31 +405,43 @@ class Chiffres:
     def nb_financees(self) -> int:
         return len(self.financees)
 
-    def enveloppes(self) -> dict[int, Enveloppe]:
+    def enveloppes(self) -> dict[tuple[int, int | None], Enveloppe]:
+        """The year's envelopes by (funder, funding line or None)."""
         return {
-            e.financeur_id: e
+            (e.financeur_id, e.ligne_id): e
             for e in Enveloppe.objects.filter(
                 appel__contrat=self.contrat, appel__annee=self.annee
-            ).select_related("financeur")
+            ).select_related("financeur", "ligne")
         }
 
     @cached_property
     def par_financeur(self) -> list[LigneFinanceur]:
-        """Funders with an envelope in the year's call first, then the others, by name. In a
-        sector or a commune, the envelopes (contract-wide) are left out."""
-        result: dict[int, LigneFinanceur] = {}
+        """Per funder and funding line (a line's money counts against its line's envelope, the
+        rest against the funder's): those with an envelope in the year's call first, then the
+        others, by name. In a sector or a commune, the envelopes (contract-wide) are left out."""
+        result: dict[tuple, LigneFinanceur] = {}
         if not self.territorial:
-            for financeur_id, enveloppe in self.enveloppes().items():
-                result[financeur_id] = LigneFinanceur(enveloppe.financeur, enveloppe.montant)
-        missing = {line.financeur_id for line in self._lines} - set(result)
-        for organisation in Organisation.objects.filter(pk__in=missing):
-            result[organisation.pk] = LigneFinanceur(organisation, None)
+            for key, enveloppe in self.enveloppes().items():
+                result[key] = LigneFinanceur(
+                    enveloppe.financeur, enveloppe.montant, ligne=enveloppe.ligne
+                )
+        missing = {line.key for line in self._lines} - set(result)
+        if missing:
+            funders = Organisation.objects.in_bulk({f for f, _ in missing})
+            lignes = LigneFinancement.objects.in_bulk({g for _, g in missing if g})
+            for financeur_id, ligne_id in missing:
+                result[(financeur_id, ligne_id)] = LigneFinanceur(
+                    funders[financeur_id], None, ligne=lignes.get(ligne_id)
+                )
         for line in self._lines:
-            row = result[line.financeur_id]
+            row = result[line.key]
             row.lignes += 1
             for name in AMOUNTS:
                 setattr(row, name, getattr(row, name) + getattr(line.montants, name))
-        return sorted(result.values(), key=lambda r: (r.montant is None, r.financeur.nom))
+        return sorted(
+            result.values(),
+            key=lambda r: (r.montant is None, r.financeur.nom, r.ligne is not None, r.libelle),
+        )
 
     def _groups(self, links, labels: dict) -> list[Groupe]:
         """Adds each dossier to every group it belongs to: a dossier serving two axes or two
@@ -473,9 +520,9 @@ class Chiffres:
         return {action_id: sorted(names) for action_id, names in result.items()}
 
     @cached_property
-    def par_ligne(self) -> dict[tuple[int, int], Montants]:
+    def par_ligne(self) -> dict[tuple[int, tuple], Montants]:
         """Each (dossier, funder) line of the year, its voted amount as counted."""
-        return {(line.action_id, line.financeur_id): line.montants for line in self._lines}
+        return {(line.action_id, line.key): line.montants for line in self._lines}
 
     @cached_property
     def par_statut(self) -> list[Groupe]:

@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.html import format_html
 
-from core.forms import CompactRowForm, FrenchDecimalField, MontantField
+from core.forms import CompactRowForm, FrenchDecimalField, MontantField, model_choices
 from core.templatetags.formats import euros
 from core.widgets import CheckboxFilterList
 from quartiers.models import Qpv
@@ -18,6 +18,7 @@ from .models import (
     ContratDeVille,
     Financement,
     IndicateurAction,
+    LigneFinancement,
     NoeudStrategie,
     Organisation,
     ProgrammeActions,
@@ -29,6 +30,14 @@ READ_ONLY_HELP = {
     "programme": "Ce programme est validé : seul le chef de service y place ou en retire une "
     "action.",
 }
+
+
+def funder_choices(form_class) -> dict:
+    """The options of a formset row's funder and funding line, computed once for all rows."""
+    choices = {"financeur": model_choices(Organisation.objects.alphabetical())}
+    if "ligne" in form_class.base_fields:
+        choices["ligne"] = model_choices(LigneFinancement.objects.select_related("financeur"))
+    return choices
 
 
 class ActionForm(forms.ModelForm):
@@ -241,6 +250,7 @@ class FinancementForm(CompactRowForm, forms.ModelForm):
         model = Financement
         fields = [
             "financeur",
+            "ligne",
             "annee",
             "montant_demande",
             "montant_propose",
@@ -277,7 +287,12 @@ class BaseFinancementFormSet(forms.BaseInlineFormSet):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.form_kwargs = {**self.form_kwargs, "user": user, "action": self.instance}
+        self.form_kwargs = {
+            **self.form_kwargs,
+            "user": user,
+            "action": self.instance,
+            "choices": funder_choices(self.form),
+        }
         self.open = rights.financement_plan_open(user, self.instance)
         if not self.open:
             self.extra = 0

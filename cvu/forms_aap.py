@@ -8,10 +8,11 @@ from django.conf import settings
 from django.db.models import Q
 from django.forms import inlineformset_factory, modelformset_factory
 
-from core.forms import CompactRowForm, MontantField, QuickField, model_choices
+from core.forms import CompactRowForm, MontantField, QuickField
 from core.widgets import CheckboxFilterList
 
 from . import aap, dauphin
+from .forms import funder_choices
 from .models import (
     Action,
     AppelAProjets,
@@ -25,7 +26,6 @@ from .models import (
     IndicateurAction,
     Instruction,
     NoeudStrategie,
-    Organisation,
     Reunion,
 )
 from .models.aap import BENEFICIAIRES, CRITERES
@@ -79,11 +79,37 @@ class EnveloppeForm(CompactRowForm, forms.ModelForm):
 
     class Meta:
         model = Enveloppe
-        fields = ["financeur", "montant"]
+        fields = ["financeur", "ligne", "montant"]
+
+
+class BaseEnveloppeFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        """One envelope per funder and funding line (the database's conditional constraints are
+        not checked between the rows of a formset)."""
+        super().clean()
+        seen = set()
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", {})
+            if not data or data.get("DELETE") or not data.get("financeur"):
+                continue
+            key = (data["financeur"], data.get("ligne"))
+            if key in seen:
+                form.add_error(
+                    "ligne" if data.get("ligne") else "financeur",
+                    "Ce financeur a déjà une enveloppe sur cette ligne pour cet appel."
+                    if data.get("ligne")
+                    else "Ce financeur a déjà une enveloppe pour cet appel.",
+                )
+            seen.add(key)
 
 
 EnveloppeFormSet = inlineformset_factory(
-    AppelAProjets, Enveloppe, form=EnveloppeForm, extra=3, can_delete=True
+    AppelAProjets,
+    Enveloppe,
+    form=EnveloppeForm,
+    formset=BaseEnveloppeFormSet,
+    extra=3,
+    can_delete=True,
 )
 
 
@@ -91,7 +117,7 @@ def with_funders(formset_class, *args, **kwargs):
     """A formset whose rows choose a funder, the funders' list computed once for all rows."""
     return formset_class(
         *args,
-        form_kwargs={"choices": {"financeur": model_choices(Organisation.objects.alphabetical())}},
+        form_kwargs={"choices": funder_choices(formset_class.form)},
         **kwargs,
     )
 
@@ -340,7 +366,7 @@ class DecisionsForm(forms.Form):
                 field.widget.attrs.update(
                     {
                         "data-vote-input": "",
-                        "data-financeur": line.financeur_id,
+                        "data-financeur": f"{line.financeur_id}-{line.ligne_id or ''}",
                         "data-saved": str(line.montant_vote or 0),
                         "data-refused": "1" if action.statut == "refuse" else "",
                         "aria-label": f"Voté par {line.financeur} – {action.titre}",

@@ -207,13 +207,11 @@ def by_funder(scope: Scope) -> Section:
         }
         rows.append(
             Row(
-                financeur.nom,
+                line.libelle,
                 scope.list_url(financeur=financeur.pk) if line.lignes else "",
                 values,
                 obj=line,
-                abbr=financeur.sigle
-                if financeur.sigle and financeur.sigle != financeur.nom
-                else "",
+                abbr=line.abrege if line.abrege != line.libelle else "",
                 alert=f"Enveloppe dépassée de {euros(line.vote - line.montant)}"
                 if line.depasse
                 else "",

@@ -23,7 +23,7 @@ from .instances import (
     SuiteADonner,
     TypeInstance,
 )
-from .organisations import Contact, Organisation
+from .organisations import Contact, LigneFinancement, Organisation
 from .porteurs import (
     Convention,
     Echange,
@@ -56,6 +56,7 @@ __all__ = [
     "SuiteADonner",
     "TypeInstance",
     "Contact",
+    "LigneFinancement",
     "ContratDeVille",
     "Document",
     "Financement",

@@ -17,7 +17,7 @@ from quartiers.models import year_validators
 
 from .actions import Action, Document, Financement, money
 from .contrats import ContratDeVille, NoeudStrategie
-from .organisations import Organisation
+from .organisations import LigneFinancement, Organisation, check_ligne
 
 # Above this amount from one funder for one year, a convention is required (décret 2001-495).
 SEUIL_CONVENTION = Decimal("23000.00")
@@ -169,6 +169,14 @@ class Enveloppe(models.Model):
     financeur = models.ForeignKey(
         Organisation, verbose_name="financeur", on_delete=models.PROTECT, related_name="+"
     )
+    ligne = models.ForeignKey(
+        LigneFinancement,
+        verbose_name="ligne de financement",
+        on_delete=models.PROTECT,
+        related_name="enveloppes",
+        null=True,
+        blank=True,
+    )
     montant = money("montant de l'enveloppe")
     history = HistoricalRecords()
 
@@ -177,12 +185,21 @@ class Enveloppe(models.Model):
     class Meta:
         verbose_name = "enveloppe"
         verbose_name_plural = "enveloppes"
-        ordering = ["financeur__nom"]
+        ordering = ["financeur__nom", "ligne__libelle"]
         constraints = [
+            # One envelope per funder and funding line (one without a line).
             models.UniqueConstraint(
                 fields=["appel", "financeur"],
+                condition=Q(ligne__isnull=True),
                 name="%(app_label)s_%(class)s_one_per_funder",
                 violation_error_message="Ce financeur a déjà une enveloppe pour cet appel.",
+            ),
+            models.UniqueConstraint(
+                fields=["appel", "financeur", "ligne"],
+                condition=Q(ligne__isnull=False),
+                name="%(app_label)s_%(class)s_one_per_funding_line",
+                violation_error_message="Ce financeur a déjà une enveloppe sur cette ligne pour "
+                "cet appel.",
             ),
             models.CheckConstraint(
                 condition=Q(montant__gte=0),
@@ -192,7 +209,10 @@ class Enveloppe(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.financeur} – {self.appel}"
+        return f"{self.ligne or self.financeur} – {self.appel}"
+
+    def clean(self):
+        check_ligne(self.financeur_id, self.ligne)
 
 
 class TransitionStatut(models.Model):

@@ -14,7 +14,7 @@ from core.querysets import RoleQuerySet, SharedQuerySet
 from quartiers.models import Commune, Qpv, Secteur, year_validators
 
 from .contrats import ContratDeVille, NoeudStrategie, Tag
-from .organisations import Organisation
+from .organisations import LigneFinancement, Organisation, check_ligne
 
 ZERO = Decimal("0.00")
 no_negative = MinValueValidator(ZERO, "Un montant ne peut pas être négatif.")
@@ -473,6 +473,15 @@ class Financement(models.Model):
         on_delete=models.PROTECT,
         related_name="financements_accordes",
     )
+    ligne = models.ForeignKey(
+        LigneFinancement,
+        verbose_name="ligne de financement",
+        on_delete=models.PROTECT,
+        related_name="financements",
+        null=True,
+        blank=True,
+        help_text="Le dispositif du financeur (BOP 147 : Quartiers d'été, Cités éducatives…).",
+    )
     annee = models.PositiveSmallIntegerField("année", validators=year_validators)
     montant_demande = money("montant demandé")
     montant_propose = money("montant proposé", null=True, blank=True)
@@ -520,6 +529,9 @@ class Financement(models.Model):
 
     def __str__(self):
         return f"{self.financeur} {self.annee}"
+
+    def clean(self):
+        check_ligne(self.financeur_id, self.ligne)
 
     @property
     def acte(self) -> str:

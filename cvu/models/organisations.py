@@ -119,3 +119,48 @@ class Contact(models.Model):
 
     def __str__(self):
         return f"{self.prenom} {self.nom}".strip()
+
+
+class LigneFinancement(models.Model):
+    """A funder's funding line (dispositif): the State's BOP 147 splits into the contrat de ville
+    call, Quartiers d'été, Cités éducatives, PRE, adultes-relais… Envelopes and financing lines
+    may name one, so that each is followed and reported on its own (reference data, admin)."""
+
+    financeur = models.ForeignKey(
+        Organisation,
+        verbose_name="financeur",
+        on_delete=models.CASCADE,
+        related_name="lignes_financement",
+    )
+    libelle = models.CharField("ligne de financement", max_length=150)
+    code = models.CharField(
+        "code",
+        max_length=30,
+        blank=True,
+        help_text="Programme, action ou sous-action (BOP 147-02…).",
+    )
+
+    class Meta:
+        verbose_name = "ligne de financement"
+        verbose_name_plural = "lignes de financement"
+        ordering = ["financeur__nom", "libelle"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["financeur", "libelle"],
+                name="%(app_label)s_%(class)s_unique_per_funder",
+                violation_error_message="Ce financeur a déjà une ligne de ce nom.",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.financeur.sigle or self.financeur.nom} – {self.libelle}"
+
+
+def check_ligne(financeur_id, ligne) -> None:
+    """A funding line belongs to the funder it is chosen with."""
+    from django.core.exceptions import ValidationError
+
+    if ligne is not None and financeur_id is not None and ligne.financeur_id != financeur_id:
+        raise ValidationError(
+            {"ligne": f"La ligne « {ligne.libelle} » n'est pas une ligne de ce financeur."}
+        )

@@ -114,7 +114,7 @@ def aap_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _dossier_columns(funders, chiffres):
+def _dossier_columns(envelopes, chiffres):
     """The programming table: one row per dossier of the year, its amounts as cvu.figures counts
     them (a refused or withdrawn dossier's vote is not counted), by funder and in total."""
     axes = chiffres.names_of(chiffres.liens_axe)
@@ -133,8 +133,8 @@ def _dossier_columns(funders, chiffres):
         ("QPV", lambda a: " ; ".join(qpvs.get(a.pk, []))),
         ("Communes", lambda a: " ; ".join(communes.get(a.pk, []))),
     ]
-    for funder in funders:
-        name = funder.sigle or funder.nom
+    for envelope in envelopes:  # a funder, or one of its funding lines
+        name = envelope.abrege
         for header, field in (
             ("demandé", "demande"),
             ("proposé", "propose"),
@@ -144,7 +144,7 @@ def _dossier_columns(funders, chiffres):
             columns.append(
                 (
                     f"{name} {header}",
-                    lambda a, pk=funder.pk, field=field: _amount(chiffres, a, pk, field),
+                    lambda a, key=envelope.key, field=field: _amount(chiffres, a, key, field),
                 )
             )
     columns += [
@@ -160,8 +160,8 @@ def _avis(action: Action) -> str:
     return instruction.get_avis_display() if instruction and instruction.avis else ""
 
 
-def _amount(chiffres, action: Action, funder_pk: int, field: str):
-    amounts = chiffres.par_ligne.get((action.pk, funder_pk))
+def _amount(chiffres, action: Action, key: tuple, field: str):
+    amounts = chiffres.par_ligne.get((action.pk, key))
     return None if amounts is None else getattr(amounts, field)
 
 
@@ -185,10 +185,9 @@ def aap_detail(request: HttpRequest, pk: int) -> HttpResponse:
     statut = cleaned.get("statut") or ""
     sans_referent = cleaned.get("referent") == "aucun"
     if request.GET.get("export") in FORMATS:
-        funders = [line.financeur for line in envelopes]
         return export_response(
             dossiers,
-            _dossier_columns(funders, chiffres),
+            _dossier_columns(envelopes, chiffres),
             filename=f"programmation-{appel.annee}",
             fmt=request.GET["export"],
             request=request,
@@ -894,17 +893,16 @@ def comite_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.info(request, "Aucune modification : rien n'a été enregistré.")
             return redirect(request.get_full_path())
     envelopes = aap.envelopes(appel)
-    requested = {line.financeur_id for a in tous for line in a.lignes_appel}
-    shown = [
-        line for line in envelopes if line.montant is not None or line.financeur.pk in requested
-    ]
-    funders = [line.financeur for line in shown]
+    requested = {(line.financeur_id, line.ligne_id) for a in tous for line in a.lignes_appel}
+    shown = [line for line in envelopes if line.montant is not None or line.key in requested]
     rows = form.rows()
     for row in rows:
-        by_funder = {
-            line.financeur_id: {"line": line, "field": field} for line, field in row["lignes"]
+        # One column per funder or funding line: a dossier has one line per funder in a year.
+        by_key = {
+            (line.financeur_id, line.ligne_id): {"line": line, "field": field}
+            for line, field in row["lignes"]
         }
-        row["cells"] = [by_funder.get(funder.pk) for funder in funders]
+        row["cells"] = [by_key.get(column.key) for column in shown]
         row["decision"] = decisions.get(row["action"].pk)
         row["avis"] = _avis(row["action"])
         # Only where a decision is still to take: a decided dossier's gaps are followed on its page.
@@ -919,7 +917,6 @@ def comite_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "appel": appel,
         "form": form,
         "rows": rows,
-        "funders": funders,
         "envelopes": envelopes,
         "columns": shown,
         "overrun_lines": overrun_lines,

@@ -186,7 +186,7 @@ def test_filters_search_and_funder_columns(client, manager, appel, etat, pma):
     page = client.get(comite.get_absolute_url())
     assert page.context["filtre"] == "a_decider"
     assert [row["action"] for row in page.context["rows"]] == [todo]
-    assert {f.pk for f in page.context["funders"]} == {etat.pk, pma.pk}
+    assert {c.financeur.pk for c in page.context["columns"]} == {etat.pk, pma.pk}
     page = client.get(comite.get_absolute_url() + "?filtre=decides")
     assert [row["action"] for row in page.context["rows"]] == [done]
     page = client.get(comite.get_absolute_url() + "?filtre=tous&q=ludoth")
