@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import FilteredSelectMultiple
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
 from simple_history.admin import SimpleHistoryAdmin
@@ -60,20 +61,55 @@ class CommuneAdmin(admin.ModelAdmin):
     list_select_related = ["secteur"]
 
 
+class QpvAdminForm(forms.ModelForm):
+    class Meta:
+        model = Qpv
+        fields = [
+            "nom",
+            "geographie",
+            "code",
+            "communes",
+            "population",
+            "population_annee",
+            "successeurs",
+            "notes",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            as_saved = Qpv(geographie=cleaned.get("geographie"))
+            as_saved.check_successeurs(list(cleaned.get("successeurs") or []))
+        except ValidationError as error:
+            self.add_error(None, error)
+        return cleaned
+
+
 @admin.register(Qpv)
 class QpvAdmin(admin.ModelAdmin):
-    list_display = ["nom", "geographie", "code", "liste_communes", "population", "successeur"]
+    list_display = [
+        "nom",
+        "geographie",
+        "code",
+        "liste_communes",
+        "population",
+        "liste_successeurs",
+    ]
     list_filter = ["geographie", "communes__secteur"]
     search_fields = ["nom", "code", "communes__nom"]
-    filter_horizontal = ["communes"]
-    list_select_related = ["successeur"]
+    filter_horizontal = ["communes", "successeurs"]
+    form = QpvAdminForm
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("communes")
+        return super().get_queryset(request).prefetch_related("communes", "successeurs")
 
     @admin.display(description="communes")
     def liste_communes(self, obj):
         return ", ".join(c.nom for c in obj.communes.all())
+
+    @admin.display(description="successeurs")
+    def liste_successeurs(self, obj):
+        return ", ".join(q.nom for q in obj.successeurs.all())
 
 
 @admin.register(Indicateur)

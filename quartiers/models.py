@@ -172,14 +172,14 @@ class Qpv(models.Model):
     population_annee = models.PositiveSmallIntegerField(
         "année de la population", null=True, blank=True, validators=year_validators
     )
-    successeur = models.ForeignKey(
+    successeurs = models.ManyToManyField(
         "self",
-        verbose_name="QPV successeur",
-        on_delete=models.SET_NULL,
+        verbose_name="QPV successeurs",
+        symmetrical=False,
         related_name="predecesseurs",
-        null=True,
         blank=True,
-        help_text="Pour un QPV 2015 : le QPV de la géographie 2024 qui lui succède.",
+        help_text="Pour un QPV 2015 : le ou les QPV de la géographie 2024 qui lui succèdent "
+        "(un quartier peut se scinder, plusieurs peuvent fusionner).",
     )
     notes = models.TextField("notes", blank=True)
     cle_referentiel = models.CharField(
@@ -229,15 +229,25 @@ class Qpv(models.Model):
             raise ValidationError(
                 {"code": f"Un QPV de la géographie {self.geographie} a un code en {prefix}…"}
             )
-        if self.successeur_id and self.successeur_id == self.pk:
-            raise ValidationError({"successeur": "Un QPV ne peut pas se succéder à lui-même."})
-        if self.successeur_id and (
-            self.geographie != self.Geographie.G2015
-            or self.successeur.geographie != self.Geographie.G2024
+
+    def check_successeurs(self, successeurs) -> None:
+        """A 2015 QPV is succeeded by QPVs of the 2024 geography (many-to-many: the admin form
+        and load_territoire ask here before setting them)."""
+        if not successeurs:
+            return
+        if self.geographie != self.Geographie.G2015 or any(
+            q.geographie != self.Geographie.G2024 for q in successeurs
         ):
             raise ValidationError(
-                {"successeur": "Un QPV de 2015 a pour successeur un QPV de la géographie 2024."}
+                {"successeurs": "Un QPV de 2015 a pour successeurs des QPV de la géographie 2024."}
             )
+
+    @property
+    def lettre(self) -> str | None:
+        """The 2024 code's last letter: N new, M modified, I unchanged (décret n° 2024-806)."""
+        if self.geographie == self.Geographie.G2024 and self.code:
+            return self.code[-1]
+        return None
 
 
 class Indicateur(models.Model):

@@ -104,6 +104,28 @@ def _apply(model, lookup: dict, values: dict, report: LoadReport, kind: str, *, 
     return instance, False
 
 
+def _check_letter(where: str, qpv: Qpv, predecessors: list[str]) -> None:
+    """A 2024 code's letter says what the QPV succeeds (décret n° 2024-806): N a new quartier
+    succeeds none, M (modified) and I (unchanged) succeed at least one, I exactly one."""
+    letter, names = qpv.lettre, ", ".join(f"« {name} »" for name in predecessors)
+    if letter == "N" and predecessors:
+        raise TerritoireFileError(
+            f"{where} : le code {qpv.code} (lettre N, nouveau quartier) ne peut succéder à un QPV "
+            f"de 2015 ; il succède pourtant à {names}."
+        )
+    if letter in ("M", "I") and not predecessors:
+        raise TerritoireFileError(
+            f"{where} : le code {qpv.code} (lettre {letter}, périmètre "
+            f"{'modifié' if letter == 'M' else 'inchangé'}) succède à un QPV de 2015 : "
+            "indiquez-le dans la colonne successor de ce QPV de 2015."
+        )
+    if letter == "I" and len(predecessors) > 1:
+        raise TerritoireFileError(
+            f"{where} : le code {qpv.code} (lettre I, périmètre inchangé) succède à un seul QPV "
+            f"de 2015, pas à {names} (une fusion est un périmètre modifié, lettre M)."
+        )
+
+
 def territoire_load(*, data_dir: Path = DATA_DIR) -> LoadReport:
     """Loads communes, QPVs and indicator definitions; all or nothing, idempotent."""
     communes_rows = _read_csv(
@@ -144,7 +166,7 @@ def territoire_load(*, data_dir: Path = DATA_DIR) -> LoadReport:
             population_annee=_int_or_none(row["population_year"], where=where, label="l'année"),
             notes=row.get("notes", ""),
         )
-        _validated(qpv, where=where, exclude=["successeur"])
+        _validated(qpv, where=where)
         codes = row["communes"].replace("|", " ").replace(";", " ").split()
         if not codes:
             raise TerritoireFileError(f"{where} : aucune commune indiquée.")
@@ -160,10 +182,14 @@ def territoire_load(*, data_dir: Path = DATA_DIR) -> LoadReport:
                 f"{seen_qpvs[key]}."
             )
         seen_qpvs[key] = line
-        successor = row.get("successor", "")
-        if successor and qpv.geographie != Qpv.Geographie.G2015:
+        # Several successors (a split) are separated by « ; » or « | ».
+        successors = [
+            name.strip() for name in row.get("successor", "").replace("|", ";").split(";")
+        ]
+        successors = [name for name in successors if name]
+        if successors and qpv.geographie != Qpv.Geographie.G2015:
             raise TerritoireFileError(f"{where} : seul un QPV de 2015 a un successeur.")
-        qpvs.append((where, qpv, codes, successor))
+        qpvs.append((where, qpv, codes, successors))
 
     indicateurs = []
     seen_indicateurs = set()
@@ -221,19 +247,24 @@ def territoire_load(*, data_dir: Path = DATA_DIR) -> LoadReport:
                 saved.communes.set(wanted)
                 report.count("QPV", created=False, changed=not created)
             saved_qpvs[(qpv.geographie, qpv.nom)] = saved
-        for where, qpv, _codes, successor in qpvs:
-            if not successor:
-                continue
-            target = saved_qpvs.get((Qpv.Geographie.G2024, successor))
-            if target is None:
-                raise TerritoireFileError(
-                    f"{where} : successeur « {successor} » absent de la géographie 2024."
-                )
+        predecessors: dict[int, list[str]] = {}
+        for where, qpv, _codes, successors in qpvs:
+            targets = []
+            for successor in successors:
+                target = saved_qpvs.get((Qpv.Geographie.G2024, successor))
+                if target is None:
+                    raise TerritoireFileError(
+                        f"{where} : successeur « {successor} » absent de la géographie 2024."
+                    )
+                targets.append(target)
+                predecessors.setdefault(target.pk, []).append(qpv.nom)
             saved = saved_qpvs[(qpv.geographie, qpv.nom)]
-            if saved.successeur_id != target.pk:
-                saved.successeur = target
-                saved.save(update_fields=["successeur"])
+            if set(saved.successeurs.values_list("pk", flat=True)) != {t.pk for t in targets}:
+                saved.successeurs.set(targets)
                 report.count("QPV", created=False, changed=saved.pk not in new_qpvs)
+        for where, qpv, _codes, _successors in qpvs:
+            saved = saved_qpvs[(qpv.geographie, qpv.nom)]  # with a code an admin may have set
+            _check_letter(where, saved, predecessors.get(saved.pk, []))
         for indicateur in indicateurs:
             _apply(
                 Indicateur,

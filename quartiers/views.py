@@ -189,9 +189,9 @@ def _territory_page(request: HttpRequest, territory, *, template: str, extra: di
 @require_http_methods(["GET", "POST"])
 def qpv_detail(request: HttpRequest, pk: int) -> HttpResponse:
     qpv = get_object_or_404(
-        Qpv.objects.visible_to(request.user)
-        .select_related("successeur")
-        .prefetch_related(_communes_with_sector(), "predecesseurs"),
+        Qpv.objects.visible_to(request.user).prefetch_related(
+            _communes_with_sector(), "successeurs", "predecesseurs"
+        ),
         pk=pk,
     )
     secteurs, chefs = _sector_names(qpv.communes.all())

@@ -43,7 +43,9 @@ def test_loads_the_real_territory_of_pma():
     )
     chiffogne = Qpv.objects.get(geographie="2015", nom="Chiffogne")
     assert (chiffogne.population, chiffogne.population_annee) == (2166, 2018)
-    assert chiffogne.successeur == Qpv.objects.get(geographie="2024", nom="Chiffogne")
+    assert list(chiffogne.successeurs.all()) == [
+        Qpv.objects.get(geographie="2024", nom="Chiffogne")
+    ]
     assert list(chiffogne.communes.all()) == [montbeliard]
     assert Qpv.objects.filter(code__isnull=False).count() == 0  # Unknown codes stay empty.
 
@@ -149,3 +151,58 @@ def test_duplicate_indicator_code_is_refused(data_copy):
     _replace_line(data_copy / "indicateurs.csv", 3, "population,Autre,%,INSEE,")
     with pytest.raises(CommandError, match="indicateurs.csv, ligne 3 : code d'indicateur"):
         _load(data_dir=data_copy)
+
+
+@pytest.mark.django_db
+def test_a_2015_qpv_split_into_two_and_two_merged_into_one(data_copy):
+    # Chiffogne (2015) splits into Chiffogne and Les Batteries du Parc; Champs-Montants and
+    # Champvallon (2015) merge into Les Forges - Montanot.
+    _replace_line(
+        data_copy / "qpv_pma.csv",
+        3,
+        ",Chiffogne,25388,2015,2166,2018,Chiffogne; Les Batteries du Parc,",
+    )
+    _replace_line(
+        data_copy / "qpv_pma.csv", 4, ",Champs-Montants,25031,2015,,,Les Forges - Montanot,"
+    )
+    _replace_line(data_copy / "qpv_pma.csv", 6, ",Champvallon,25057,2015,,,Les Forges - Montanot,")
+    _load(data_dir=data_copy)
+    chiffogne = Qpv.objects.get(geographie="2015", nom="Chiffogne")
+    assert sorted(q.nom for q in chiffogne.successeurs.all()) == [
+        "Chiffogne",
+        "Les Batteries du Parc",
+    ]
+    forges = Qpv.objects.get(geographie="2024", nom="Les Forges - Montanot")
+    assert sorted(q.nom for q in forges.predecesseurs.all()) == ["Champs-Montants", "Champvallon"]
+    assert "rien n'a changé" in _load(data_dir=data_copy)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("line", "text", "message"),
+    [
+        # A new quartier (N) that succeeds a 2015 QPV.
+        (9, ",Petite-Hollande,25388,2024,,,,", None),
+        # Chiffogne 2024 coded I while two 2015 QPV merge into it.
+        (
+            10,
+            "QN02502I,Chiffogne,25388,2024,,,,",
+            r"lettre I, périmètre inchangé\) succède à un seul",
+        ),
+        # Les Batteries du Parc coded M without any predecessor.
+        (16, "QN02503M,Les Batteries du Parc,25388,2024,,,,", "lettre M, périmètre modifié"),
+        # Petite-Hollande 2024 coded N although Petite-Hollande 2015 names it.
+        (9, "QN02504N,Petite-Hollande,25388,2024,,,,", "lettre N, nouveau quartier"),
+    ],
+)
+def test_the_2024_code_letter_must_match_the_succession(data_copy, line, text, message):
+    _replace_line(
+        data_copy / "qpv_pma.csv", 2, ",Petite-Hollande,25388,2015,,,Petite-Hollande; Chiffogne,"
+    )
+    _replace_line(data_copy / "qpv_pma.csv", line, text)
+    if message is None:
+        _load(data_dir=data_copy)
+        return
+    with pytest.raises(CommandError, match=message):
+        _load(data_dir=data_copy)
+    assert Qpv.objects.count() == 0

@@ -75,9 +75,9 @@ def test_secteur_list(client, reader, commune, size, django_assert_num_queries):
 def test_qpv_detail(client, editor, commune, size, django_assert_num_queries):
     qpv = _territory(size, commune)[0]
     client.force_login(editor)
-    # session, user, QPV with successor, communes with sectors, predecessors, editable check,
+    # session, user, QPV, communes with sectors, successors, predecessors, editable check,
     # values with indicators, observations count, observations with authors, indicator choices
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         assert client.get(qpv.get_absolute_url()).status_code == 200
 
 
