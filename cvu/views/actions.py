@@ -94,7 +94,9 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "tags",
             "indicateurs",
             Prefetch("objectifs", queryset=NoeudStrategie.objects.select_related("parent")),
-            Prefetch("financements", queryset=Financement.objects.select_related("financeur", "ligne")),
+            Prefetch(
+                "financements", queryset=Financement.objects.select_related("financeur", "ligne")
+            ),
             Prefetch("documents", queryset=Document.objects.select_related("uploaded_by")),
         ),
         pk=pk,
