@@ -298,9 +298,12 @@ def record_acte(
     """Records (or clears, all three empty) the funder's formal act granting the line's voted
     amount: a decision of the chef de service's, like the vote; the notification letters cite it."""
     rights.require_manager(user)
-    line.acte_type, line.acte_numero, line.acte_date = acte_type, acte_numero.strip(), acte_date
-    if bool(line.acte_type) != bool(line.acte_numero) or bool(line.acte_type) != bool(acte_date):
+    acte_numero = acte_numero.strip()
+    if len({bool(acte_type), bool(acte_numero), bool(acte_date)}) > 1:
         raise ValidationError("Indiquez le type, le numéro et la date de l'acte.")
+    if acte_date and acte_date > _today():
+        raise ValidationError("La date de l'acte ne peut pas être dans le futur.")
+    line.acte_type, line.acte_numero, line.acte_date = acte_type, acte_numero, acte_date
     line._history_user = user
     line.save(update_fields=["acte_type", "acte_numero", "acte_date"])
     return line

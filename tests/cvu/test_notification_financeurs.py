@@ -148,6 +148,15 @@ def test_an_incomplete_or_future_act_is_refused_and_nothing_is_saved(client, man
     }
     line.refresh_from_db()
     assert line.acte == ""
+    # The service refuses the same, whoever calls it.
+    from cvu import payments
+
+    with pytest.raises(Exception, match="Indiquez le type, le numéro et la date"):
+        payments.record_acte(line, user=manager, acte_type="arrete", acte_numero="", acte_date=None)
+    with pytest.raises(Exception, match="dans le futur"):
+        payments.record_acte(
+            line, user=manager, acte_type="arrete", acte_numero="1", acte_date=tomorrow
+        )
 
 
 def test_only_managers_record_an_act(client, editor, line, reader):
