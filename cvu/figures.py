@@ -274,6 +274,12 @@ class LigneFinanceur:
 
     @property
     def libelle(self) -> str:
+        """The funder as organisations are named (with its acronym), and the line."""
+        return f"{self.financeur} – {self.ligne.libelle}" if self.ligne else str(self.financeur)
+
+    @property
+    def nom(self) -> str:
+        """The funder's name without its acronym (the dashboard shows that apart), and the line."""
         return f"{self.financeur.nom} – {self.ligne.libelle}" if self.ligne else self.financeur.nom
 
     @property

@@ -207,11 +207,11 @@ def by_funder(scope: Scope) -> Section:
         }
         rows.append(
             Row(
-                line.libelle,
+                line.nom,
                 scope.list_url(financeur=financeur.pk) if line.lignes else "",
                 values,
                 obj=line,
-                abbr=line.abrege if line.abrege != line.libelle else "",
+                abbr=line.abrege if line.abrege != line.nom else "",
                 alert=f"Enveloppe dépassée de {euros(line.vote - line.montant)}"
                 if line.depasse
                 else "",

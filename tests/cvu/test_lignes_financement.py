@@ -82,7 +82,7 @@ def test_each_funding_line_counts_against_its_own_envelope(appel, programmation,
     )
     # Envelopes first (the State's general one before its lines), then the rest.
     assert [line.libelle for line in aap.envelopes(appel)][:3] == [
-        "Pays de Montbéliard Agglomération",
+        "Pays de Montbéliard Agglomération (PMA)",
         "Préfecture du Doubs – BOP 147",
         "Préfecture du Doubs – BOP 147 – Quartiers d'été",
     ]
