@@ -18,6 +18,7 @@ from .models import (
     FicheIntention,
     Financement,
     IndicateurAction,
+    IndicateurResultat,
     Instance,
     Instruction,
     LigneFinancement,
@@ -33,6 +34,7 @@ from .models import (
     Tag,
     TransitionStatut,
     TypeInstance,
+    ValeurResultat,
     Versement,
 )
 
@@ -344,3 +346,17 @@ class ReversementAdmin(PaymentsReadOnly, SimpleHistoryAdmin):
     list_display = ["financement", "montant", "date_demande", "statut", "numero_titre"]
     list_filter = ["statut"]
     raw_id_fields = ["financement"]
+
+
+class ValeurResultatInline(admin.TabularInline):
+    model = ValeurResultat
+    extra = 0
+
+
+@admin.register(IndicateurResultat)
+class IndicateurResultatAdmin(admin.ModelAdmin):
+    list_display = ["libelle", "objectif", "valeur_reference", "cible", "frequence"]
+    list_filter = ["frequence", "objectif__contrat"]
+    search_fields = ["libelle", "objectif__libelle"]
+    raw_id_fields = ["objectif"]
+    inlines = [ValeurResultatInline]

@@ -457,6 +457,43 @@ def demo_contrat(*, users: dict) -> None:
     orgs = demo_organisations(rng)
     contrats = demo_contrats(orgs)
     demo_actions(rng=rng, orgs=orgs, contrats=contrats, users=users)
+    demo_evaluation(contrats)
+
+
+# Result indicators of two objectives of the 2024 contract: code, label, unit, baseline (2023),
+# 2030 target, source, values of 2024 and 2025 (fictitious, for the demo).
+EVALUATION = [
+    ("1.1.1", "Élèves accompagnés passant en classe supérieure", "%", 82, 90, "PRE", (83, 85)),
+    ("1.1.1", "Familles accompagnées à la scolarité", "familles", 180, 300, "Porteurs", (210, 245)),
+    ("3.2.1", "Taux d'emploi des 15-64 ans des QPV", "%", 45.2, 52, "INSEE", (45.9, 46.8)),
+]
+
+
+def demo_evaluation(contrats) -> None:
+    """The evaluation frame of two objectives, with their measures of 2024 and 2025."""
+    from .models import IndicateurResultat, ValeurResultat
+
+    contrat = next((c for c in contrats if c.annee_debut == 2024), None)
+    if contrat is None or IndicateurResultat.objects.filter(objectif__contrat=contrat).exists():
+        return
+    for ordre, (code, libelle, unite, base, cible, source, values) in enumerate(EVALUATION):
+        objectif = contrat.noeuds.filter(niveau="objectif", code=code).first()
+        if objectif is None:
+            continue
+        indicateur = IndicateurResultat.objects.create(
+            objectif=objectif,
+            libelle=libelle,
+            unite=unite,
+            annee_reference=2023,
+            valeur_reference=Decimal(str(base)),
+            cible=Decimal(str(cible)),
+            source=f"{source} (démonstration)",
+            ordre=ordre,
+        )
+        for annee, valeur in zip((2024, 2025), values, strict=True):
+            ValeurResultat.objects.create(
+                indicateur=indicateur, annee=annee, valeur=Decimal(str(valeur))
+            )
 
 
 # ---------------------------------------------------------------- governance

@@ -106,6 +106,24 @@ def totals(actions, *, annee: int | None = None, financeur=None) -> dict:
     )
 
 
+def par_annee(actions) -> dict[int, dict]:
+    """Per year of these actions' lines: voted (as counted) and paid, and the number of actions
+    voted money that year (one query)."""
+    rows = (
+        lines(actions)
+        .values("annee")
+        .annotate(
+            vote=Coalesce(Sum("montant_vote", filter=COUNTED_VOTE), Value(ZERO)),
+            verse=Coalesce(Sum("montant_verse"), Value(ZERO)),
+            nb_financees=Count(
+                "action", distinct=True, filter=COUNTED_VOTE & Q(montant_vote__gt=0)
+            ),
+        )
+        .order_by("annee")
+    )
+    return {row.pop("annee"): row for row in rows}
+
+
 def _line_sum(column: str, filters: Q):
     money = DecimalField(max_digits=14, decimal_places=2)
     return Coalesce(
@@ -165,16 +183,37 @@ def with_porteur_figures(queryset):
     )
 
 
+def _beneficiaires_sums():
+    return {
+        "nb_bilans": Count("pk"),
+        "nb_comptes": Count("beneficiaires"),
+        "total_avec_qpv": Sum("beneficiaires", filter=Q(beneficiaires_qpv__isnull=False)),
+        **{name: Sum(name) for name in BENEFICIAIRES},
+    }
+
+
 def beneficiaires(actions, annee: int) -> dict:
     """What the bilans of exercice `annee` of `actions` say they reached: each count summed
     (None when no bilan gave it), the number of bilans, and the QPV residents' share in % of
     the total of the bilans that gave both."""
     sums = Bilan.objects.filter(action__in=actions, exercice=annee).aggregate(
-        nb_bilans=Count("pk"),
-        nb_comptes=Count("beneficiaires"),
-        total_avec_qpv=Sum("beneficiaires", filter=Q(beneficiaires_qpv__isnull=False)),
-        **{name: Sum(name) for name in BENEFICIAIRES},
+        **_beneficiaires_sums()
     )
+    return _with_shares(sums)
+
+
+def beneficiaires_par_exercice(actions) -> dict[int, dict]:
+    """beneficiaires() for every exercice of these actions' bilans, in one query."""
+    rows = (
+        Bilan.objects.filter(action__in=actions)
+        .values("exercice")
+        .annotate(**_beneficiaires_sums())
+        .order_by("exercice")
+    )
+    return {row.pop("exercice"): _with_shares(row) for row in rows}
+
+
+def _with_shares(sums: dict) -> dict:
     total, qpv = sums.pop("total_avec_qpv"), sums["beneficiaires_qpv"]
     sums["part_qpv"] = round(100 * qpv / total) if total else None
     # The breakdown by sex and age, labelled for tables: [("dont femmes", 12), ...].

@@ -116,6 +116,21 @@ urlpatterns = [
     # Contracts
     path("contrats/", contrats.contrat_list, name="contrat_list"),
     path("contrats/<int:pk>/", contrats.contrat_detail, name="contrat_detail"),
+    path(
+        "contrats/objectifs/<int:pk>/evaluation/",
+        contrats.objectif_evaluation,
+        name="objectif_evaluation",
+    ),
+    path(
+        "contrats/objectifs/<int:pk>/indicateurs/",
+        contrats.objectif_indicateurs,
+        name="objectif_indicateurs",
+    ),
+    path(
+        "contrats/indicateurs-resultat/<int:pk>/valeurs/",
+        contrats.indicateur_valeurs,
+        name="indicateur_valeurs",
+    ),
     # Porteurs: fiches d'intention and échanges (cvu.views.intentions)
     path("porteurs/intentions/", intentions.intention_list, name="intention_list"),
     path("porteurs/intentions/nouvelle/", intentions.intention_create, name="intention_create"),

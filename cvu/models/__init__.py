@@ -11,6 +11,7 @@ from .aap import (
 )
 from .actions import Action, Document, Financement, IndicateurAction, ProgrammeActions
 from .contrats import ContratDeVille, NoeudStrategie, Tag
+from .evaluation import IndicateurResultat, ValeurResultat
 from .instances import (
     Decision,
     DispositifConnexe,
@@ -61,6 +62,8 @@ __all__ = [
     "Document",
     "Financement",
     "IndicateurAction",
+    "IndicateurResultat",
+    "ValeurResultat",
     "NoeudStrategie",
     "Organisation",
     "ProgrammeActions",

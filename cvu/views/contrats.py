@@ -1,11 +1,18 @@
 from collections import defaultdict
 from decimal import Decimal
 
+from django.contrib import messages
 from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
 
-from ..models import Action, ContratDeVille, Financement, NoeudStrategie
+from core.formsets import check_counts
+
+from .. import figures, rights
+from ..forms_evaluation import IndicateurResultatFormSet, ValeurResultatFormSet
+from ..models import Action, ContratDeVille, Financement, IndicateurResultat, NoeudStrategie
+from ..models.actions import ZERO
 
 
 def contrat_list(request: HttpRequest) -> HttpResponse:
@@ -78,3 +85,99 @@ def contrat_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "sans_objectif": lines.filter(action__objectifs__isnull=True).totals(),
     }
     return render(request, "cvu/contrat_detail.html", context)
+
+
+# ---------------------------------------------------------------- evaluation of an objective
+
+
+def _get_objectif(request: HttpRequest, pk: int) -> NoeudStrategie:
+    return get_object_or_404(
+        NoeudStrategie.objects.visible_to(request.user).select_related("contrat", "parent__parent"),
+        pk=pk,
+        niveau=NoeudStrategie.Niveau.OBJECTIF,
+    )
+
+
+@require_GET
+def objectif_evaluation(request: HttpRequest, pk: int) -> HttpResponse:
+    """An objective's evaluation page: its result indicators (baseline, 2030 target, values,
+    progress) and, per year of the contract, the money voted and paid on its actions, how many
+    were funded and whom their bilans say they reached."""
+    objectif = _get_objectif(request, pk)
+    contrat = objectif.contrat
+    actions = Action.objects.filter(objectifs=objectif)
+    indicateurs = list(objectif.indicateurs_resultat.prefetch_related("valeurs"))
+    for indicateur in indicateurs:
+        valeurs = list(indicateur.valeurs.all())
+        indicateur.derniere = valeurs[-1] if valeurs else None
+        indicateur.progres = indicateur.progression(
+            indicateur.derniere.valeur if indicateur.derniere else None
+        )
+    amounts = figures.par_annee(actions)
+    reached = figures.beneficiaires_par_exercice(actions)
+    years = []
+    for year in range(contrat.annee_debut, contrat.annee_fin + 1):
+        money = amounts.get(year, {})
+        years.append(
+            {
+                "annee": year,
+                "vote": money.get("vote", ZERO),
+                "verse": money.get("verse", ZERO),
+                "nb_financees": money.get("nb_financees", 0),
+                "beneficiaires": reached.get(year),
+            }
+        )
+    context = {
+        "objectif": objectif,
+        "contrat": contrat,
+        "indicateurs": indicateurs,
+        "annees": years,
+        "total_vote": sum((y["vote"] for y in years), ZERO),
+        "total_verse": sum((y["verse"] for y in years), ZERO),
+        "nb_actions": actions.count(),
+        "can_edit": rights.is_manager(request.user),
+    }
+    return render(request, "cvu/objectif_evaluation.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def objectif_indicateurs(request: HttpRequest, pk: int) -> HttpResponse:
+    """The chef de service sets an objective's result indicators (three at most)."""
+    objectif = _get_objectif(request, pk)
+    rights.require_manager(request.user)
+    data = request.POST if request.method == "POST" else None
+    formset = IndicateurResultatFormSet(data, instance=objectif, prefix="ind")
+    check_counts(formset, can_add=True)
+    if request.method == "POST" and formset.is_valid():
+        formset.save()
+        messages.success(request, "Indicateurs de résultat enregistrés.")
+        return redirect("cvu:objectif_evaluation", pk=objectif.pk)
+    return render(
+        request,
+        "cvu/objectif_indicateurs.html",
+        {"objectif": objectif, "formset": formset},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def indicateur_valeurs(request: HttpRequest, pk: int) -> HttpResponse:
+    """The chef de service enters a result indicator's value for each year measured."""
+    indicateur = get_object_or_404(
+        IndicateurResultat.objects.visible_to(request.user).select_related("objectif__contrat"),
+        pk=pk,
+    )
+    rights.require_manager(request.user)
+    data = request.POST if request.method == "POST" else None
+    formset = ValeurResultatFormSet(data, instance=indicateur, prefix="val")
+    check_counts(formset, can_add=True)
+    if request.method == "POST" and formset.is_valid():
+        formset.save()
+        messages.success(request, f"Valeurs de « {indicateur} » enregistrées.")
+        return redirect("cvu:objectif_evaluation", pk=indicateur.objectif_id)
+    return render(
+        request,
+        "cvu/indicateur_valeurs.html",
+        {"indicateur": indicateur, "objectif": indicateur.objectif, "formset": formset},
+        status=400 if request.method == "POST" else 200,
+    )

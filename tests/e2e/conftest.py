@@ -232,7 +232,28 @@ def world(editor, manager, reader, secteur, commune, qpv):
         montant_vote=Decimal(30000),
     )
 
+    # The evaluation frame: an objective of the contract with one result indicator and a value.
+    from cvu.models import IndicateurResultat, NoeudStrategie, ValeurResultat
+
+    axe = NoeudStrategie.objects.create(contrat=contrat, niveau="axe", code="1", libelle="Emploi")
+    objectif = NoeudStrategie.objects.create(
+        contrat=contrat, parent=axe, niveau="objectif", code="1.1", libelle="Accès à l'emploi"
+    )
+    action.objectifs.add(objectif)
+    indicateur_resultat = IndicateurResultat.objects.create(
+        objectif=objectif,
+        libelle="Taux d'emploi des 16-25 ans",
+        unite="%",
+        annee_reference=2023,
+        valeur_reference=Decimal("38.0"),
+        cible=Decimal("45.0"),
+        source="INSEE",
+    )
+    ValeurResultat.objects.create(indicateur=indicateur_resultat, annee=2025, valeur=Decimal(40))
+
     return {
+        "objectif": objectif.pk,
+        "indicateur_resultat": indicateur_resultat.pk,
         "modele": modele.pk,
         "convention": convention.pk,
         "a_conventionner": a_conventionner.pk,

@@ -145,6 +145,12 @@ def test_seed_demo_builds_the_demo_and_is_idempotent():
         date(2026, 7, 1)
     )
     assert late.get(pk=cpo.pk).exercice_en_retard == 2025
+    # The evaluation frame of two objectives of the 2024 contract, measured in 2024 and 2025.
+    from cvu.models import IndicateurResultat
+
+    frame = IndicateurResultat.objects.filter(objectif__contrat__annee_debut=2024)
+    assert frame.count() == 3 and frame.values("objectif").distinct().count() == 2
+    assert all(i.valeurs.count() == 2 for i in frame)
     export = opendata.build(User.objects.get(email="direction@demo.local"), 2025)
     header, rows = _csv_rows(opendata.to_csv(export))
     assert len(rows) > 20

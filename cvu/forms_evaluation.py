@@ -1,0 +1,53 @@
+"""Forms of the evaluation frame: an objective's result indicators and their yearly values."""
+
+from django import forms
+from django.forms import inlineformset_factory
+
+from core.forms import CompactRowForm, FrenchDecimalField
+
+from .models import IndicateurResultat, NoeudStrategie, ValeurResultat
+from .models.evaluation import MAX_PER_OBJECTIF
+
+
+class IndicateurResultatForm(CompactRowForm, forms.ModelForm):
+    valeur_reference = FrenchDecimalField(
+        label="Valeur de référence", max_digits=14, decimal_places=2, required=False
+    )
+    cible = FrenchDecimalField(label="Cible 2030", max_digits=14, decimal_places=2, required=False)
+
+    class Meta:
+        model = IndicateurResultat
+        fields = [
+            "libelle",
+            "unite",
+            "annee_reference",
+            "valeur_reference",
+            "cible",
+            "source",
+            "frequence",
+        ]
+
+
+IndicateurResultatFormSet = inlineformset_factory(
+    NoeudStrategie,
+    IndicateurResultat,
+    form=IndicateurResultatForm,
+    fk_name="objectif",
+    extra=1,
+    max_num=MAX_PER_OBJECTIF,
+    validate_max=True,
+    can_delete=True,
+)
+
+
+class ValeurResultatForm(CompactRowForm, forms.ModelForm):
+    valeur = FrenchDecimalField(label="Valeur", max_digits=14, decimal_places=2)
+
+    class Meta:
+        model = ValeurResultat
+        fields = ["annee", "valeur", "commentaire"]
+
+
+ValeurResultatFormSet = inlineformset_factory(
+    IndicateurResultat, ValeurResultat, form=ValeurResultatForm, extra=1, can_delete=True
+)

@@ -1,0 +1,107 @@
+"""The contract's evaluation frame: result indicators per objective of the strategy tree, with
+their baseline, 2030 target and yearly values (circulaire of 31 August 2023)."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from quartiers.models import year_validators
+
+from .contrats import ManagerEditableQuerySet, NoeudStrategie
+
+MAX_PER_OBJECTIF = 3
+
+
+def _number(label: str, **kwargs):
+    return models.DecimalField(label, max_digits=14, decimal_places=2, **kwargs)
+
+
+class IndicateurResultat(models.Model):
+    """A result indicator of an objective: where it started, where it should be in 2030, who
+    measures it and how often."""
+
+    class Frequence(models.TextChoices):
+        ANNUELLE = "annuelle", "Chaque année"
+        TRIENNALE = "triennale", "Tous les trois ans"
+        MI_PARCOURS = "mi_parcours", "À mi-parcours et en fin de contrat"
+
+    objectif = models.ForeignKey(
+        NoeudStrategie,
+        verbose_name="objectif",
+        on_delete=models.CASCADE,
+        related_name="indicateurs_resultat",
+        limit_choices_to={"niveau": NoeudStrategie.Niveau.OBJECTIF},
+    )
+    libelle = models.CharField("indicateur de résultat", max_length=200)
+    unite = models.CharField("unité", max_length=30, blank=True)
+    annee_reference = models.PositiveSmallIntegerField(
+        "année de référence", validators=year_validators, null=True, blank=True
+    )
+    valeur_reference = _number("valeur de référence", null=True, blank=True)
+    cible = _number("cible 2030", null=True, blank=True)
+    source = models.CharField("source", max_length=150, blank=True)
+    frequence = models.CharField(
+        "fréquence de mesure", max_length=12, choices=Frequence, default=Frequence.ANNUELLE
+    )
+    ordre = models.PositiveSmallIntegerField("ordre", default=0)
+
+    objects = ManagerEditableQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "indicateur de résultat"
+        verbose_name_plural = "indicateurs de résultat"
+        ordering = ["objectif", "ordre", "pk"]
+
+    def __str__(self):
+        return self.libelle
+
+    def clean(self):
+        if self.objectif_id is None:
+            return
+        if self.objectif.niveau != NoeudStrategie.Niveau.OBJECTIF:
+            raise ValidationError({"objectif": "Un indicateur de résultat suit un objectif."})
+        others = IndicateurResultat.objects.filter(objectif=self.objectif).exclude(pk=self.pk)
+        if others.count() >= MAX_PER_OBJECTIF:
+            raise ValidationError(
+                f"Un objectif a au plus {MAX_PER_OBJECTIF} indicateurs de résultat."
+            )
+
+    def progression(self, valeur) -> int | None:
+        """How far a value has gone from the baseline towards the target, in % (None when the
+        baseline or target is missing or they are equal)."""
+        if valeur is None or self.valeur_reference is None or self.cible is None:
+            return None
+        distance = self.cible - self.valeur_reference
+        if not distance:
+            return None
+        return round(100 * (valeur - self.valeur_reference) / distance)
+
+
+class ValeurResultat(models.Model):
+    """The value of a result indicator measured for a year."""
+
+    indicateur = models.ForeignKey(
+        IndicateurResultat,
+        verbose_name="indicateur",
+        on_delete=models.CASCADE,
+        related_name="valeurs",
+    )
+    annee = models.PositiveSmallIntegerField("année", validators=year_validators)
+    valeur = _number("valeur")
+    commentaire = models.CharField("commentaire", max_length=300, blank=True)
+
+    objects = ManagerEditableQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "valeur d'un indicateur de résultat"
+        verbose_name_plural = "valeurs des indicateurs de résultat"
+        ordering = ["indicateur", "annee"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicateur", "annee"],
+                name="%(app_label)s_%(class)s_one_per_year",
+                violation_error_message="Cet indicateur a déjà une valeur pour cette année.",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.indicateur} {self.annee} : {self.valeur}"
