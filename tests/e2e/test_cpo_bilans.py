@@ -1,6 +1,7 @@
-"""Issue #16, rule 1 in the browser: a chef de projet opens a CPO whose earlier exercice's bilan
-is late, sees one row per exercice, enters the late bilan on its own year's financing lines, and
-the dossier is no longer late while it runs on; the renewal prompt stays in its last year."""
+"""Issue #16 in the browser: a chef de projet opens a CPO whose earlier exercice's bilan is late,
+sees one row per exercice, enters the late bilan with its beneficiaries on its own year's
+financing lines, and the dossier is no longer late while it runs on (the renewal prompt stays in
+its last year); the chef de service then sees the objective's evaluation page count them."""
 
 from datetime import date
 from decimal import Decimal
@@ -28,8 +29,10 @@ def _needs_chromium():
     require_live(None if chromium_path() else "Chromium est absent (paquet Debian chromium)")
 
 
-def test_a_chef_de_projet_enters_the_late_yearly_bilan_of_a_cpo(page, live_server, editor, qpv):
-    from cvu.models import Action
+def test_a_chef_de_projet_enters_the_late_yearly_bilan_of_a_cpo(
+    page, live_server, editor, manager, qpv
+):
+    from cvu.models import Action, NoeudStrategie
 
     today = timezone.localdate()
     first = today.year - 2
@@ -48,6 +51,11 @@ def test_a_chef_de_projet_enters_the_late_yearly_bilan_of_a_cpo(page, live_serve
         qpvs=[qpv],
         date_limite_bilan=date(today.year + 1, 6, 30),
     )
+    axe = NoeudStrategie.objects.create(contrat=contrat, niveau="axe", code="2", libelle="Emploi")
+    objectif = NoeudStrategie.objects.create(
+        contrat=contrat, parent=axe, niveau="objectif", code="2.1", libelle="Savoirs de base"
+    )
+    cpo.objectifs.set([objectif])
     lines = {
         year: FinancementFactory(
             action=cpo,
@@ -85,6 +93,10 @@ def test_a_chef_de_projet_enters_the_late_yearly_bilan_of_a_cpo(page, live_serve
     page.get_by_label("Coût total réalisé (€)").fill("9 800")
     page.get_by_label("Bilan qualitatif").fill("Trois groupes d'ateliers ; 42 participants.")
     budget.get_by_label(f"Utilisé – {etat}").fill("9 000")
+    page.get_by_label("Bénéficiaires touchés").fill("42")
+    page.get_by_label("Dont habitants des QPV").fill("35")
+    page.get_by_label("Dont femmes").fill("30")
+    page.get_by_label("Dont hommes").fill("12")
     _check_page(page)
     page.get_by_role("button", name="Enregistrer le bilan").click()
 
@@ -96,3 +108,16 @@ def test_a_chef_de_projet_enters_the_late_yearly_bilan_of_a_cpo(page, live_serve
     (bilan,) = cpo.bilans.all()
     assert bilan.exercice == first
     assert bilan.lignes.get().financement == lines[first]
+    assert (bilan.beneficiaires, bilan.beneficiaires_qpv, bilan.femmes) == (42, 35, 30)
+
+    # The chef de service reads the objective's evaluation page from the contract's tree.
+    log_in_as(page, live_server, manager)
+    page.goto(f"{live_server.url}{contrat.get_absolute_url()}")
+    page.get_by_role("link", name=f"évaluation de l'objectif {objectif}").click()
+    expect(page.get_by_role("heading", name=f"Évaluation : {objectif}")).to_be_visible()
+    years = page.get_by_role("table", name="Par année")
+    row = years.get_by_role("row").filter(has=page.get_by_role("rowheader", name=str(first)))
+    expect(row).to_contain_text("9 000,00 €")
+    expect(row).to_contain_text("42")
+    expect(row).to_contain_text("35 (83 %)")
+    _check_page(page)
