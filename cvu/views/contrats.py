@@ -11,7 +11,7 @@ from core.formsets import check_counts
 
 from .. import figures, rights
 from ..forms_evaluation import IndicateurResultatFormSet, ValeurResultatFormSet
-from ..models import Action, ContratDeVille, Financement, IndicateurResultat, NoeudStrategie
+from ..models import Action, ContratDeVille, IndicateurResultat, NoeudStrategie
 from ..models.actions import ZERO
 
 
@@ -51,10 +51,10 @@ def contrat_detail(request: HttpRequest, pk: int) -> HttpResponse:
         annee = None
     if annee not in years:
         annee = None
-    lines = Financement.objects.filter(action__contrat=contrat)
-    if annee:
-        lines = lines.filter(annee=annee)
-    # An action serving two objectives counts under each: the page says so.
+    contract_actions = Action.objects.filter(contrat=contrat)
+    lines = figures.lines(contract_actions, annee=annee)
+    # An action serving two objectives counts under each: the page says so. Voted amounts are
+    # counted as everywhere else (cvu.figures: a refused or withdrawn dossier votes nothing).
     amounts = {
         row["action__objectifs"]: {
             "demande": row["demande"] or Decimal(0),
@@ -65,14 +65,14 @@ def contrat_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .values("action__objectifs")
         .annotate(
             demande=Sum("montant_demande"),
-            vote=Sum("montant_vote"),
+            vote=Sum("montant_vote", filter=figures.COUNTED_VOTE),
             nb=Count("action", distinct=True),
         )
         .order_by()
     }
     nodes = list(NoeudStrategie.objects.filter(contrat=contrat))
-    totals = lines.totals()
-    actions = Action.objects.filter(contrat=contrat)
+    totals = figures.totals(contract_actions, annee=annee)
+    actions = contract_actions
     if annee:
         actions = actions.filter(Q(annee=annee) | Q(annee__lte=annee, annee_fin__gte=annee))
     context = {
@@ -82,7 +82,9 @@ def contrat_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "annee": annee,
         "totals": totals,
         "nb_actions": actions.count(),
-        "sans_objectif": lines.filter(action__objectifs__isnull=True).totals(),
+        "sans_objectif": figures.totals(
+            contract_actions.filter(objectifs__isnull=True), annee=annee
+        ),
     }
     return render(request, "cvu/contrat_detail.html", context)
 

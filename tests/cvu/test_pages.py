@@ -212,6 +212,22 @@ def test_contract_tree_rolls_amounts_up_to_the_axe(client, reader, action, axe, 
     assert response.context["tree"][0]["vote"] == 0
 
 
+def test_contract_page_counts_votes_as_the_dashboard(client, reader, action, objectif, contrat):
+    """A refused dossier's vote left on its line counts for nothing, as in cvu.figures."""
+    refused = ActionFactory(contrat=contrat, statut="refuse")
+    refused.objectifs.set([objectif])
+    FinancementFactory(action=refused, montant_demande=700, montant_vote=700)
+    loose = ActionFactory(contrat=contrat, statut="refuse")
+    FinancementFactory(action=loose, montant_demande=300, montant_vote=300)
+    client.force_login(reader)
+    response = client.get(contrat.get_absolute_url())
+    assert response.context["tree"][0]["vote"] == Decimal("5000.00")
+    assert response.context["tree"][0]["demande"] == Decimal("6700.00")
+    assert response.context["totals"]["vote"] == Decimal("5000.00")
+    assert response.context["sans_objectif"]["vote"] == 0
+    assert response.context["sans_objectif"]["demande"] == Decimal("300.00")
+
+
 # ------------------------------------------------------------- query counts
 
 
