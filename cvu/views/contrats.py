@@ -142,23 +142,36 @@ def objectif_evaluation(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "cvu/objectif_evaluation.html", context)
 
 
+def _frame_formset_page(request, formset, objectif, template, context, message):
+    """A page of the chef de service's that edits one formset of the evaluation frame, then
+    returns to the objective's evaluation page."""
+    rights.require_manager(request.user)
+    check_counts(formset, can_add=True)
+    if request.method == "POST" and formset.is_valid():
+        formset.save()
+        messages.success(request, message)
+        return redirect("cvu:objectif_evaluation", pk=objectif.pk)
+    return render(
+        request,
+        template,
+        {"objectif": objectif, "formset": formset, **context},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def objectif_indicateurs(request: HttpRequest, pk: int) -> HttpResponse:
     """The chef de service sets an objective's result indicators (three at most)."""
     objectif = _get_objectif(request, pk)
-    rights.require_manager(request.user)
     data = request.POST if request.method == "POST" else None
     formset = IndicateurResultatFormSet(data, instance=objectif, prefix="ind")
-    check_counts(formset, can_add=True)
-    if request.method == "POST" and formset.is_valid():
-        formset.save()
-        messages.success(request, "Indicateurs de résultat enregistrés.")
-        return redirect("cvu:objectif_evaluation", pk=objectif.pk)
-    return render(
+    return _frame_formset_page(
         request,
+        formset,
+        objectif,
         "cvu/objectif_indicateurs.html",
-        {"objectif": objectif, "formset": formset},
-        status=400 if request.method == "POST" else 200,
+        {},
+        "Indicateurs de résultat enregistrés.",
     )
 
 
@@ -169,17 +182,13 @@ def indicateur_valeurs(request: HttpRequest, pk: int) -> HttpResponse:
         IndicateurResultat.objects.visible_to(request.user).select_related("objectif__contrat"),
         pk=pk,
     )
-    rights.require_manager(request.user)
     data = request.POST if request.method == "POST" else None
     formset = ValeurResultatFormSet(data, instance=indicateur, prefix="val")
-    check_counts(formset, can_add=True)
-    if request.method == "POST" and formset.is_valid():
-        formset.save()
-        messages.success(request, f"Valeurs de « {indicateur} » enregistrées.")
-        return redirect("cvu:objectif_evaluation", pk=indicateur.objectif_id)
-    return render(
+    return _frame_formset_page(
         request,
+        formset,
+        indicateur.objectif,
         "cvu/indicateur_valeurs.html",
-        {"indicateur": indicateur, "objectif": indicateur.objectif, "formset": formset},
-        status=400 if request.method == "POST" else 200,
+        {"indicateur": indicateur},
+        f"Valeurs de « {indicateur} » enregistrées.",
     )
