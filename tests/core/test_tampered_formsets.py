@@ -153,6 +153,8 @@ FORMSET_PAGES = [
         "cvu:reunion_create",
         "participation:session_detail",
         "participation:steering_attendance",
+        "cvu:objectif_indicateurs",
+        "cvu:indicateur_valeurs",
     }
 ]
 
