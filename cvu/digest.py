@@ -35,11 +35,7 @@ def dossiers_for(user) -> dict:
         "bilans_en_retard": list(
             mine.bilan_en_retard(today).with_exercice_en_retard(today).order_by("date_limite_bilan")
         ),
-        "bilans_proches": list(
-            mine.bilan_dans_les_delais(today)
-            .filter(date_limite_bilan__lte=today + timedelta(days=30))
-            .order_by("date_limite_bilan")
-        ),
+        "bilans_proches": list(mine.bilan_proche(today).order_by("date_limite_bilan")),
     }
 
 

@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -133,23 +133,36 @@ def _sum_of_financements(field: str, **filters):
     )
 
 
-def missing_yearly_bilans(today: date, action: "Action | None" = None):
-    """The financing lines of an action's earlier exercices (not its last) that were voted money,
-    are past their deadline (30 June of the following year) on `today` and have no bilan: of
-    `action`, or of the outer query's action (ActionQuerySet.bilan_en_retard)."""
+def _last_year_due_before(day: date) -> int:
+    """The last exercice whose yearly bilan deadline (30 June of the following year) is before
+    `day`."""
+    return day.year - 1 if day > date(day.year, 6, 30) else day.year - 2
+
+
+def missing_yearly_bilans(
+    today: date, action: "Action | None" = None, *, within_days: int | None = None
+):
+    """The financing lines of an action's earlier exercices (not its last) that were voted money
+    and have no bilan, whose deadline (30 June of the following year) is past on `today` (or,
+    with `within_days`, falls within that many days from `today`): of `action`, or of the outer
+    query's action (ActionQuerySet.bilan_en_retard, bilan_proche)."""
     from .aap import Bilan
 
     if action is not None and action.annee_fin is None:
         return Financement.objects.none()
     ref = OuterRef if action is None else (lambda name: getattr(action, name))
-    last_due = today.year - 1 if today > date(today.year, 6, 30) else today.year - 2
+    if within_days is None:
+        years = Q(annee__lte=_last_year_due_before(today))
+    else:
+        until = today + timedelta(days=within_days + 1)
+        years = Q(annee__gt=_last_year_due_before(today), annee__lte=_last_year_due_before(until))
     return Financement.objects.filter(
+        years,
         ~Exists(Bilan.objects.filter(action_id=OuterRef("action_id"), exercice=OuterRef("annee"))),
         action=ref("pk"),
         montant_vote__gt=0,
         annee__gte=ref("annee"),
         annee__lt=ref("annee_fin"),
-        annee__lte=last_due,
     )
 
 
@@ -191,6 +204,17 @@ class ActionQuerySet(RoleQuerySet):
             self.bilan_attendu()
             .exclude(date_limite_bilan__lt=today)
             .exclude(Exists(missing_yearly_bilans(today)))
+        )
+
+    def bilan_proche(self, today: date | None = None, days: int = 30):
+        """Expected bilans not late whose deadline comes within `days`: the final one, or an
+        earlier exercice's of a CPO (annotated exercice_proche, for Action.echeance_proche)."""
+        today = today or timezone.localdate()
+        yearly = missing_yearly_bilans(today, within_days=days)
+        return (
+            self.bilan_dans_les_delais(today)
+            .filter(Q(date_limite_bilan__lte=today + timedelta(days=days)) | Exists(yearly))
+            .annotate(exercice_proche=Subquery(yearly.order_by("annee").values("annee")[:1]))
         )
 
     def with_exercice_en_retard(self, today: date | None = None):
@@ -366,6 +390,12 @@ class Action(models.Model):
         if exercice == self.derniere_annee:
             return self.date_limite_bilan
         return date(exercice + 1, 6, 30)
+
+    @property
+    def echeance_proche(self) -> date | None:
+        """The deadline coming (bilan_proche): an earlier exercice's, else the final one."""
+        exercice = getattr(self, "exercice_proche", None)
+        return date(exercice + 1, 6, 30) if exercice else self.date_limite_bilan
 
     @property
     def echeance_en_retard(self) -> date | None:

@@ -273,3 +273,21 @@ def test_the_programming_report_shows_the_years_bilan(appel, editor, qpv, etat, 
     (action,) = [a for a in context["bilans_manquants"] if a.pk == late_now.pk]
     assert (action.bilan_en_retard, action.exercice_en_retard) == (True, FIRST)
     assert action.echeance_en_retard == date(FIRST + 1, 6, 30)
+
+
+def test_an_earlier_exercices_bilan_is_announced_in_the_30_days_before_its_deadline(cpo):
+    def soon(on):
+        return {a.titre: a.exercice_proche for a in Action.objects.bilan_proche(on)}
+
+    assert soon(date(2025, 5, 30)) == {}  # 31 days before 30 June
+    assert soon(date(2025, 5, 31)) == {cpo.titre: 2024}
+    assert soon(date(2025, 6, 30)) == {cpo.titre: 2024}  # due today: not late yet
+    assert soon(date(2025, 7, 1)) == {}  # late now (bilan_en_retard)
+    on = Action.objects.bilan_proche(date(2025, 6, 15)).get()
+    assert on.echeance_proche == date(2025, 6, 30)
+    _bilan(cpo, 2024)
+    assert soon(date(2025, 6, 15)) == {}
+    # The final deadline (30 June 2027) comes the same way, without an earlier exercice.
+    _bilan(cpo, 2025)
+    final = Action.objects.bilan_proche(date(2027, 6, 1)).get()
+    assert (final.exercice_proche, final.echeance_proche) == (None, date(2027, 6, 30))
