@@ -166,6 +166,11 @@ def missing_yearly_bilans(
     )
 
 
+def _final_deadline_passed(today: date) -> Q:
+    """The dossier's own (final) bilan deadline is before `today`."""
+    return Q(date_limite_bilan__lt=today)
+
+
 class ActionQuerySet(RoleQuerySet):
     def editable_by_chef_projet(self, user):
         # A referent named by the chef de service edits the action even outside their sector.
@@ -194,15 +199,19 @@ class ActionQuerySet(RoleQuerySet):
         exercice."""
         today = today or timezone.localdate()
         return self.bilan_attendu().filter(
-            Q(date_limite_bilan__lt=today) | Exists(missing_yearly_bilans(today))
+            _final_deadline_passed(today) | Exists(missing_yearly_bilans(today))
         )
+
+    def bilan_final_en_retard(self, today: date):
+        """The part of bilan_en_retard that concerns the final (or only) bilan."""
+        return self.bilan_attendu().filter(_final_deadline_passed(today))
 
     def bilan_dans_les_delais(self, today: date | None = None):
         """Expected bilans that are not late (bilan_en_retard's complement)."""
         today = today or timezone.localdate()
         return (
             self.bilan_attendu()
-            .exclude(date_limite_bilan__lt=today)
+            .exclude(_final_deadline_passed(today))
             .exclude(Exists(missing_yearly_bilans(today)))
         )
 

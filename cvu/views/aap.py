@@ -446,10 +446,10 @@ def bilan_rows(action: Action) -> list[dict]:
     today = timezone.localdate()
     received = {bilan.exercice: bilan for bilan in action.bilans.all()}
     late = set()
-    if action.statut in aap.AWAITING_BILAN:
+    if Action.objects.filter(pk=action.pk).bilan_attendu().exists():
         late = set(missing_yearly_bilans(today, action).values_list("annee", flat=True))
-        if action.date_limite_bilan and action.date_limite_bilan < today:
-            late.add(action.derniere_annee)
+    if Action.objects.filter(pk=action.pk).bilan_final_en_retard(today).exists():
+        late.add(action.derniere_annee)
     return [
         {
             "exercice": year,
