@@ -12,6 +12,7 @@ SECTIONS = {
     "dispositif": "gouvernance",
     "reunion": "gouvernance",
     "suite": "gouvernance",
+    "proposition": "gouvernance",
     "calendrier": "gouvernance",
     "qpv": "territoire",
     "commune": "territoire",

@@ -28,6 +28,7 @@ from .models import (
     PieceOrganisation,
     PointOrdreDuJour,
     ProgrammeActions,
+    PropositionReorientation,
     Reunion,
     Reversement,
     SuiteADonner,
@@ -213,6 +214,16 @@ class SuiteAdmin(admin.ModelAdmin):
     search_fields = ["quoi"]
     list_select_related = ["responsable", "responsable_contact"]
     raw_id_fields = ["reunion", "decision", "responsable_contact"]
+
+
+@admin.register(PropositionReorientation)
+class PropositionAdmin(SimpleHistoryAdmin):
+    list_display = ["objet", "auteur", "created_at", "issue"]
+    list_filter = ["issue", "contrat"]
+    search_fields = ["objet", "motifs"]
+    list_select_related = ["auteur"]
+    raw_id_fields = ["point", "decision", "objectif", "observations", "indicateurs", "actions"]
+    readonly_fields = ["decidee_par"]
 
 
 # ---------------------------------------------------------------- calls for projects

@@ -17,6 +17,7 @@ from .models import (
     NoeudStrategie,
     Organisation,
     ProgrammeActions,
+    PropositionReorientation,
     Reunion,
     SuiteADonner,
     Tag,
@@ -379,3 +380,44 @@ class DossierFilterSet(django_filters.FilterSet):
     def filter_referent(self, queryset, name, value):
         # Only the call's own dossiers get a referent here; those outside it keep theirs.
         return queryset.filter(appel=self.appel, referent__isnull=True)
+
+
+class PropositionFilterSet(django_filters.FilterSet):
+    """Proposals by state (in preparation, on an agenda, or the meeting's outcome)."""
+
+    ETATS = [
+        ("preparation", "En préparation"),
+        ("inscrite", "Inscrite à l'ordre du jour"),
+        *PropositionReorientation.Issue.choices,
+    ]
+
+    search = django_filters.CharFilter(
+        label="Recherche", field_name="objet", lookup_expr="icontains"
+    )
+    etat = django_filters.ChoiceFilter(
+        label="État", choices=ETATS, method="filter_etat", empty_label="Tous"
+    )
+    auteur = django_filters.ModelChoiceFilter(
+        label="Auteur",
+        queryset=get_user_model().objects.filter(
+            Exists(PropositionReorientation.objects.filter(auteur=OuterRef("pk")))
+        ),
+        empty_label="Tous",
+    )
+    qpv = django_filters.ModelChoiceFilter(
+        label="Quartier",
+        field_name="qpvs",
+        queryset=Qpv.objects.filter(propositions__isnull=False).distinct(),
+        empty_label="Tous",
+    )
+
+    class Meta:
+        model = PropositionReorientation
+        fields = []
+
+    def filter_etat(self, queryset, name, value):
+        if value == "preparation":
+            return queryset.filter(issue="", point__isnull=True)
+        if value == "inscrite":
+            return queryset.filter(issue="", point__isnull=False)
+        return queryset.filter(issue=value)

@@ -6,15 +6,20 @@ from django.utils import timezone
 
 from core.forms import CompactRowForm
 from core.widgets import CheckboxFilterList
-from quartiers.models import Commune
+from quartiers.models import Commune, Observation, Qpv
 
+from .geography import geographie_of
 from .models import (
+    Action,
     Contact,
     Decision,
     DispositifConnexe,
     ElementPlanAction,
+    IndicateurResultat,
     Instance,
+    NoeudStrategie,
     PointOrdreDuJour,
+    PropositionReorientation,
     Reunion,
     SuiteADonner,
 )
@@ -229,3 +234,79 @@ class SuiteUpdateForm(forms.ModelForm):
         model = SuiteADonner
         fields = ["quoi", "echeance", "statut", "fait_le"]
         widgets = {"echeance": DATE_WIDGET, "fait_le": DATE_WIDGET}
+
+
+# ---------------------------------------------------------------- proposals
+
+
+class PropositionForm(forms.ModelForm):
+    """A proposal of the given contract: its choices are that contract's tree, QPVs, indicators
+    and dossiers with a bilan, and the observations of the last three years."""
+
+    class Meta:
+        model = PropositionReorientation
+        fields = ["objet", "motifs", "objectif", "qpvs", "observations", "indicateurs", "actions"]
+        widgets = {
+            "motifs": forms.Textarea(attrs={"rows": 6}),
+            "qpvs": CheckboxFilterList(),
+            "observations": CheckboxFilterList(),
+            "indicateurs": CheckboxFilterList(),
+            "actions": CheckboxFilterList(),
+        }
+
+    def __init__(self, *args, contrat, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.contrat = contrat
+        chosen = self.instance.pk is not None
+        since = timezone.localdate() - timedelta(days=3 * 365)
+        observations = Observation.objects.filter(date__gte=since)
+        if chosen:
+            observations |= Observation.objects.filter(propositions=self.instance)
+        fields = self.fields
+        fields["objectif"].queryset = NoeudStrategie.objects.filter(contrat=contrat)
+        fields["objectif"].label_from_instance = lambda n: f"{n.get_niveau_display()} {n}"
+        fields["qpvs"].queryset = Qpv.objects.filter(geographie=geographie_of(contrat))
+        fields["observations"].queryset = observations.select_related("qpv", "commune").distinct()
+        fields["observations"].label_from_instance = lambda o: f"{o} ({o.territory})"
+        fields["indicateurs"].queryset = IndicateurResultat.objects.filter(
+            objectif__contrat=contrat
+        ).select_related("objectif")
+        fields["indicateurs"].label_from_instance = lambda i: f"{i.objectif.code} {i}".strip()
+        fields["actions"].queryset = (
+            Action.objects.filter(contrat=contrat, bilans__isnull=False)
+            .distinct()
+            .order_by("-annee", "titre")
+        )
+        fields["actions"].label_from_instance = lambda a: f"{a.annee} · {a.titre}"
+        fields["actions"].help_text = "Les dossiers de ce contrat dont un bilan a été reçu."
+
+
+class InscriptionForm(forms.Form):
+    reunion = forms.ModelChoiceField(
+        label="Réunion",
+        queryset=Reunion.objects.none(),
+        empty_label=None,
+        error_messages={"invalid_choice": "Choisissez une réunion à venir dans la liste."},
+    )
+
+    def __init__(self, *args, reunions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reunion"].queryset = reunions
+        self.fields["reunion"].label_from_instance = lambda r: (
+            f"{r.instance.nom} – {timezone.localtime(r.debut):%d/%m/%Y %H:%M}"
+        )
+
+
+class DecisionPropositionForm(forms.Form):
+    issue = forms.ChoiceField(
+        label="Décision de l'instance",
+        choices=PropositionReorientation.Issue.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Indiquez ce que l'instance a décidé."},
+    )
+    texte = forms.CharField(
+        label="Termes de la décision",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Ce qui est retenu, modifié ou la raison du refus ; figure au compte rendu.",
+        error_messages={"required": "Rédigez la décision telle qu'elle figurera au compte rendu."},
+    )

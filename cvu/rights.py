@@ -9,11 +9,12 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from core.querysets import RoleQuerySet, is_active_user
 from quartiers.models import Secteur
 
-from .models import Action, Financement, ProgrammeActions
+from .models import Action, Financement, ProgrammeActions, Reunion
 
 S = Action.Statut
 
@@ -38,6 +39,9 @@ REFUSAL = "Vous n'avez pas le droit de faire cette modification."
 CHANGE_REFUSAL = "Vous pouvez consulter cette fiche, pas la modifier."
 CREATE_REFUSAL = "Votre rôle ne permet pas de créer cette fiche."
 MANAGER_REFUSAL = "Cette opération revient au chef de service."
+DECIDE_REFUSAL = (
+    "Seuls les organisateurs de la réunion enregistrent sa décision, une fois la réunion commencée."
+)
 
 
 # ---------------------------------------------------------------- objects
@@ -221,6 +225,35 @@ def action_in_scope(user, action: Action, *, before: dict) -> bool:
     if Action.objects.in_sector_of(user).filter(pk=action.pk).exists():
         return True
     return before["referent_outside_sector"] and action.referent_id == user.pk
+
+
+# ---------------------------------------------------------------- proposals
+
+
+def may_decide_proposition(user, proposition) -> bool:
+    """The meeting's organisers record its decision on a proposal on its agenda, once the
+    meeting has begun; a decided proposal is not decided again."""
+    if not is_active_user(user) or proposition.issue or proposition.point_id is None:
+        return False
+    reunion = proposition.point.reunion
+    if reunion.statut == Reunion.Statut.ANNULEE or reunion.debut > timezone.now():
+        return False
+    return may_change(user, reunion)
+
+
+def agenda_open_to(user, proposition):
+    """The meetings a proposal may be put on: upcoming meetings of active instances. Its author
+    asks the direction de projet, so any instance's agenda is open to them, not only those they
+    organise; the organiser sees the item and may take it off."""
+    if not may_change(user, proposition):
+        return Reunion.objects.none()
+    return (
+        Reunion.objects.filter(
+            statut=Reunion.Statut.PREVUE, debut__gte=timezone.now(), instance__active=True
+        )
+        .select_related("instance__type")
+        .order_by("-instance__type__pilotage", "debut")
+    )
 
 
 # ---------------------------------------------------------------- the last line of defence

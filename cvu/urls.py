@@ -16,6 +16,7 @@ from .views import (
     payments,
     pieces,
     programmes,
+    propositions,
     reunions,
 )
 
@@ -87,6 +88,34 @@ urlpatterns = [
     path("reunions/<int:pk>/compte-rendu.pdf", minutes.download, name="reunion_pdf"),
     path("reunions/<int:pk>/compte-rendu/generer/", minutes.build, name="reunion_pdf_build"),
     path("reunions/<int:pk>/compte-rendu/etat/", minutes.status, name="reunion_pdf_status"),
+    path("propositions/", propositions.proposition_list, name="proposition_list"),
+    path("propositions/nouvelle/", propositions.proposition_create, name="proposition_create"),
+    path("propositions/<int:pk>/", propositions.proposition_detail, name="proposition_detail"),
+    path(
+        "propositions/<int:pk>/modifier/",
+        propositions.proposition_update,
+        name="proposition_update",
+    ),
+    path(
+        "propositions/<int:pk>/supprimer/",
+        propositions.proposition_delete,
+        name="proposition_delete",
+    ),
+    path(
+        "propositions/<int:pk>/inscrire/",
+        propositions.proposition_inscrire,
+        name="proposition_inscrire",
+    ),
+    path(
+        "propositions/<int:pk>/retirer/",
+        propositions.proposition_retirer,
+        name="proposition_retirer",
+    ),
+    path(
+        "propositions/<int:pk>/decider/",
+        propositions.proposition_decider,
+        name="proposition_decider",
+    ),
     path("suivis/", reunions.suite_list, name="suite_list"),
     path("suivis/<int:pk>/modifier/", reunions.suite_update, name="suite_update"),
     path("suivis/<int:pk>/fait/", reunions.suite_done, name="suite_done"),

@@ -34,6 +34,7 @@ from .porteurs import (
     Reversement,
     Versement,
 )
+from .propositions import PropositionReorientation
 
 __all__ = [
     "AppelAProjets",
@@ -67,6 +68,7 @@ __all__ = [
     "NoeudStrategie",
     "Organisation",
     "ProgrammeActions",
+    "PropositionReorientation",
     "Tag",
     "Convention",
     "Echange",

@@ -272,6 +272,11 @@ class Reunion(models.Model):
     def get_absolute_url(self):
         return reverse("cvu:reunion_detail", args=[self.pk])
 
+    @property
+    def a_venir(self) -> bool:
+        """Planned and not yet begun."""
+        return self.statut == self.Statut.PREVUE and self.debut > timezone.now()
+
 
 class PointOrdreDuJour(models.Model):
     """An agenda item, possibly about an action or a programme."""

@@ -126,7 +126,10 @@ def reunion_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("instance__type", "instance__organisateur", "created_by")
         .prefetch_related(
             Prefetch(
-                "points", queryset=PointOrdreDuJour.objects.select_related("action", "programme")
+                "points",
+                queryset=PointOrdreDuJour.objects.select_related(
+                    "action", "programme", "proposition"
+                ),
             ),
             "invites_utilisateurs",
             Prefetch("invites_contacts", queryset=Contact.objects.select_related("organisation")),
@@ -143,8 +146,13 @@ def reunion_detail(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     presences = list(reunion.presences.all())
+    propositions = [
+        point.proposition for point in reunion.points.all() if hasattr(point, "proposition")
+    ]
     context = {
         "reunion": reunion,
+        "propositions": propositions,
+        "decidable": {p.pk for p in propositions if rights.may_decide_proposition(request.user, p)},
         "can_edit": Reunion.objects.editable_by(request.user).filter(pk=pk).exists(),
         "presents": [p for p in presences if p.statut == Presence.Statut.PRESENT],
         "excuses": [p for p in presences if p.statut == Presence.Statut.EXCUSE],
@@ -220,8 +228,13 @@ def reunion_cloture(request: HttpRequest, pk: int) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
     choices = _linked_choices(reunion)
     form = ClotureForm(data, instance=reunion)
+    # A proposal's decision is recorded and shown with the proposal, not rewritten here.
     decisions = DecisionFormSet(
-        data, instance=reunion, prefix="decisions", form_kwargs={"choices": choices}
+        data,
+        instance=reunion,
+        prefix="decisions",
+        form_kwargs={"choices": choices},
+        queryset=Decision.objects.filter(proposition__isnull=True),
     )
     suites = SuiteFormSet(data, instance=reunion, prefix="suites")
     if request.method == "POST" and form.is_valid() and decisions.is_valid() and suites.is_valid():
@@ -229,7 +242,15 @@ def reunion_cloture(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, "Compte rendu, décisions et suites enregistrés.")
         return redirect(reunion)
     status = 400 if request.method == "POST" else 200
-    context = {"reunion": reunion, "form": form, "decisions": decisions, "suites": suites}
+    context = {
+        "reunion": reunion,
+        "form": form,
+        "decisions": decisions,
+        "suites": suites,
+        "decisions_propositions": Decision.objects.filter(
+            reunion=reunion, proposition__isnull=False
+        ).select_related("proposition"),
+    }
     return render(request, "cvu/reunion_cloture.html", context, status=status)
 
 

@@ -155,6 +155,7 @@ FORMSET_PAGES = [
         "participation:steering_attendance",
         "cvu:objectif_indicateurs",
         "cvu:indicateur_valeurs",
+        "cvu:proposition_decider",
     }
 ]
 

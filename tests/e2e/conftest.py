@@ -251,6 +251,23 @@ def world(editor, manager, reader, secteur, commune, qpv):
     )
     ValeurResultat.objects.create(indicateur=indicateur_resultat, annee=2025, valeur=Decimal(40))
 
+    from cvu.models import PointOrdreDuJour, PropositionReorientation
+
+    # One on the held meeting's agenda, to decide; one still being written.
+    proposition = PropositionReorientation.objects.create(
+        contrat=contrat,
+        objet="Ouvrir l'accès à l'emploi aux moins de 18 ans",
+        motifs="Constats des missions locales.",
+        objectif=objectif,
+        auteur=editor,
+        point=PointOrdreDuJour.objects.create(reunion=reunion, ordre=9, texte="Proposition"),
+    )
+    proposition.indicateurs.set([indicateur_resultat])
+    proposition.actions.set([action])
+    proposition_libre = PropositionReorientation.objects.create(
+        contrat=contrat, objet="Mobilités", motifs="Horaires décalés.", auteur=editor
+    )
+
     return {
         "objectif": objectif.pk,
         "indicateur_resultat": indicateur_resultat.pk,
@@ -281,6 +298,8 @@ def world(editor, manager, reader, secteur, commune, qpv):
         "dispositif": dispositif.pk,
         "reunion": reunion.pk,
         "suite": suite.pk,
+        "proposition": proposition.pk,
+        "proposition_libre": proposition_libre.pk,
         "appel": appel.pk,
         "comite": comite.pk,
         "dossier": dossier.pk,
