@@ -724,6 +724,88 @@ def demo_gouvernance(*, users: dict) -> None:
             )
 
 
+def demo_propositions(*, users: dict) -> None:
+    """Three proposals of chefs de projet: one decided by a past COPIL with a follow-up, one on
+    the next COPIL's agenda, one still being written."""
+    from quartiers.models import Observation
+
+    from .models import IndicateurResultat, PropositionReorientation
+    from .propositions import agenda_text
+
+    contrat = ContratDeVille.objects.filter(annee_debut=2024).first()
+    copil = Instance.objects.filter(nom="Comité de pilotage du CVU").first()
+    if contrat is None or copil is None or PropositionReorientation.objects.exists():
+        return
+    now = timezone.now()
+    past = copil.reunions.filter(debut__lt=now, statut="tenue").order_by("-debut").first()
+    upcoming = (
+        Reunion.objects.filter(instance__type__pilotage=True, debut__gte=now, statut="prevue")
+        .order_by("debut")
+        .first()
+    )
+    objectif = contrat.noeuds.filter(niveau="objectif", code="1.1.1").first()
+    qpv = Qpv.objects.filter(geographie=Qpv.Geographie.G2024).order_by("nom").first()
+    stories = [
+        (
+            users["cdp1"],
+            "Ouvrir l'accompagnement à la scolarité aux collégiens",
+            "Les porteurs constatent que les élèves décrochent surtout à l'entrée au collège, "
+            "alors que les actions financées visent l'école élémentaire. Proposition : ouvrir "
+            "l'objectif 1.1.1 aux collégiens dès l'appel à projets suivant. (Fictif.)",
+            past,
+            PropositionReorientation.Issue.AMENDEE,
+            "Ouverture aux élèves de 6e et 5e seulement, évaluée à la fin de l'année scolaire.",
+        ),
+        (
+            users["cdp2"],
+            "Mobilités : financer des ateliers d'apprentissage du vélo",
+            "Les demandeurs d'emploi des quartiers renoncent à des offres faute de moyen de "
+            "transport aux horaires décalés. (Fictif.)",
+            upcoming,
+            "",
+            "",
+        ),
+        (
+            users["cdp1"],
+            "Santé : un objectif sur l'accès aux soins de premier recours",
+            "Deux médecins généralistes partent en retraite dans le quartier. (Fictif.)",
+            None,
+            "",
+            "",
+        ),
+    ]
+    for auteur, objet, motifs, reunion, issue, termes in stories:
+        proposition = PropositionReorientation.objects.create(
+            contrat=contrat, objet=objet, motifs=motifs, objectif=objectif, auteur=auteur
+        )
+        if qpv is not None:
+            proposition.qpvs.set([qpv])
+            proposition.observations.set(Observation.objects.filter(qpv=qpv)[:1])
+        if objectif is not None:
+            proposition.indicateurs.set(IndicateurResultat.objects.filter(objectif=objectif))
+        if reunion is None:
+            continue
+        proposition.point = PointOrdreDuJour.objects.create(
+            reunion=reunion, ordre=3, texte=agenda_text(proposition)
+        )
+        if issue:
+            proposition.issue = issue
+            proposition.decidee_par = users["service"]
+            proposition.decision = Decision.objects.create(
+                reunion=reunion,
+                texte=f"Proposition de réorientation « {objet} » : "
+                f"{PropositionReorientation.Issue(issue).label.lower()}. {termes}",
+            )
+            SuiteADonner.objects.create(
+                reunion=reunion,
+                decision=proposition.decision,
+                quoi="Modifier le cahier des charges de l'appel à projets",
+                responsable=users["service"],
+                echeance=reunion.debut.date() + timedelta(days=45),
+            )
+        proposition.save()
+
+
 # ---------------------------------------------------------------- calls for projects
 
 CRITERIA_KEYS = ["objectifs", "qpv", "public", "capacite", "faisabilite", "budget"]
