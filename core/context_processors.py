@@ -13,6 +13,7 @@ SECTIONS = {
     "reunion": "gouvernance",
     "suite": "gouvernance",
     "proposition": "gouvernance",
+    "engagement": "contrat",
     "calendrier": "gouvernance",
     "qpv": "territoire",
     "commune": "territoire",

@@ -14,6 +14,7 @@ from .models import (
     Document,
     Echange,
     ElementPlanAction,
+    EngagementSignataire,
     Enveloppe,
     FicheIntention,
     Financement,
@@ -214,6 +215,15 @@ class SuiteAdmin(admin.ModelAdmin):
     search_fields = ["quoi"]
     list_select_related = ["responsable", "responsable_contact"]
     raw_id_fields = ["reunion", "decision", "responsable_contact"]
+
+
+@admin.register(EngagementSignataire)
+class EngagementAdmin(SimpleHistoryAdmin):
+    list_display = ["signataire", "texte", "statut", "date_revue"]
+    list_filter = ["statut", "contrat", "signataire"]
+    search_fields = ["texte", "commentaire"]
+    list_select_related = ["signataire"]
+    raw_id_fields = ["objectif", "indicateur", "revue_en"]
 
 
 @admin.register(PropositionReorientation)

@@ -12,6 +12,7 @@ from .models import (
     AppelAProjets,
     ContratDeVille,
     DispositifConnexe,
+    EngagementSignataire,
     Financement,
     Instance,
     NoeudStrategie,
@@ -421,3 +422,30 @@ class PropositionFilterSet(django_filters.FilterSet):
         if value == "inscrite":
             return queryset.filter(issue="", point__isnull=False)
         return queryset.filter(issue=value)
+
+
+class EngagementFilterSet(django_filters.FilterSet):
+    """A contract's commitments by signatory, state, and those due for review."""
+
+    signataire = django_filters.ModelChoiceFilter(
+        label="Signataire", queryset=Organisation.objects.none(), empty_label="Tous"
+    )
+    statut = django_filters.ChoiceFilter(
+        label="État", choices=EngagementSignataire.Statut.choices, empty_label="Tous"
+    )
+    a_revoir = django_filters.BooleanFilter(
+        label="À revoir seulement",
+        method="filter_a_revoir",
+        widget=django_filters.widgets.forms.CheckboxInput,
+    )
+
+    class Meta:
+        model = EngagementSignataire
+        fields = []
+
+    def __init__(self, *args, contrat, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["signataire"].queryset = contrat.signataires.order_by("nom")
+
+    def filter_a_revoir(self, queryset, name, value):
+        return queryset.a_revoir() if value else queryset

@@ -7,6 +7,7 @@ from .views import (
     contrats,
     conventions,
     documents,
+    engagements,
     imports,
     instances,
     intentions,
@@ -145,6 +146,27 @@ urlpatterns = [
     # Contracts
     path("contrats/", contrats.contrat_list, name="contrat_list"),
     path("contrats/<int:pk>/", contrats.contrat_detail, name="contrat_detail"),
+    path("contrats/<int:pk>/engagements/", engagements.engagement_list, name="engagement_list"),
+    path(
+        "contrats/<int:pk>/engagements/nouveau/",
+        engagements.engagement_create,
+        name="engagement_create",
+    ),
+    path(
+        "contrats/<int:pk>/engagements/revue/",
+        engagements.engagement_revue,
+        name="engagement_revue",
+    ),
+    path(
+        "contrats/engagements/<int:pk>/modifier/",
+        engagements.engagement_update,
+        name="engagement_update",
+    ),
+    path(
+        "contrats/engagements/<int:pk>/supprimer/",
+        engagements.engagement_delete,
+        name="engagement_delete",
+    ),
     path(
         "contrats/objectifs/<int:pk>/evaluation/",
         contrats.objectif_evaluation,

@@ -11,6 +11,7 @@ from .aap import (
 )
 from .actions import Action, Document, Financement, IndicateurAction, ProgrammeActions
 from .contrats import ContratDeVille, NoeudStrategie, Tag
+from .engagements import EngagementSignataire
 from .evaluation import IndicateurResultat, ValeurResultat
 from .instances import (
     Decision,
@@ -61,6 +62,7 @@ __all__ = [
     "LigneFinancement",
     "ContratDeVille",
     "Document",
+    "EngagementSignataire",
     "Financement",
     "IndicateurAction",
     "IndicateurResultat",

@@ -156,6 +156,7 @@ FORMSET_PAGES = [
         "cvu:objectif_indicateurs",
         "cvu:indicateur_valeurs",
         "cvu:proposition_decider",
+        "cvu:engagement_revue",
     }
 ]
 

@@ -267,6 +267,16 @@ def world(editor, manager, reader, secteur, commune, qpv):
     proposition_libre = PropositionReorientation.objects.create(
         contrat=contrat, objet="Mobilités", motifs="Horaires décalés.", auteur=editor
     )
+    from cvu.models import EngagementSignataire
+
+    contrat.signataires.add(porteur)
+    engagement = EngagementSignataire.objects.create(
+        contrat=contrat,
+        signataire=porteur,
+        texte="Accueillir des stagiaires des quartiers.",
+        indicateur=indicateur_resultat,
+        date_revue=timezone.localdate(),
+    )
 
     return {
         "objectif": objectif.pk,
@@ -300,6 +310,7 @@ def world(editor, manager, reader, secteur, commune, qpv):
         "suite": suite.pk,
         "proposition": proposition.pk,
         "proposition_libre": proposition_libre.pk,
+        "engagement": engagement.pk,
         "appel": appel.pk,
         "comite": comite.pk,
         "dossier": dossier.pk,
