@@ -458,6 +458,7 @@ def demo_contrat(*, users: dict) -> None:
     contrats = demo_contrats(orgs)
     demo_actions(rng=rng, orgs=orgs, contrats=contrats, users=users)
     demo_evaluation(contrats)
+    demo_engagements(contrats, orgs)
 
 
 # Result indicators of two objectives of the 2024 contract: code, label, unit, baseline (2023),
@@ -494,6 +495,78 @@ def demo_evaluation(contrats) -> None:
             ValeurResultat.objects.create(
                 indicateur=indicateur, annee=annee, valeur=Decimal(str(valeur))
             )
+
+
+# Signatories' commitments (droit commun) of the 2024 contract: signatory key, commitment, code
+# of its objective, indicator label (if any), state, months until the next review (fictitious).
+ENGAGEMENTS = [
+    (
+        "etat",
+        "Dédoubler les classes de grande section, CP et CE1 des écoles des QPV.",
+        "1.1.1",
+        "Élèves accompagnés passant en classe supérieure",
+        "tenu",
+        7,
+    ),
+    (
+        "etat",
+        "Affecter des policiers de sécurité du quotidien aux quartiers reconquête républicaine.",
+        "",
+        "",
+        "en_cours",
+        -1,
+    ),
+    (
+        "caf",
+        "Ouvrir des places de crèche à vocation d'insertion professionnelle dans chaque "
+        "commune en QPV.",
+        "3.2.1",
+        "Taux d'emploi des 15-64 ans des QPV",
+        "partiel",
+        -1,
+    ),
+    (
+        "departement",
+        "Tenir une permanence de travailleur social dans chaque QPV.",
+        "",
+        "",
+        "en_cours",
+        4,
+    ),
+    (
+        "pma",
+        "Étendre la tarification sociale des transports urbains aux habitants des QPV.",
+        "",
+        "",
+        "non_engage",
+        2,
+    ),
+]
+
+
+def demo_engagements(contrats, orgs: dict) -> None:
+    """Commitments of five signatories of the 2024 contract, two of them due for review."""
+    from .models import EngagementSignataire, IndicateurResultat
+
+    contrat = next((c for c in contrats if c.annee_debut == 2024), None)
+    if contrat is None or contrat.engagements.exists():
+        return
+    today = timezone.localdate()
+    for ordre, (key, texte, code, indicateur, statut, months) in enumerate(ENGAGEMENTS):
+        EngagementSignataire.objects.create(
+            contrat=contrat,
+            signataire=orgs[key],
+            texte=f"{texte} (Engagement fictif de démonstration.)",
+            objectif=contrat.noeuds.filter(code=code).first() if code else None,
+            indicateur=IndicateurResultat.objects.filter(
+                objectif__contrat=contrat, libelle=indicateur
+            ).first()
+            if indicateur
+            else None,
+            statut=statut,
+            date_revue=today + timedelta(days=30 * months),
+            ordre=ordre,
+        )
 
 
 # ---------------------------------------------------------------- governance
