@@ -14,6 +14,7 @@ SECTIONS = {
     "suite": "gouvernance",
     "proposition": "gouvernance",
     "engagement": "contrat",
+    "projet": "contrat",
     "calendrier": "gouvernance",
     "qpv": "territoire",
     "commune": "territoire",

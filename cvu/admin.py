@@ -28,7 +28,9 @@ from .models import (
     Organisation,
     PieceOrganisation,
     PointOrdreDuJour,
+    PrioriteQuartier,
     ProgrammeActions,
+    ProjetQuartier,
     PropositionReorientation,
     Reunion,
     Reversement,
@@ -224,6 +226,19 @@ class EngagementAdmin(SimpleHistoryAdmin):
     search_fields = ["texte", "commentaire"]
     list_select_related = ["signataire"]
     raw_id_fields = ["objectif", "indicateur", "revue_en"]
+
+
+class PrioriteInline(admin.TabularInline):
+    model = PrioriteQuartier
+    extra = 0
+    raw_id_fields = ["objectif"]
+
+
+@admin.register(ProjetQuartier)
+class ProjetQuartierAdmin(SimpleHistoryAdmin):
+    list_display = ["qpv", "contrat", "updated_at"]
+    list_filter = ["contrat"]
+    inlines = [PrioriteInline]
 
 
 @admin.register(PropositionReorientation)

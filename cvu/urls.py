@@ -17,6 +17,7 @@ from .views import (
     payments,
     pieces,
     programmes,
+    projets,
     propositions,
     reunions,
 )
@@ -146,6 +147,22 @@ urlpatterns = [
     # Contracts
     path("contrats/", contrats.contrat_list, name="contrat_list"),
     path("contrats/<int:pk>/", contrats.contrat_detail, name="contrat_detail"),
+    path("projets-de-quartier/", projets.projet_list, name="projet_list"),
+    path(
+        "projets-de-quartier/<int:contrat_pk>/<int:qpv_pk>/",
+        projets.projet_quartier,
+        name="projet_quartier",
+    ),
+    path(
+        "projets-de-quartier/<int:contrat_pk>/<int:qpv_pk>/modifier/",
+        projets.projet_quartier_update,
+        name="projet_quartier_update",
+    ),
+    path(
+        "projets-de-quartier/<int:contrat_pk>/<int:qpv_pk>/fiche.pdf",
+        projets.projet_quartier_pdf,
+        name="projet_quartier_pdf",
+    ),
     path("contrats/<int:pk>/engagements/", engagements.engagement_list, name="engagement_list"),
     path(
         "contrats/<int:pk>/engagements/nouveau/",

@@ -46,11 +46,17 @@ class Rapport(models.Model):
         PARTICIPATION = "participation", "Avancement des démarches participatives"
         PROGRAMMATION = "programmation", "Bilan de programmation"
         FICHE = "fiche", "Fiche QPV / commune"
+        PROJET_QUARTIER = "projet_quartier", "Fiche projet de quartier"
         EXPORT = "export", "Export d'une liste"
 
     # Counts and figures only (no council member, no inhabitant is named): the direction de
     # projet may read them whoever asked for them.
-    SANS_DONNEES_PERSONNELLES = [Type.PARTICIPATION, Type.PROGRAMMATION, Type.FICHE]
+    SANS_DONNEES_PERSONNELLES = [
+        Type.PARTICIPATION,
+        Type.PROGRAMMATION,
+        Type.FICHE,
+        Type.PROJET_QUARTIER,
+    ]
 
     class Statut(models.TextChoices):
         EN_ATTENTE = "en_attente", "En attente"

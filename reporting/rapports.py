@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from core.pdf import render_pdf_pages
 from core.queue import BROKER_DOWN, queue_on_commit
-from cvu import figures
+from cvu import figures, projets
 from cvu.models import Action, Bilan, ContratDeVille, DispositifConnexe
 from participation import services as participation
 from participation.models import (
@@ -233,7 +233,15 @@ def fiche_context(params: dict) -> dict:
     }
 
 
+def projet_quartier_context(params: dict) -> dict:
+    """The fiche projet de quartier: what the projet's page shows (cvu.projets.dossier)."""
+    return projets.dossier(
+        ContratDeVille.objects.get(pk=params["contrat"]), Qpv.objects.get(pk=params["qpv"])
+    )
+
+
 REPORTS = {
+    T.PROJET_QUARTIER: (projet_quartier_context, "pdf/rapport_projet_quartier.html"),
     T.PARTICIPATION: (participation_context, "pdf/rapport_participation.html"),
     T.PROGRAMMATION: (programmation_context, "pdf/rapport_programmation.html"),
     T.FICHE: (fiche_context, "pdf/rapport_fiche.html"),

@@ -35,6 +35,7 @@ from .porteurs import (
     Reversement,
     Versement,
 )
+from .projets import PrioriteQuartier, ProjetQuartier
 from .propositions import PropositionReorientation
 
 __all__ = [
@@ -71,6 +72,8 @@ __all__ = [
     "Organisation",
     "ProgrammeActions",
     "PropositionReorientation",
+    "PrioriteQuartier",
+    "ProjetQuartier",
     "Tag",
     "Convention",
     "Echange",

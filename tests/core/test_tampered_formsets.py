@@ -157,6 +157,7 @@ FORMSET_PAGES = [
         "cvu:indicateur_valeurs",
         "cvu:proposition_decider",
         "cvu:engagement_revue",
+        "cvu:projet_quartier_update",
     }
 ]
 

@@ -267,7 +267,10 @@ def world(editor, manager, reader, secteur, commune, qpv):
     proposition_libre = PropositionReorientation.objects.create(
         contrat=contrat, objet="Mobilités", motifs="Horaires décalés.", auteur=editor
     )
-    from cvu.models import EngagementSignataire
+    from cvu.models import EngagementSignataire, PrioriteQuartier, ProjetQuartier
+
+    projet = ProjetQuartier.objects.create(contrat=contrat, qpv=qpv, enjeux="Quartier jeune.")
+    PrioriteQuartier.objects.create(projet=projet, libelle="Emploi des jeunes", objectif=objectif)
 
     contrat.signataires.add(porteur)
     engagement = EngagementSignataire.objects.create(
