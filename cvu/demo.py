@@ -459,6 +459,7 @@ def demo_contrat(*, users: dict) -> None:
     demo_actions(rng=rng, orgs=orgs, contrats=contrats, users=users)
     demo_evaluation(contrats)
     demo_engagements(contrats, orgs)
+    demo_projets(contrats)
 
 
 # Result indicators of two objectives of the 2024 contract: code, label, unit, baseline (2023),
@@ -567,6 +568,47 @@ def demo_engagements(contrats, orgs: dict) -> None:
             date_revue=today + timedelta(days=30 * months),
             ordre=ordre,
         )
+
+
+# Two projets de quartier of the 2024 contract: QPV name, stakes, priorities (label, objective
+# code). Fictitious, for the demo.
+PROJETS = [
+    (
+        "Petite-Hollande",
+        "Renouvellement urbain en cours, forte part de jeunes sans diplôme, centre social très "
+        "fréquenté. (Projet fictif de démonstration.)",
+        [
+            ("Accompagner la scolarité de l'école au collège", "1.1.1"),
+            ("Lever les freins à l'emploi des jeunes", "3.2.1"),
+            ("Tranquillité des espaces publics rénovés", "2.1.1"),
+        ],
+    ),
+    (
+        "Champvallon",
+        "Quartier enclavé, mobilité difficile vers les zones d'emploi. (Projet fictif de "
+        "démonstration.)",
+        [("Mobilité vers l'emploi", "3.1.1"), ("Accès aux soins", "4.1.1")],
+    ),
+]
+
+
+def demo_projets(contrats) -> None:
+    from .models import PrioriteQuartier, ProjetQuartier
+
+    contrat = next((c for c in contrats if c.annee_debut == 2024), None)
+    if contrat is None or contrat.projets_quartier.exists():
+        return
+    for nom, enjeux, priorites in PROJETS:
+        qpv = Qpv.objects.filter(geographie=Qpv.Geographie.G2024, nom=nom).first()
+        if qpv is None:
+            continue
+        projet = ProjetQuartier.objects.create(contrat=contrat, qpv=qpv, enjeux=enjeux)
+        for ordre, (libelle, code) in enumerate(priorites, 1):
+            objectif = contrat.noeuds.filter(code=code).first()
+            if objectif is not None:
+                PrioriteQuartier.objects.create(
+                    projet=projet, libelle=libelle, objectif=objectif, ordre=ordre
+                )
 
 
 # ---------------------------------------------------------------- governance
