@@ -15,6 +15,7 @@ SECTIONS = {
     "proposition": "gouvernance",
     "engagement": "contrat",
     "projet": "contrat",
+    "mi": "contrat",
     "calendrier": "gouvernance",
     "qpv": "territoire",
     "commune": "territoire",

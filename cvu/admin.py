@@ -16,6 +16,7 @@ from .models import (
     ElementPlanAction,
     EngagementSignataire,
     Enveloppe,
+    EvaluationMiParcours,
     FicheIntention,
     Financement,
     IndicateurAction,
@@ -217,6 +218,12 @@ class SuiteAdmin(admin.ModelAdmin):
     search_fields = ["quoi"]
     list_select_related = ["responsable", "responsable_contact"]
     raw_id_fields = ["reunion", "decision", "responsable_contact"]
+
+
+@admin.register(EvaluationMiParcours)
+class EvaluationMiParcoursAdmin(SimpleHistoryAdmin):
+    list_display = ["contrat", "annee", "adoptee_le"]
+    raw_id_fields = ["reunion"]
 
 
 @admin.register(EngagementSignataire)

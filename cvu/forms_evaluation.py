@@ -5,7 +5,7 @@ from django.forms import inlineformset_factory
 
 from core.forms import CompactRowForm, FrenchDecimalField
 
-from .models import IndicateurResultat, NoeudStrategie, ValeurResultat
+from .models import EvaluationMiParcours, IndicateurResultat, NoeudStrategie, ValeurResultat
 from .models.evaluation import MAX_PER_OBJECTIF
 
 
@@ -51,3 +51,25 @@ class ValeurResultatForm(CompactRowForm, forms.ModelForm):
 ValeurResultatFormSet = inlineformset_factory(
     IndicateurResultat, ValeurResultat, form=ValeurResultatForm, extra=1, can_delete=True
 )
+
+
+class MiParcoursForm(forms.ModelForm):
+    class Meta:
+        model = EvaluationMiParcours
+        fields = ["annee", "avis_conseils", "conclusions", "decisions", "reunion", "adoptee_le"]
+        widgets = {
+            "avis_conseils": forms.Textarea(attrs={"rows": 5}),
+            "conclusions": forms.Textarea(attrs={"rows": 8}),
+            "decisions": forms.Textarea(attrs={"rows": 5}),
+            "adoptee_le": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .forms_engagements import review_meetings
+
+        self.fields["reunion"].queryset = review_meetings(self.instance.contrat)
+        self.fields["reunion"].label_from_instance = lambda r: (
+            f"{r.instance.nom} – {r.debut:%d/%m/%Y}"
+        )
+        self.fields["reunion"].help_text = "La réunion de l'instance de pilotage qui l'a examinée."

@@ -11,6 +11,7 @@ from .views import (
     imports,
     instances,
     intentions,
+    mi_parcours,
     minutes,
     opendata,
     organisations,
@@ -147,6 +148,17 @@ urlpatterns = [
     # Contracts
     path("contrats/", contrats.contrat_list, name="contrat_list"),
     path("contrats/<int:pk>/", contrats.contrat_detail, name="contrat_detail"),
+    path("contrats/<int:pk>/mi-parcours/", mi_parcours.mi_parcours, name="mi_parcours"),
+    path(
+        "contrats/<int:pk>/mi-parcours/modifier/",
+        mi_parcours.mi_parcours_update,
+        name="mi_parcours_update",
+    ),
+    path(
+        "contrats/<int:pk>/mi-parcours/document.pdf",
+        mi_parcours.mi_parcours_pdf,
+        name="mi_parcours_pdf",
+    ),
     path("projets-de-quartier/", projets.projet_list, name="projet_list"),
     path(
         "projets-de-quartier/<int:contrat_pk>/<int:qpv_pk>/",

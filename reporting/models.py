@@ -47,6 +47,7 @@ class Rapport(models.Model):
         PROGRAMMATION = "programmation", "Bilan de programmation"
         FICHE = "fiche", "Fiche QPV / commune"
         PROJET_QUARTIER = "projet_quartier", "Fiche projet de quartier"
+        MI_PARCOURS = "mi_parcours", "Évaluation à mi-parcours"
         EXPORT = "export", "Export d'une liste"
 
     # Counts and figures only (no council member, no inhabitant is named): the direction de
@@ -56,6 +57,7 @@ class Rapport(models.Model):
         Type.PROGRAMMATION,
         Type.FICHE,
         Type.PROJET_QUARTIER,
+        Type.MI_PARCOURS,
     ]
 
     class Statut(models.TextChoices):

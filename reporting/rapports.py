@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from core.pdf import render_pdf_pages
 from core.queue import BROKER_DOWN, queue_on_commit
-from cvu import figures, projets
+from cvu import evaluation, figures, projets
 from cvu.models import Action, Bilan, ContratDeVille, DispositifConnexe
 from participation import services as participation
 from participation.models import (
@@ -240,7 +240,13 @@ def projet_quartier_context(params: dict) -> dict:
     )
 
 
+def mi_parcours_context(params: dict) -> dict:
+    """The mid-term evaluation: what its page shows (cvu.evaluation.mi_parcours)."""
+    return evaluation.mi_parcours(ContratDeVille.objects.get(pk=params["contrat"]))
+
+
 REPORTS = {
+    T.MI_PARCOURS: (mi_parcours_context, "pdf/rapport_mi_parcours.html"),
     T.PROJET_QUARTIER: (projet_quartier_context, "pdf/rapport_projet_quartier.html"),
     T.PARTICIPATION: (participation_context, "pdf/rapport_participation.html"),
     T.PROGRAMMATION: (programmation_context, "pdf/rapport_programmation.html"),

@@ -12,7 +12,7 @@ from .aap import (
 from .actions import Action, Document, Financement, IndicateurAction, ProgrammeActions
 from .contrats import ContratDeVille, NoeudStrategie, Tag
 from .engagements import EngagementSignataire
-from .evaluation import IndicateurResultat, ValeurResultat
+from .evaluation import EvaluationMiParcours, IndicateurResultat, ValeurResultat
 from .instances import (
     Decision,
     DispositifConnexe,
@@ -66,6 +66,7 @@ __all__ = [
     "EngagementSignataire",
     "Financement",
     "IndicateurAction",
+    "EvaluationMiParcours",
     "IndicateurResultat",
     "ValeurResultat",
     "NoeudStrategie",

@@ -3,6 +3,7 @@ their baseline, 2030 target and yearly values (circulaire of 31 August 2023)."""
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 from quartiers.models import year_validators
 
@@ -105,3 +106,59 @@ class ValeurResultat(models.Model):
 
     def __str__(self):
         return f"{self.indicateur} {self.annee} : {self.valeur}"
+
+
+class EvaluationMiParcours(models.Model):
+    """The contract's mid-term evaluation (2027 for 2024–2030): what the chef de service
+    concludes from the figures gathered (cvu.evaluation), the councils' opinions, and what the
+    steering instance decided."""
+
+    contrat = models.OneToOneField(
+        "cvu.ContratDeVille",
+        verbose_name="contrat",
+        on_delete=models.CASCADE,
+        related_name="evaluation_mi_parcours",
+    )
+    annee = models.PositiveSmallIntegerField("année de l'évaluation", validators=year_validators)
+    avis_conseils = models.TextField(
+        "avis des conseils citoyens",
+        blank=True,
+        help_text="Ce que les conseils citoyens ont dit du contrat à mi-parcours.",
+    )
+    conclusions = models.TextField("conclusions", blank=True)
+    decisions = models.TextField(
+        "décisions", blank=True, help_text="Ce que l'instance de pilotage a décidé d'en retenir."
+    )
+    reunion = models.ForeignKey(
+        "cvu.Reunion",
+        verbose_name="présentée en",
+        on_delete=models.SET_NULL,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    adoptee_le = models.DateField("adoptée le", null=True, blank=True)
+    history = HistoricalRecords()
+
+    objects = ManagerEditableQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "évaluation à mi-parcours"
+        verbose_name_plural = "évaluations à mi-parcours"
+
+    def __str__(self):
+        return f"Évaluation à mi-parcours {self.annee} – {self.contrat.nom}"
+
+    def clean(self):
+        if self.contrat_id and not (
+            self.contrat.annee_debut < self.annee <= self.contrat.annee_fin
+        ):
+            raise ValidationError(
+                {
+                    "annee": "L'évaluation à mi-parcours a lieu pendant le contrat, après sa 1re année."
+                }
+            )
+        if self.adoptee_le and not self.conclusions.strip():
+            raise ValidationError(
+                {"conclusions": "Rédigez les conclusions avant d'indiquer l'adoption."}
+            )
