@@ -460,6 +460,7 @@ def demo_contrat(*, users: dict) -> None:
     demo_evaluation(contrats)
     demo_engagements(contrats, orgs)
     demo_projets(contrats)
+    demo_mi_parcours(contrats)
 
 
 # Result indicators of two objectives of the 2024 contract: code, label, unit, baseline (2023),
@@ -609,6 +610,22 @@ def demo_projets(contrats) -> None:
                 PrioriteQuartier.objects.create(
                     projet=projet, libelle=libelle, objectif=objectif, ordre=ordre
                 )
+
+
+def demo_mi_parcours(contrats) -> None:
+    """The 2027 mid-term evaluation of the 2024 contract, being drafted."""
+    from .models import EvaluationMiParcours
+
+    contrat = next((c for c in contrats if c.annee_debut == 2024), None)
+    if contrat is None or EvaluationMiParcours.objects.filter(contrat=contrat).exists():
+        return
+    EvaluationMiParcours.objects.create(
+        contrat=contrat,
+        annee=2027,
+        avis_conseils="Les conseils citoyens demandent davantage d'actions pour les jeunes "
+        "adultes et une meilleure information sur les actions financées. (Fictif.)",
+        conclusions="Premières conclusions à consolider après les bilans 2026. (Fictif.)",
+    )
 
 
 # ---------------------------------------------------------------- governance
