@@ -3,6 +3,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
     Action,
+    ActionTFPB,
     AppelAProjets,
     Bilan,
     Comite,
@@ -29,6 +30,7 @@ from .models import (
     Organisation,
     PieceOrganisation,
     PointOrdreDuJour,
+    PosteAdulteRelais,
     PrioriteQuartier,
     ProgrammeActions,
     ProjetQuartier,
@@ -218,6 +220,28 @@ class SuiteAdmin(admin.ModelAdmin):
     search_fields = ["quoi"]
     list_select_related = ["responsable", "responsable_contact"]
     raw_id_fields = ["reunion", "decision", "responsable_contact"]
+
+
+@admin.register(ActionTFPB)
+class ActionTFPBAdmin(admin.ModelAdmin):
+    list_display = [
+        "libelle",
+        "annee",
+        "bailleur",
+        "qpv",
+        "axe",
+        "montant_prevu",
+        "montant_realise",
+    ]
+    list_filter = ["annee", "axe", "bailleur"]
+    list_select_related = ["bailleur", "qpv"]
+
+
+@admin.register(PosteAdulteRelais)
+class PosteAdulteRelaisAdmin(admin.ModelAdmin):
+    list_display = ["mission", "employeur", "qpv", "convention_fin", "renouvellement"]
+    list_filter = ["renouvellement"]
+    list_select_related = ["employeur", "qpv"]
 
 
 @admin.register(EvaluationMiParcours)

@@ -4,13 +4,14 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from core.forms import CompactRowForm
+from core.forms import CompactRowForm, MontantField, model_choices
 from core.widgets import CheckboxFilterList
 from quartiers.models import Commune, Observation, Qpv
 
 from .geography import geographie_of
 from .models import (
     Action,
+    ActionTFPB,
     Contact,
     Decision,
     DispositifConnexe,
@@ -18,7 +19,9 @@ from .models import (
     IndicateurResultat,
     Instance,
     NoeudStrategie,
+    Organisation,
     PointOrdreDuJour,
+    PosteAdulteRelais,
     PropositionReorientation,
     Reunion,
     SuiteADonner,
@@ -310,3 +313,67 @@ class DecisionPropositionForm(forms.Form):
         help_text="Ce qui est retenu, modifié ou la raison du refus ; figure au compte rendu.",
         error_messages={"required": "Rédigez la décision telle qu'elle figurera au compte rendu."},
     )
+
+
+# ---------------------------------------------------------------- structured schemes
+
+
+class ActionTFPBForm(CompactRowForm, forms.ModelForm):
+    montant_prevu = MontantField(label="Prévu")
+    montant_realise = MontantField(label="Réalisé", required=False)
+
+    class Meta:
+        model = ActionTFPB
+        fields = [
+            "bailleur",
+            "qpv",
+            "axe",
+            "libelle",
+            "montant_prevu",
+            "montant_realise",
+            "commentaire",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["bailleur"].queryset = Organisation.objects.filter(type="bailleur")
+        self.fields["qpv"].queryset = Qpv.objects.filter(geographie=Qpv.Geographie.G2024)
+
+
+ActionTFPBFormSet = forms.inlineformset_factory(
+    DispositifConnexe, ActionTFPB, form=ActionTFPBForm, extra=1, can_delete=True
+)
+
+
+class PosteAdulteRelaisForm(CompactRowForm, forms.ModelForm):
+    class Meta:
+        model = PosteAdulteRelais
+        fields = [
+            "employeur",
+            "qpv",
+            "mission",
+            "convention_debut",
+            "convention_fin",
+            "pourvu",
+            "renouvellement",
+        ]
+        widgets = {"convention_debut": DATE_WIDGET, "convention_fin": DATE_WIDGET}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["qpv"].queryset = Qpv.objects.filter(geographie=Qpv.Geographie.G2024)
+
+
+PosteAdulteRelaisFormSet = forms.inlineformset_factory(
+    DispositifConnexe, PosteAdulteRelais, form=PosteAdulteRelaisForm, extra=1, can_delete=True
+)
+
+
+def scheme_choices(*names: str) -> dict:
+    """The selects of the structured schemes' rows, computed once for all rows."""
+    querysets = {
+        "qpv": Qpv.objects.filter(geographie=Qpv.Geographie.G2024).order_by("nom"),
+        "bailleur": Organisation.objects.filter(type="bailleur").order_by("nom"),
+        "employeur": Organisation.objects.order_by("nom"),
+    }
+    return {name: model_choices(querysets[name]) for name in names}

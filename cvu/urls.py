@@ -72,6 +72,12 @@ urlpatterns = [
     path("instances/dispositifs/", instances.dispositif_list, name="dispositif_list"),
     path("instances/dispositifs/nouveau/", instances.dispositif_create, name="dispositif_create"),
     path("instances/dispositifs/<int:pk>/", instances.dispositif_detail, name="dispositif_detail"),
+    path("instances/dispositifs/<int:pk>/tfpb/", instances.dispositif_tfpb, name="dispositif_tfpb"),
+    path(
+        "instances/dispositifs/<int:pk>/postes/",
+        instances.dispositif_postes,
+        name="dispositif_postes",
+    ),
     path(
         "instances/dispositifs/<int:pk>/modifier/",
         instances.dispositif_update,

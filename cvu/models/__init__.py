@@ -11,6 +11,7 @@ from .aap import (
 )
 from .actions import Action, Document, Financement, IndicateurAction, ProgrammeActions
 from .contrats import ContratDeVille, NoeudStrategie, Tag
+from .dispositifs import ActionTFPB, AxeTFPB, PosteAdulteRelais
 from .engagements import EngagementSignataire
 from .evaluation import EvaluationMiParcours, IndicateurResultat, ValeurResultat
 from .instances import (
@@ -49,6 +50,9 @@ __all__ = [
     "Instruction",
     "TransitionStatut",
     "Action",
+    "ActionTFPB",
+    "AxeTFPB",
+    "PosteAdulteRelais",
     "Decision",
     "DispositifConnexe",
     "ElementPlanAction",

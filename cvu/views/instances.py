@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.db import transaction
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -10,13 +10,29 @@ from django.views.decorators.http import require_http_methods
 
 from core.exports import FORMATS, export_response
 from core.forms import save_if_editable
+from core.formsets import check_counts
 from core.lists import paginate
 from quartiers.models import Commune
 
 from .. import rights
 from ..filters import DispositifFilterSet, InstanceFilterSet
-from ..forms_gouvernance import DispositifForm, InstanceForm, PlanActionFormSet
-from ..models import Contact, DispositifConnexe, Instance, Presence, Reunion
+from ..forms_gouvernance import (
+    ActionTFPBFormSet,
+    DispositifForm,
+    InstanceForm,
+    PlanActionFormSet,
+    PosteAdulteRelaisFormSet,
+    scheme_choices,
+)
+from ..models import (
+    ActionTFPB,
+    Contact,
+    DispositifConnexe,
+    Instance,
+    PosteAdulteRelais,
+    Presence,
+    Reunion,
+)
 
 # ---------------------------------------------------------------- instances
 
@@ -196,7 +212,114 @@ def dispositif_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "reunions": reunions,
         "can_edit": DispositifConnexe.objects.editable_by(request.user).filter(pk=pk).exists(),
     }
+    if dispositif.type == DispositifConnexe.Type.TFPB:
+        context.update(_tfpb_context(request, dispositif))
+    if dispositif.type == DispositifConnexe.Type.ADULTES_RELAIS:
+        context["postes"] = list(
+            PosteAdulteRelais.objects.filter(dispositif=dispositif).select_related(
+                "employeur", "qpv"
+            )
+        )
     return render(request, "cvu/dispositif_detail.html", context)
+
+
+def _annee(request: HttpRequest) -> int:
+    value = request.GET.get("annee", "")
+    year = timezone.localdate().year
+    return int(value) if value.isdigit() and year - 10 <= int(value) <= year + 5 else year
+
+
+def _tfpb_context(request: HttpRequest, dispositif: DispositifConnexe) -> dict:
+    """The year's programme, by landlord and QPV, with planned and done totals."""
+    annee = _annee(request)
+    rows = list(
+        ActionTFPB.objects.filter(dispositif=dispositif, annee=annee).select_related(
+            "bailleur", "qpv"
+        )
+    )
+    by_landlord = (
+        ActionTFPB.objects.filter(dispositif=dispositif, annee=annee)
+        .values("bailleur__nom")
+        .annotate(prevu=Sum("montant_prevu"), realise=Sum("montant_realise"))
+        .order_by("bailleur__nom")
+    )
+    years = set(
+        ActionTFPB.objects.filter(dispositif=dispositif).values_list("annee", flat=True)
+    ) | {annee, timezone.localdate().year}
+    return {
+        "annee": annee,
+        "annees": sorted(years),
+        "actions_tfpb": rows,
+        "tfpb_bailleurs": list(by_landlord),
+        "tfpb_prevu": sum((r.montant_prevu for r in rows), 0),
+        "tfpb_realise": sum((r.montant_realise or 0 for r in rows), 0),
+    }
+
+
+def _scheme_formset_page(request, dispositif, formset, template, context, message, back):
+    check_counts(formset, can_add=True)
+    if request.method == "POST" and formset.is_valid():
+        formset.save()
+        messages.success(request, message)
+        return redirect(back)
+    return render(
+        request,
+        template,
+        {"dispositif": dispositif, "formset": formset, **context},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def dispositif_tfpb(request: HttpRequest, pk: int) -> HttpResponse:
+    """A year's TFPB programme: each landlord's actions per QPV and axis, planned and done."""
+    dispositif = rights.get_visible(
+        request.user, DispositifConnexe.objects.filter(type="tfpb"), pk, write=True
+    )
+    annee = _annee(request)
+    data = request.POST if request.method == "POST" else None
+    formset = ActionTFPBFormSet(
+        data,
+        instance=dispositif,
+        prefix="tfpb",
+        queryset=ActionTFPB.objects.filter(annee=annee),
+        form_kwargs={"choices": scheme_choices("bailleur", "qpv")},
+    )
+    for form in formset.forms:
+        form.instance.annee = annee
+    return _scheme_formset_page(
+        request,
+        dispositif,
+        formset,
+        "cvu/dispositif_tfpb.html",
+        {"annee": annee},
+        f"Programme TFPB {annee} enregistré.",
+        f"{dispositif.get_absolute_url()}?annee={annee}",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def dispositif_postes(request: HttpRequest, pk: int) -> HttpResponse:
+    """The adultes-relais posts: employer, QPV, convention and renewal."""
+    dispositif = rights.get_visible(
+        request.user, DispositifConnexe.objects.filter(type="adultes_relais"), pk, write=True
+    )
+    data = request.POST if request.method == "POST" else None
+    formset = PosteAdulteRelaisFormSet(
+        data,
+        instance=dispositif,
+        prefix="postes",
+        form_kwargs={"choices": scheme_choices("employeur", "qpv")},
+    )
+    return _scheme_formset_page(
+        request,
+        dispositif,
+        formset,
+        "cvu/dispositif_postes.html",
+        {},
+        "Postes d'adultes-relais enregistrés.",
+        dispositif.get_absolute_url(),
+    )
 
 
 def _dispositif_form_page(request: HttpRequest, dispositif: DispositifConnexe | None):

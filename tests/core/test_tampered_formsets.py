@@ -158,6 +158,8 @@ FORMSET_PAGES = [
         "cvu:proposition_decider",
         "cvu:engagement_revue",
         "cvu:projet_quartier_update",
+        "cvu:dispositif_tfpb",
+        "cvu:dispositif_postes",
     }
 ]
 

@@ -95,6 +95,10 @@ def world(editor, manager, reader, secteur, commune, qpv):
     suite = SuiteADonnerFactory(reunion=reunion, responsable=editor)
     dispositif = DispositifConnexe.objects.create(nom="PRE Montbéliard", type="pre")
     dispositif.communes.set([commune])
+    dispositif_tfpb = DispositifConnexe.objects.create(nom="TFPB", type="tfpb", mode="coherence")
+    dispositif_relais = DispositifConnexe.objects.create(
+        nom="Adultes-relais", type="adultes_relais", mode="information"
+    )
 
     type_participation = TypeParticipation.objects.create(nom="Conseil citoyen", sieges=6)
     conseil = ConseilCitoyen.objects.create(
@@ -309,6 +313,8 @@ def world(editor, manager, reader, secteur, commune, qpv):
         "porteur": porteur.pk,
         "instance": instance.pk,
         "dispositif": dispositif.pk,
+        "dispositif_tfpb": dispositif_tfpb.pk,
+        "dispositif_relais": dispositif_relais.pk,
         "reunion": reunion.pk,
         "suite": suite.pk,
         "proposition": proposition.pk,

@@ -48,6 +48,8 @@ PAGES = {
     "cvu:dispositif_create": ("service", {}),
     "cvu:dispositif_detail": ("cdp", {"pk": "dispositif"}),
     "cvu:dispositif_update": ("cdp", {"pk": "dispositif"}),
+    "cvu:dispositif_tfpb": ("service", {"pk": "dispositif_tfpb"}),
+    "cvu:dispositif_postes": ("service", {"pk": "dispositif_relais"}),
     "cvu:calendrier": ("cdp", {}),
     "cvu:calendrier_abonnement": ("cdp", {}),
     "cvu:reunion_create": ("cdp", {}),
