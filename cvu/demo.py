@@ -938,6 +938,56 @@ def demo_propositions(*, users: dict) -> None:
         proposition.save()
 
 
+def demo_dispositifs_structures() -> None:
+    """The TFPB programme of 2025 (with its yearly review) and 2026, and four adultes-relais
+    posts, one of which must be renewed within six months."""
+    from .models import ActionTFPB, AxeTFPB, PosteAdulteRelais
+
+    tfpb = DispositifConnexe.objects.filter(type="tfpb").first()
+    relais = DispositifConnexe.objects.filter(type="adultes_relais").first()
+    qpvs = list(Qpv.objects.filter(geographie=Qpv.Geographie.G2024).order_by("nom")[:3])
+    bailleurs = list(Organisation.objects.filter(type="bailleur").order_by("nom"))
+    if not (tfpb and relais and qpvs and bailleurs) or ActionTFPB.objects.exists():
+        return
+    rng = random.Random(147)
+    axes = ["personnel", "entretien", "tranquillite", "animation", "travaux"]
+    for annee in (2025, 2026):
+        for bailleur in bailleurs:
+            for qpv in qpvs:
+                for axe in rng.sample(axes, k=2):
+                    prevu = Decimal(rng.randrange(5_000, 60_000, 500))
+                    ActionTFPB.objects.create(
+                        dispositif=tfpb,
+                        annee=annee,
+                        bailleur=bailleur,
+                        qpv=qpv,
+                        axe=axe,
+                        libelle=f"{AxeTFPB(axe).label} – {qpv.nom} (fictif)",
+                        montant_prevu=prevu,
+                        montant_realise=(prevu * Decimal(rng.choice(["0.8", "0.95", "1"])))
+                        if annee == 2025
+                        else None,
+                    )
+    today = timezone.localdate()
+    for n, (mission, months_left) in enumerate(
+        [
+            ("Médiation sociale de proximité", 4),
+            ("Accès aux droits", 20),
+            ("Médiation scolaire", 30),
+            ("Tranquillité des espaces publics", 12),
+        ]
+    ):
+        fin = today + timedelta(days=30 * months_left)
+        PosteAdulteRelais.objects.create(
+            dispositif=relais,
+            employeur=bailleurs[n % len(bailleurs)],
+            qpv=qpvs[n % len(qpvs)],
+            mission=mission,
+            convention_debut=fin - timedelta(days=3 * 365),
+            convention_fin=fin,
+        )
+
+
 # ---------------------------------------------------------------- calls for projects
 
 CRITERIA_KEYS = ["objectifs", "qpv", "public", "capacite", "faisabilite", "budget"]

@@ -3,7 +3,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from comptes.demo import demo_users
-from cvu.demo import demo_appels, demo_contrat, demo_gouvernance, demo_propositions
+from cvu.demo import (
+    demo_appels,
+    demo_contrat,
+    demo_dispositifs_structures,
+    demo_gouvernance,
+    demo_propositions,
+)
 from cvu.demo_porteurs import demo_porteurs
 from participation.demo import demo_participation
 from quartiers.demo import demo_territoire
@@ -44,6 +50,7 @@ class Command(BaseCommand):
             demo_porteurs(users=users)
             demo_gouvernance(users=users)
             demo_propositions(users=users)
+            demo_dispositifs_structures()
             demo_participation(users=users)
         self.stdout.write(
             self.style.SUCCESS(
