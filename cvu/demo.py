@@ -36,7 +36,8 @@ from .validators import luhn_ok
 
 FICTIF = "(action fictive de démonstration)"
 YEARS = range(2022, 2027)
-ACTIONS_PER_YEAR = 200
+# About what PMA programmes each year: 100 to 150 dossiers, a little under 2 M€ requested.
+ACTIONS_PER_YEAR = 130
 
 CONTRATS = [
     {
@@ -357,7 +358,7 @@ def demo_actions(*, rng, orgs, contrats, users) -> None:
                     numero_dauphin=f"{year % 100:02d}{n + 1:06d}" if rng.random() < 0.9 else "",
                     referent=secteur.chef_projet,
                     statut=statut,
-                    cout_total=_amount(rng, 3000, 60000),
+                    cout_total=_amount(rng, 2000, 30000),
                 )
             )
             links.append(

@@ -101,10 +101,14 @@ def test_seed_demo_builds_the_demo_and_is_idempotent():
         years = set(qpv.valeurs.values_list("annee", flat=True))
         assert len(years) >= 5
     assert not ValeurIndicateur.objects.filter(est_demo=False).exists()
-    # The contract: two contracts, about 40 partners, 200 actions a year over 2022-2026.
+    # The contract: two contracts, about 40 partners, 130 actions a year over 2022-2026.
     assert ContratDeVille.objects.count() == 2
     assert 35 <= Organisation.objects.count() <= 45
-    assert Action.objects.count() == 1000 + 1  # and the multi-year convention below
+    assert Action.objects.count() == 5 * 130 + 1  # and the multi-year convention below
+    # Of PMA's order (issue #16): 100 to 150 dossiers a year, under 3 M€ requested.
+    assert 100 <= Action.objects.filter(annee=2025).count() <= 150
+    requested = Financement.objects.filter(annee=2025).aggregate(total=Sum("montant_demande"))
+    assert Decimal(1_000_000) < requested["total"] < Decimal(3_000_000)
     assert set(Action.objects.values_list("statut", flat=True)) == set(Action.Statut.values)
     assert not Action.objects.filter(financements__isnull=True).exists()
     assert not Financement.objects.filter(
