@@ -37,6 +37,7 @@ from .models import (
     Bilan,
     Enveloppe,
     Financement,
+    IndicateurAction,
     LigneFinancement,
     NoeudStrategie,
     Organisation,
@@ -211,6 +212,21 @@ def beneficiaires_par_exercice(actions) -> dict[int, dict]:
         .order_by("exercice")
     )
     return {row.pop("exercice"): _with_shares(row) for row in rows}
+
+
+def indicateurs_actions(actions) -> list[dict]:
+    """The actions' own evaluation indicators summed by label and unit: how many actions set
+    each, the sum of their targets and of what they achieved (one query)."""
+    return list(
+        IndicateurAction.objects.filter(action__in=actions)
+        .values("libelle", "unite")
+        .annotate(
+            nb=Count("action", distinct=True),
+            cible=Sum("cible"),
+            realise=Sum("realise"),
+        )
+        .order_by("-nb", "libelle")
+    )
 
 
 def _with_shares(sums: dict) -> dict:

@@ -137,6 +137,7 @@ def objectif_evaluation(request: HttpRequest, pk: int) -> HttpResponse:
         "total_vote": sum((y["vote"] for y in years), ZERO),
         "total_verse": sum((y["verse"] for y in years), ZERO),
         "nb_actions": actions.count(),
+        "indicateurs_actions": figures.indicateurs_actions(actions),
         "can_edit": rights.is_manager(request.user),
     }
     return render(request, "cvu/objectif_evaluation.html", context)

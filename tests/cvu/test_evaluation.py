@@ -181,3 +181,28 @@ def test_only_managers_edit_the_frame(client, editor, reader, objectif, indicate
             assert client.get(url).status_code == 403
             assert client.post(url, {}).status_code == 403
     assert objectif.indicateurs_resultat.count() == 1
+
+
+def test_the_actions_own_indicators_add_up_under_their_objective(client, reader, objectif, actions):
+    from cvu.models import IndicateurAction
+
+    for action, cible, realise in ((actions[0], 20, 18), (actions[2], 30, 25)):
+        IndicateurAction.objects.create(
+            action=action,
+            libelle="Jeunes accompagnés",
+            unite="jeunes",
+            cible=cible,
+            realise=realise,
+        )
+    IndicateurAction.objects.create(action=actions[0], libelle="Ateliers", cible=10)
+    outside = ActionFactory(contrat=objectif.contrat, annee=2025)
+    IndicateurAction.objects.create(
+        action=outside, libelle="Jeunes accompagnés", unite="jeunes", cible=999
+    )
+    client.force_login(reader)
+    page = client.get(reverse("cvu:objectif_evaluation", args=[objectif.pk]))
+    rows = {row["libelle"]: row for row in page.context["indicateurs_actions"]}
+    assert (rows["Jeunes accompagnés"]["nb"], rows["Jeunes accompagnés"]["cible"]) == (2, 50)
+    assert rows["Jeunes accompagnés"]["realise"] == 43
+    assert (rows["Ateliers"]["nb"], rows["Ateliers"]["realise"]) == (1, None)
+    assert "Indicateurs des actions" in page.content.decode()
