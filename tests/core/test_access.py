@@ -14,7 +14,14 @@ PUBLIC = {
     "cvu:calendrier_ics",  # the secret token in the URL stands for the login
     "accessibilite",  # the accessibility statement is public (RGAA)
 }
-SAMPLE_ARGS = {"pk": "1", "code_insee": "25388", "uidb64": "MQ", "token": "x-y"}
+SAMPLE_ARGS = {
+    "pk": "1",
+    "contrat_pk": "1",
+    "qpv_pk": "1",
+    "code_insee": "25388",
+    "uidb64": "MQ",
+    "token": "x-y",
+}
 
 
 def _walk(patterns, prefix="", namespace=""):
@@ -42,6 +49,8 @@ ROUTES = sorted(set(_walk(get_resolver().url_patterns)))
 def test_the_walk_finds_the_application_pages():
     names = {name for name, _ in ROUTES}
     assert {"reporting:home", "quartiers:qpv_detail", "quartiers:valeur_delete"} <= names
+    unfilled = [url for _, url in ROUTES if "<" in url]
+    assert not unfilled, f"add a sample value to SAMPLE_ARGS for {unfilled}"
 
 
 @pytest.mark.django_db
