@@ -465,22 +465,45 @@ def demo_contrat(*, users: dict) -> None:
 
 
 # Result indicators of two objectives of the 2024 contract: code, label, unit, baseline (2023),
-# 2030 target, source, values of 2024 and 2025 (fictitious, for the demo).
+# 2030 target, source, values of 2024 and 2025 (fictitious, for the demo), code of the QPV
+# indicator that gives the years without an entered value.
 EVALUATION = [
-    ("1.1.1", "Élèves accompagnés passant en classe supérieure", "%", 82, 90, "PRE", (83, 85)),
-    ("1.1.1", "Familles accompagnées à la scolarité", "familles", 180, 300, "Porteurs", (210, 245)),
-    ("3.2.1", "Taux d'emploi des 15-64 ans des QPV", "%", 45.2, 52, "INSEE", (45.9, 46.8)),
+    ("1.1.1", "Élèves accompagnés passant en classe supérieure", "%", 82, 90, "PRE", (83, 85), ""),
+    (
+        "1.1.1",
+        "Familles accompagnées à la scolarité",
+        "familles",
+        180,
+        300,
+        "Porteurs",
+        (210, 245),
+        "",
+    ),
+    (
+        "3.2.1",
+        "Taux d'emploi des 15-64 ans des QPV",
+        "%",
+        45.2,
+        52,
+        "INSEE",
+        (45.9, 46.8),
+        "taux_emploi",
+    ),
 ]
 
 
 def demo_evaluation(contrats) -> None:
     """The evaluation frame of two objectives, with their measures of 2024 and 2025."""
+    from quartiers.models import Indicateur
+
     from .models import IndicateurResultat, ValeurResultat
 
     contrat = next((c for c in contrats if c.annee_debut == 2024), None)
     if contrat is None or IndicateurResultat.objects.filter(objectif__contrat=contrat).exists():
         return
-    for ordre, (code, libelle, unite, base, cible, source, values) in enumerate(EVALUATION):
+    for ordre, (code, libelle, unite, base, cible, source, values, qpv_code) in enumerate(
+        EVALUATION
+    ):
         objectif = contrat.noeuds.filter(niveau="objectif", code=code).first()
         if objectif is None:
             continue
@@ -492,6 +515,7 @@ def demo_evaluation(contrats) -> None:
             valeur_reference=Decimal(str(base)),
             cible=Decimal(str(cible)),
             source=f"{source} (démonstration)",
+            indicateur_qpv=Indicateur.objects.filter(code=qpv_code).first() if qpv_code else None,
             ordre=ordre,
         )
         for annee, valeur in zip((2024, 2025), values, strict=True):

@@ -13,7 +13,6 @@ from core.pdf import html_to_pdf
 from quartiers.models import Qpv
 
 from . import conventions, intentions, payments, pieces
-from .geography import geographie_of
 from .models import (
     Action,
     AppelAProjets,
@@ -248,7 +247,7 @@ def _cpo(pma, associations, users) -> None:
     cdp = users["cdp1"]
     qpv = (
         Qpv.objects.editable_by(cdp)
-        .filter(geographie=geographie_of(appel.contrat))
+        .filter(geographie=appel.contrat.geographie)
         .order_by("nom")
         .first()
         if appel

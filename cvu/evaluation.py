@@ -83,8 +83,8 @@ def mi_parcours(contrat) -> dict:
         if not indicateurs:
             continue
         for indicateur in indicateurs:
-            valeurs = list(indicateur.valeurs.all())
-            indicateur.derniere = valeurs[-1] if valeurs else None
+            mesures = indicateur.mesures(avant=annee)
+            indicateur.derniere = mesures[-1] if mesures else None
             indicateur.progres = indicateur.progression(
                 indicateur.derniere.valeur if indicateur.derniere else None
             )

@@ -6,7 +6,6 @@ from core.widgets import CheckboxFilterList
 from quartiers.models import Commune, Qpv, Secteur
 
 from . import figures
-from .geography import geographie_of
 from .models import (
     Action,
     AppelAProjets,
@@ -142,7 +141,7 @@ class ActionFilterSet(django_filters.FilterSet):
         contrat = ContratDeVille.objects.filter(pk=value).first() if str(value).isdigit() else None
         if contrat is None:
             return
-        geographie = Q(geographie=geographie_of(contrat))
+        geographie = Q(geographie=contrat.geographie)
         chosen = (self.data or {}).get("qpv")
         if str(chosen).isdigit():
             geographie |= Q(pk=chosen)

@@ -10,7 +10,6 @@ from core.widgets import CheckboxFilterList
 from quartiers.models import Qpv
 
 from . import rights
-from .geography import geographie_of
 from .models import (
     Action,
     AppelAProjets,
@@ -139,10 +138,8 @@ class ActionForm(forms.ModelForm):
         contrat = self._contrat()
         if contrat is not None:
             ticked = self._ticked_qpvs()
-            field.queryset = queryset.filter(
-                Q(geographie=geographie_of(contrat)) | Q(pk__in=ticked)
-            )
-            field.help_text = f"QPV de la géographie {geographie_of(contrat)}, celle du contrat."
+            field.queryset = queryset.filter(Q(geographie=contrat.geographie) | Q(pk__in=ticked))
+            field.help_text = f"QPV de la géographie {contrat.geographie}, celle du contrat."
         else:
             field.queryset = queryset
             field.help_text = (
@@ -184,7 +181,7 @@ class ActionForm(forms.ModelForm):
         if contrat and programme and programme.contrat_id != contrat.pk:
             self.add_error("programme", "Ce programme relève d'un autre contrat.")
         if contrat:
-            geographie = geographie_of(contrat)
+            geographie = contrat.geographie
             others = [qpv for qpv in cleaned.get("qpvs") or [] if qpv.geographie != geographie]
             if others:
                 names = ", ".join(f"« {qpv.nom} » ({qpv.geographie})" for qpv in others)

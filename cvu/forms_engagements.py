@@ -11,7 +11,6 @@ from core.widgets import CheckboxFilterList
 from quartiers.models import Qpv
 
 from .forms_gouvernance import DATE_WIDGET
-from .geography import geographie_of
 from .models import EngagementSignataire, IndicateurResultat, NoeudStrategie, Reunion
 
 
@@ -34,7 +33,7 @@ class EngagementForm(forms.ModelForm):
         fields["signataire"].queryset = contrat.signataires.order_by("nom")
         fields["objectif"].queryset = NoeudStrategie.objects.filter(contrat=contrat)
         fields["objectif"].label_from_instance = lambda n: f"{n.get_niveau_display()} {n}"
-        fields["qpvs"].queryset = Qpv.objects.filter(geographie=geographie_of(contrat))
+        fields["qpvs"].queryset = Qpv.objects.filter(geographie=contrat.geographie)
         fields["indicateur"].queryset = IndicateurResultat.objects.filter(
             objectif__contrat=contrat
         ).select_related("objectif")

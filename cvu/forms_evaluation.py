@@ -48,6 +48,21 @@ class ValeurResultatForm(CompactRowForm, forms.ModelForm):
         fields = ["annee", "valeur", "commentaire"]
 
 
+class CalculQpvForm(forms.ModelForm):
+    """Where the years without an entered value come from: a QPV indicator, summed or averaged
+    over the contract's QPVs."""
+
+    class Meta:
+        model = IndicateurResultat
+        fields = ["indicateur_qpv", "agregation"]
+        widgets = {"agregation": forms.RadioSelect}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["indicateur_qpv"].empty_label = "Aucun : seules les valeurs saisies comptent"
+        self.fields["indicateur_qpv"].widget.attrs["class"] = "form-select"
+
+
 ValeurResultatFormSet = inlineformset_factory(
     IndicateurResultat, ValeurResultat, form=ValeurResultatForm, extra=1, can_delete=True
 )

@@ -8,7 +8,6 @@ from core.forms import CompactRowForm, MontantField, model_choices
 from core.widgets import CheckboxFilterList
 from quartiers.models import Commune, Observation, Qpv
 
-from .geography import geographie_of
 from .models import (
     Action,
     ActionTFPB,
@@ -268,7 +267,7 @@ class PropositionForm(forms.ModelForm):
         fields = self.fields
         fields["objectif"].queryset = NoeudStrategie.objects.filter(contrat=contrat)
         fields["objectif"].label_from_instance = lambda n: f"{n.get_niveau_display()} {n}"
-        fields["qpvs"].queryset = Qpv.objects.filter(geographie=geographie_of(contrat))
+        fields["qpvs"].queryset = Qpv.objects.filter(geographie=contrat.geographie)
         fields["observations"].queryset = observations.select_related("qpv", "commune").distinct()
         fields["observations"].label_from_instance = lambda o: f"{o} ({o.territory})"
         fields["indicateurs"].queryset = IndicateurResultat.objects.filter(

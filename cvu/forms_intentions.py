@@ -9,7 +9,6 @@ from core.forms import MontantField
 from core.widgets import CheckboxFilterList
 
 from .forms import ActionForm
-from .geography import geographie_of
 from .models import AppelAProjets, Echange, FicheIntention, NoeudStrategie, Organisation
 from .validators import normalise_siret
 
@@ -125,7 +124,7 @@ class FicheIntentionForm(forms.ModelForm):
             priorite = cleaned.get("priorite")
             if priorite and priorite.contrat_id != contrat.pk:
                 self.add_error("priorite", "Choisissez une priorité de ce contrat.")
-            geographie = geographie_of(contrat)
+            geographie = contrat.geographie
             others = [q for q in cleaned.get("qpvs") or [] if q.geographie != geographie]
             if others:
                 names = ", ".join(f"« {q.nom} » ({q.geographie})" for q in others)

@@ -16,11 +16,6 @@ from .models import ContratDeVille
 _LIST_SEPARATORS = re.compile(r"[;,]")
 
 
-def geographie_of(contrat: ContratDeVille) -> str:
-    """The QPV geography a contract works on."""
-    return Qpv.Geographie.G2024 if contrat.annee_debut >= 2024 else Qpv.Geographie.G2015
-
-
 def split_names(value) -> list[str]:
     """'Chiffogne ; Petite-Hollande, QN02501M' -> the three names, trimmed, empty ones dropped."""
     return [part.strip() for part in _LIST_SEPARATORS.split(text_of(value)) if part.strip()]
@@ -35,7 +30,7 @@ class Territory:
     def __init__(self, contrat: ContratDeVille | None):
         """Without a contract, only communes can be looked up."""
         self.contrat = contrat
-        self.geographie = geographie_of(contrat) if contrat else None
+        self.geographie = contrat.geographie if contrat else None
         self._qpvs: dict[str, list[Qpv]] = defaultdict(list)
         for qpv in Qpv.objects.prefetch_related("communes"):
             for name in {normalise(qpv.nom), normalise(qpv.code or "")} - {""}:

@@ -4,7 +4,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 
 from core.querysets import RoleQuerySet, SharedQuerySet
-from quartiers.models import year_validators
+from quartiers.models import Qpv, year_validators
 
 from .organisations import Organisation
 
@@ -54,6 +54,12 @@ class ContratDeVille(models.Model):
 
     def get_absolute_url(self):
         return reverse("cvu:contrat_detail", args=[self.pk])
+
+    @property
+    def geographie(self) -> str:
+        """The QPV geography the contract works on: 2024's for a contract begun in 2024 or
+        after, 2015's before."""
+        return Qpv.Geographie.G2024 if self.annee_debut >= 2024 else Qpv.Geographie.G2015
 
 
 class NoeudStrategie(models.Model):

@@ -1,11 +1,14 @@
 """The contract's evaluation frame: result indicators per objective of the strategy tree, with
 their baseline, 2030 target and yearly values (circulaire of 31 August 2023)."""
 
+from dataclasses import dataclass
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from quartiers.models import year_validators
+from quartiers.models import ValeurIndicateur, year_validators
 
 from .contrats import ManagerEditableQuerySet, NoeudStrategie
 
@@ -14,6 +17,20 @@ MAX_PER_OBJECTIF = 3
 
 def _number(label: str, **kwargs):
     return models.DecimalField(label, max_digits=14, decimal_places=2, **kwargs)
+
+
+class Agregation(models.TextChoices):
+    MOYENNE = "moyenne", "Moyenne pondérée par la population (taux, parts)"
+    SOMME = "somme", "Somme des quartiers (effectifs)"
+
+
+@dataclass(frozen=True)
+class Mesure:
+    """A yearly value of a result indicator: entered, or computed from the QPVs' values."""
+
+    annee: int
+    valeur: Decimal
+    calculee: bool = False
 
 
 class IndicateurResultat(models.Model):
@@ -43,6 +60,21 @@ class IndicateurResultat(models.Model):
     frequence = models.CharField(
         "fréquence de mesure", max_length=12, choices=Frequence, default=Frequence.ANNUELLE
     )
+    indicateur_qpv = models.ForeignKey(
+        "quartiers.Indicateur",
+        verbose_name="calculé depuis l'indicateur des QPV",
+        on_delete=models.SET_NULL,
+        related_name="+",
+        null=True,
+        blank=True,
+        help_text="Les années sans valeur saisie prennent celle des QPV du contrat.",
+    )
+    agregation = models.CharField(
+        "calcul sur les QPV",
+        max_length=8,
+        choices=Agregation,
+        default=Agregation.MOYENNE,
+    )
     ordre = models.PositiveSmallIntegerField("ordre", default=0)
 
     objects = ManagerEditableQuerySet.as_manager()
@@ -65,6 +97,36 @@ class IndicateurResultat(models.Model):
             raise ValidationError(
                 f"Un objectif a au plus {MAX_PER_OBJECTIF} indicateurs de résultat."
             )
+
+    def mesures(self, avant: int | None = None) -> list[Mesure]:
+        """The values by year, before `avant` when given: those entered, and for the other
+        years from the baseline's on, when the indicator follows a QPV indicator, the value of
+        the QPVs of the contract's geography (their sum, or their mean weighted by population
+        where all populations are known)."""
+        entered = {v.annee: v.valeur for v in self.valeurs.all()}
+        found = {annee: Mesure(annee, valeur) for annee, valeur in entered.items()}
+        if self.indicateur_qpv_id:
+            rows = ValeurIndicateur.objects.filter(
+                indicateur_id=self.indicateur_qpv_id,
+                qpv__geographie=self.objectif.contrat.geographie,
+            ).values_list("annee", "valeur", "qpv__population")
+            by_year: dict[int, list] = {}
+            for annee, valeur, population in rows:
+                by_year.setdefault(annee, []).append((valeur, population))
+            for annee, values in by_year.items():
+                if annee in found or (self.annee_reference and annee < self.annee_reference):
+                    continue
+                found[annee] = Mesure(annee, self._aggregate(values), calculee=True)
+        years = sorted(y for y in found if avant is None or y < avant)
+        return [found[y] for y in years]
+
+    def _aggregate(self, values) -> Decimal:
+        if self.agregation == Agregation.SOMME:
+            return sum((v for v, _p in values), Decimal(0))
+        if all(p for _v, p in values):
+            weight = sum(p for _v, p in values)
+            return (sum(v * p for v, p in values) / weight).quantize(Decimal("0.1"))
+        return (sum(v for v, _p in values) / len(values)).quantize(Decimal("0.1"))
 
     def progression(self, valeur) -> int | None:
         """How far a value has gone from the baseline towards the target, in % (None when the

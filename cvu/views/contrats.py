@@ -2,6 +2,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.contrib import messages
+from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from core.formsets import check_counts
 
 from .. import figures, rights
-from ..forms_evaluation import IndicateurResultatFormSet, ValeurResultatFormSet
+from ..forms_evaluation import CalculQpvForm, IndicateurResultatFormSet, ValeurResultatFormSet
 from ..models import Action, ContratDeVille, IndicateurResultat, NoeudStrategie
 from ..models.actions import ZERO
 
@@ -108,10 +109,12 @@ def objectif_evaluation(request: HttpRequest, pk: int) -> HttpResponse:
     objectif = _get_objectif(request, pk)
     contrat = objectif.contrat
     actions = Action.objects.filter(objectifs=objectif)
-    indicateurs = list(objectif.indicateurs_resultat.prefetch_related("valeurs"))
+    indicateurs = list(
+        objectif.indicateurs_resultat.select_related("indicateur_qpv").prefetch_related("valeurs")
+    )
     for indicateur in indicateurs:
-        valeurs = list(indicateur.valeurs.all())
-        indicateur.derniere = valeurs[-1] if valeurs else None
+        indicateur.liste = indicateur.mesures()
+        indicateur.derniere = indicateur.liste[-1] if indicateur.liste else None
         indicateur.progres = indicateur.progression(
             indicateur.derniere.valeur if indicateur.derniere else None
         )
@@ -143,19 +146,23 @@ def objectif_evaluation(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "cvu/objectif_evaluation.html", context)
 
 
-def _frame_formset_page(request, formset, objectif, template, context, message):
-    """A page of the chef de service's that edits one formset of the evaluation frame, then
-    returns to the objective's evaluation page."""
+def _frame_formset_page(request, formset, objectif, template, context, message, form=None):
+    """A page of the chef de service's that edits one formset of the evaluation frame (and a
+    form beside it, saved with it or not at all), then returns to the objective's evaluation
+    page."""
     rights.require_manager(request.user)
     check_counts(formset, can_add=True)
-    if request.method == "POST" and formset.is_valid():
-        formset.save()
+    if request.method == "POST" and all([formset.is_valid(), form is None or form.is_valid()]):
+        with transaction.atomic():
+            if form is not None:
+                form.save()
+            formset.save()
         messages.success(request, message)
         return redirect("cvu:objectif_evaluation", pk=objectif.pk)
     return render(
         request,
         template,
-        {"objectif": objectif, "formset": formset, **context},
+        {"objectif": objectif, "formset": formset, "form": form, **context},
         status=400 if request.method == "POST" else 200,
     )
 
@@ -192,4 +199,5 @@ def indicateur_valeurs(request: HttpRequest, pk: int) -> HttpResponse:
         "cvu/indicateur_valeurs.html",
         {"indicateur": indicateur},
         f"Valeurs de « {indicateur} » enregistrées.",
+        form=CalculQpvForm(data, instance=indicateur, prefix="calc"),
     )

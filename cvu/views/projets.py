@@ -12,7 +12,6 @@ from quartiers.models import Qpv
 
 from .. import projets, rights
 from ..forms_projets import PrioriteFormSet, ProjetQuartierForm
-from ..geography import geographie_of
 from ..intentions import current_contrat
 from ..models import ContratDeVille, ProjetQuartier
 
@@ -20,7 +19,7 @@ from ..models import ContratDeVille, ProjetQuartier
 def _scope(request: HttpRequest, contrat_pk: int, qpv_pk: int):
     contrat = get_object_or_404(ContratDeVille.objects.visible_to(request.user), pk=contrat_pk)
     qpv = get_object_or_404(
-        Qpv.objects.visible_to(request.user).filter(geographie=geographie_of(contrat)), pk=qpv_pk
+        Qpv.objects.visible_to(request.user).filter(geographie=contrat.geographie), pk=qpv_pk
     )
     return contrat, qpv
 
@@ -44,7 +43,7 @@ def projet_list(request: HttpRequest) -> HttpResponse:
             for p in ProjetQuartier.objects.filter(contrat=contrat).prefetch_related("priorites")
         }
         for qpv in (
-            Qpv.objects.filter(geographie=geographie_of(contrat))
+            Qpv.objects.filter(geographie=contrat.geographie)
             .prefetch_related("communes")
             .order_by("nom")
         ):

@@ -129,6 +129,8 @@ def test_the_chef_de_service_sets_up_to_three_indicators(client, manager, object
         "cible": "80",
         "source": "DEPP",
         "frequence": "annuelle",
+        "indicateur_qpv": "",
+        "agregation": "moyenne",
     }
     response = client.post(url, _indicator_data([row]))
     assert response.status_code == 302
@@ -151,7 +153,7 @@ def test_the_chef_de_service_enters_yearly_values(client, manager, indicateur):
     client.force_login(manager)
     url = reverse("cvu:indicateur_valeurs", args=[indicateur.pk])
     existing = list(indicateur.valeurs.all())
-    data = {"val-TOTAL_FORMS": "3", "val-INITIAL_FORMS": "2"}
+    data = {"val-TOTAL_FORMS": "3", "val-INITIAL_FORMS": "2", "calc-agregation": "moyenne"}
     for index, valeur in enumerate(existing):
         data.update(
             {
@@ -206,3 +208,68 @@ def test_the_actions_own_indicators_add_up_under_their_objective(client, reader,
     assert rows["Jeunes accompagnés"]["realise"] == 43
     assert (rows["Ateliers"]["nb"], rows["Ateliers"]["realise"]) == (1, None)
     assert "Indicateurs des actions" in page.content.decode()
+
+
+def test_years_without_an_entered_value_take_the_qpv_indicator(client, manager, reader, objectif):
+    from tests.quartiers.factories import IndicateurFactory, QpvFactory, ValeurIndicateurFactory
+
+    taux = IndicateurFactory(code="taux-emploi", libelle="Taux d'emploi")
+    grand = QpvFactory(geographie="2024", population=3000)
+    petit = QpvFactory(geographie="2024", population=1000)
+    ancien = QpvFactory(geographie="2015", population=5000)
+    for qpv, annee, valeur in (
+        (grand, 2024, "50"),
+        (petit, 2024, "30"),
+        (ancien, 2024, "10"),  # another geography: left out
+        (grand, 2025, "52"),
+        (petit, 2025, "34"),
+    ):
+        ValeurIndicateurFactory(indicateur=taux, qpv=qpv, annee=annee, valeur=Decimal(valeur))
+    indicateur = IndicateurResultat.objects.create(
+        objectif=objectif,
+        libelle="Taux d'emploi des QPV",
+        unite="%",
+        valeur_reference=Decimal(40),
+        cible=Decimal(50),
+    )
+    # The chef de service enters 2025 and takes the other years from the QPVs, in one save.
+    client.force_login(manager)
+    url = reverse("cvu:indicateur_valeurs", args=[indicateur.pk])
+    page = client.get(url).content.decode()
+    assert "Années sans valeur saisie" in page and "Taux d&#x27;emploi" in page
+    data = {
+        "val-TOTAL_FORMS": "1",
+        "val-INITIAL_FORMS": "0",
+        "val-0-annee": "2025",
+        "val-0-valeur": "47,5",
+        "calc-indicateur_qpv": str(taux.pk),
+        "calc-agregation": "moyenne",
+    }
+    # A bad value row saves nothing, not even the choice of the QPV indicator.
+    assert client.post(url, data | {"val-0-valeur": "beaucoup"}).status_code == 400
+    indicateur.refresh_from_db()
+    assert indicateur.indicateur_qpv is None
+    assert client.post(url, data).status_code == 302
+    indicateur = IndicateurResultat.objects.get(pk=indicateur.pk)
+    assert indicateur.indicateur_qpv == taux
+    mesures = indicateur.mesures()
+    # 2024: (50 × 3000 + 30 × 1000) / 4000 = 45, computed; 2025: the entered value wins.
+    assert [(m.annee, m.valeur, m.calculee) for m in mesures] == [
+        (2024, Decimal("45.0"), True),
+        (2025, Decimal("47.5"), False),
+    ]
+    assert [m.annee for m in indicateur.mesures(avant=2025)] == [2024]
+    indicateur.agregation = "somme"
+    indicateur.save()
+    ValeurResultat.objects.all().delete()
+    assert [m.valeur for m in IndicateurResultat.objects.get(pk=indicateur.pk).mesures()] == [
+        Decimal(80),
+        Decimal(86),
+    ]
+    client.force_login(reader)
+    html = client.get(reverse("cvu:objectif_evaluation", args=[objectif.pk])).content.decode()
+    assert "2024 : 80 (QPV)" in html and "86 (2025, QPV)" in html
+    # Years before the baseline are not measures of the contract.
+    indicateur.annee_reference = 2025
+    indicateur.save()
+    assert [m.annee for m in IndicateurResultat.objects.get(pk=indicateur.pk).mesures()] == [2025]
