@@ -1,6 +1,7 @@
 """Demo data of the contract and its governance: clearly fictional, on the real territory."""
 
 import random
+from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -699,6 +700,27 @@ def _beneficiaires(rng: random.Random) -> dict:
     }
 
 
+def _beneficiaires_par_qpv(rng: random.Random, bilans) -> None:
+    """Two bilans in three detail their QPV residents by the dossier's QPVs."""
+    from .models import Action, BeneficiairesQpv
+
+    qpvs = defaultdict(list)
+    links = Action.qpvs.through.objects.filter(action__in=[b.action_id for b in bilans])
+    for action_id, qpv_id in links.order_by("qpv_id").values_list("action_id", "qpv_id"):
+        qpvs[action_id].append(qpv_id)
+    rows = []
+    for bilan in bilans:
+        ids = qpvs.get(bilan.action_id)
+        if not ids or not bilan.beneficiaires_qpv or rng.random() < 1 / 3:
+            continue
+        remaining = bilan.beneficiaires_qpv
+        for index, qpv_id in enumerate(ids):
+            nombre = remaining if index == len(ids) - 1 else rng.randint(0, remaining)
+            remaining -= nombre
+            rows.append(BeneficiairesQpv(bilan=bilan, qpv_id=qpv_id, nombre=nombre))
+    BeneficiairesQpv.objects.bulk_create(rows)
+
+
 def _meeting_dates(start: date, end: date, every_months: int, day: int = 12):
     current = start.replace(day=min(day, 28))
     while current <= end:
@@ -1142,7 +1164,7 @@ def demo_appels(*, users: dict) -> None:
                     )
                 )
         DecisionComite.objects.bulk_create(decisions)
-        Bilan.objects.bulk_create(
+        bilans = Bilan.objects.bulk_create(
             Bilan(
                 action=action,
                 exercice=action.derniere_annee,
@@ -1156,3 +1178,4 @@ def demo_appels(*, users: dict) -> None:
             for action in dossiers
             if action.statut in BILAN_DONE
         )
+        _beneficiaires_par_qpv(random.Random(year), bilans)

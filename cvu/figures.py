@@ -34,6 +34,7 @@ from django.db.models.functions import Coalesce
 
 from .models import (
     Action,
+    BeneficiairesQpv,
     Bilan,
     Enveloppe,
     Financement,
@@ -200,7 +201,22 @@ def beneficiaires(actions, annee: int) -> dict:
     sums = Bilan.objects.filter(action__in=actions, exercice=annee).aggregate(
         **_beneficiaires_sums()
     )
-    return _with_shares(sums)
+    sums = _with_shares(sums)
+    sums["par_qpv"] = beneficiaires_par_qpv(
+        BeneficiairesQpv.objects.filter(bilan__action__in=actions, bilan__exercice=annee),
+        "qpv__nom",
+    )
+    return sums
+
+
+def beneficiaires_par_qpv(rows, key: str) -> list[dict]:
+    """The QPV residents that bilans count by QPV, summed by `key` ("qpv__nom" or
+    "bilan__exercice"), with how many bilans gave them (one query)."""
+    return list(
+        rows.values(key)
+        .annotate(nombre=Sum("nombre"), nb_bilans=Count("bilan", distinct=True))
+        .order_by(key)
+    )
 
 
 def beneficiaires_par_exercice(actions) -> dict[int, dict]:

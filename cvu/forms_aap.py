@@ -17,6 +17,7 @@ from .models import (
     Action,
     AppelAProjets,
     AvisFinanceur,
+    BeneficiairesQpv,
     Bilan,
     Comite,
     ContratDeVille,
@@ -483,10 +484,22 @@ class BilanForm(CompactRowForm, forms.ModelForm):
             **{name: forms.NumberInput(attrs={"min": 0}) for name in BENEFICIAIRES},
         }
 
-    def __init__(self, *args, lignes, **kwargs):
+    def __init__(self, *args, lignes, qpvs=(), **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.widget.attrs.pop("aria-label", None)  # each field has a visible <label>
+        self.qpvs = list(qpvs)
+        counted = {}
+        if self.instance.pk:
+            counted = {row.qpv_id: row.nombre for row in self.instance.par_qpv.all()}
+        for qpv in self.qpvs:
+            self.fields[f"qpv_{qpv.pk}"] = forms.IntegerField(
+                label=f"dont {qpv.nom}",
+                min_value=0,
+                required=False,
+                initial=counted.get(qpv.pk),
+                widget=forms.NumberInput(attrs={"min": 0, "class": "form-control form-control-sm"}),
+            )
         self.lignes = lignes
         existing = {}
         if self.instance.pk:
@@ -508,11 +521,45 @@ class BilanForm(CompactRowForm, forms.ModelForm):
             self.content_type = check_upload(upload, max_size=settings.DOCUMENT_MAX_SIZE)
         return upload
 
+    def clean(self):
+        """The QPVs' counts are parts of the QPV residents, who must then be given."""
+        cleaned = super().clean()
+        counts = [cleaned.get(f"qpv_{qpv.pk}") for qpv in self.qpvs]
+        total = sum(n for n in counts if n is not None)
+        if any(n is not None for n in counts):
+            residents = cleaned.get("beneficiaires_qpv")
+            if residents is None and "beneficiaires_qpv" not in self.errors:
+                self.add_error(
+                    "beneficiaires_qpv",
+                    "Indiquez le nombre d'habitants des QPV, dont les quartiers sont le détail.",
+                )
+            elif residents is not None and total > residents:
+                self.add_error(
+                    f"qpv_{self.qpvs[-1].pk}",
+                    f"Les habitants comptés par QPV ({total}) dépassent les habitants des QPV "
+                    f"({residents}).",
+                )
+        return cleaned
+
+    def save_par_qpv(self, bilan):
+        """Writes the counts by QPV of a saved bilan: a blank count removes the row."""
+        for qpv in self.qpvs:
+            nombre = self.cleaned_data.get(f"qpv_{qpv.pk}")
+            if nombre is None:
+                BeneficiairesQpv.objects.filter(bilan=bilan, qpv=qpv).delete()
+            else:
+                BeneficiairesQpv.objects.update_or_create(
+                    bilan=bilan, qpv=qpv, defaults={"nombre": nombre}
+                )
+
     def rows(self):
         return [(line, self[f"realise_{line.pk}"]) for line in self.lignes]
 
     def beneficiaires_fields(self):
         return [self[name] for name in BENEFICIAIRES]
+
+    def qpv_fields(self):
+        return [self[f"qpv_{qpv.pk}"] for qpv in self.qpvs]
 
 
 class IndicateurRealiseForm(CompactRowForm, forms.ModelForm):

@@ -11,6 +11,7 @@ from quartiers.models import ValeurIndicateur
 from . import figures
 from .models import (
     Action,
+    BeneficiairesQpv,
     DispositifConnexe,
     EngagementSignataire,
     NoeudStrategie,
@@ -85,6 +86,10 @@ def dossier(contrat, qpv) -> dict:
         "priorites_max": PRIORITES_MAX,
         "totals": figures.totals(actions),
         "nb_actions": actions.count(),
+        "beneficiaires": figures.beneficiaires_par_qpv(
+            BeneficiairesQpv.objects.filter(qpv=qpv, bilan__action__contrat=contrat),
+            "bilan__exercice",
+        ),
         "demarches": list(Demarche.objects.filter(qpvs=qpv).order_by("-date_debut", "titre")),
         "dispositifs": list(
             DispositifConnexe.objects.filter(Q(qpvs=qpv) | Q(communes__in=qpv.communes.all()))

@@ -1,6 +1,7 @@
 from .aap import (
     AppelAProjets,
     AvisFinanceur,
+    BeneficiairesQpv,
     Bilan,
     BilanFinancement,
     Comite,
@@ -43,6 +44,7 @@ __all__ = [
     "AppelAProjets",
     "AvisFinanceur",
     "Bilan",
+    "BeneficiairesQpv",
     "BilanFinancement",
     "Comite",
     "DecisionComite",

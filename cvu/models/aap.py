@@ -552,6 +552,33 @@ class Bilan(models.Model):
             raise ValidationError(errors)
 
 
+class BeneficiairesQpv(models.Model):
+    """How many of a bilan's QPV residents live in one QPV, when the porteur knows."""
+
+    bilan = models.ForeignKey(
+        Bilan, verbose_name="bilan", on_delete=models.CASCADE, related_name="par_qpv"
+    )
+    qpv = models.ForeignKey(
+        "quartiers.Qpv", verbose_name="QPV", on_delete=models.PROTECT, related_name="+"
+    )
+    nombre = models.PositiveIntegerField("habitants du QPV touchés")
+
+    class Meta:
+        verbose_name = "bénéficiaires d'un QPV"
+        verbose_name_plural = "bénéficiaires par QPV"
+        ordering = ["qpv__nom"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bilan", "qpv"],
+                name="%(app_label)s_%(class)s_one_per_qpv",
+                violation_error_message="Ce bilan compte déjà les habitants de ce QPV.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.bilan} : {self.nombre} habitants de {self.qpv}"
+
+
 class BilanFinancement(models.Model):
     """Spent against one line of the financing plan."""
 

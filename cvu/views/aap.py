@@ -16,6 +16,7 @@ from core.exports import FORMATS, export_response
 from core.formsets import check_counts
 from core.lists import paginate
 from core.pdf import render_pdf
+from quartiers.models import Qpv
 
 from .. import aap, conventions, dauphin, figures, imports, pieces, rights, services
 from ..filters import DossierFilterSet
@@ -608,6 +609,16 @@ def dossier_notification(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+def _bilan_qpvs(action, bilan) -> list[Qpv]:
+    """The QPVs a bilan may count residents of: the dossier's (all of the contract's geography
+    when it names none), and any it already counts."""
+    qpvs = list(action.qpvs.all()) or list(Qpv.objects.filter(geographie=action.contrat.geographie))
+    if bilan.pk:
+        known = {qpv.pk for qpv in qpvs}
+        qpvs += [row.qpv for row in bilan.par_qpv.select_related("qpv") if row.qpv_id not in known]
+    return sorted(qpvs, key=lambda qpv: qpv.nom)
+
+
 @require_http_methods(["GET", "POST"])
 def dossier_bilan(request: HttpRequest, pk: int) -> HttpResponse:
     action = _get_dossier(request, pk)
@@ -628,7 +639,9 @@ def dossier_bilan(request: HttpRequest, pk: int) -> HttpResponse:
         lines = lines.filter(annee=exercice)
     lines = list(lines)
     data = request.POST if request.method == "POST" else None
-    form = BilanForm(data, request.FILES or None, instance=bilan, lignes=lines)
+    form = BilanForm(
+        data, request.FILES or None, instance=bilan, lignes=lines, qpvs=_bilan_qpvs(action, bilan)
+    )
     indicateurs = IndicateurRealiseFormSet(data, queryset=action.indicateurs.all(), prefix="ind")
     check_counts(indicateurs)
     if request.method == "POST" and form.is_valid() and indicateurs.is_valid():
@@ -644,6 +657,7 @@ def dossier_bilan(request: HttpRequest, pk: int) -> HttpResponse:
                     content_type=form.content_type,
                 )
             bilan.save()
+            form.save_par_qpv(bilan)
             for line in lines:
                 amount = form.cleaned_data.get(f"realise_{line.pk}")
                 if amount is None:

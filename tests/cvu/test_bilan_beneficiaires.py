@@ -146,3 +146,63 @@ def test_dashboard_and_report_give_the_same_sums(client, manager, appel, editor,
     text = page.content.decode()
     assert "Bénéficiaires touchés selon les bilans 2026" in text
     assert "80 (80 %)" in text
+
+
+def test_qpv_residents_are_detailed_by_quartier(client, editor, manager, dossier, qpv):
+    from cvu.models import BeneficiairesQpv
+    from cvu.projets import dossier as projet_dossier
+    from tests.quartiers.factories import QpvFactory
+
+    other = QpvFactory(nom="Petite-Hollande", geographie=qpv.geographie)
+    dossier.qpvs.add(other)
+    client.force_login(editor)
+    page = client.get(reverse("cvu:dossier_bilan", args=[dossier.pk])).content.decode()
+    assert "Dont Chiffogne" in page and "Dont Petite-Hollande" in page
+    field = {q.nom: f"qpv_{q.pk}" for q in (qpv, other)}
+    counts = dict(beneficiaires=120, beneficiaires_qpv=90)
+    # More residents by quartier than residents of the QPVs: refused, nothing saved.
+    response = _post(
+        client, dossier, **counts, **{field["Chiffogne"]: 50, field["Petite-Hollande"]: 50}
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors[field["Petite-Hollande"]] == [
+        "Les habitants comptés par QPV (100) dépassent les habitants des QPV (90)."
+    ]
+    # Quartiers without the QPV residents' total: refused.
+    response = _post(client, dossier, beneficiaires=120, **{field["Chiffogne"]: 10})
+    assert response.context["form"].errors["beneficiaires_qpv"] == [
+        "Indiquez le nombre d'habitants des QPV, dont les quartiers sont le détail."
+    ]
+    assert not Bilan.objects.exists() and not BeneficiairesQpv.objects.exists()
+    response = _post(
+        client, dossier, **counts, **{field["Chiffogne"]: 60, field["Petite-Hollande"]: 30}
+    )
+    assert response.status_code == 302
+    bilan = dossier.bilans.get()
+    assert {(r.qpv.nom, r.nombre) for r in bilan.par_qpv.all()} == {
+        ("Chiffogne", 60),
+        ("Petite-Hollande", 30),
+    }
+    # The dashboard, the report and the projet de quartier count the same rows.
+    year = dossier.annee
+    scope = Scope(contrat=dossier.contrat, annee=year)
+    par_qpv = figures.beneficiaires(scope.actions(), year)["par_qpv"]
+    assert par_qpv == [
+        {"qpv__nom": "Chiffogne", "nombre": 60, "nb_bilans": 1},
+        {"qpv__nom": "Petite-Hollande", "nombre": 30, "nb_bilans": 1},
+    ]
+    report = programmation_context({"contrat": dossier.contrat_id, "annee": year})
+    assert report["beneficiaires"]["par_qpv"] == par_qpv
+    assert projet_dossier(dossier.contrat, qpv)["beneficiaires"] == [
+        {"bilan__exercice": year, "nombre": 60, "nb_bilans": 1}
+    ]
+    client.force_login(manager)
+    text = client.get(
+        reverse("reporting:tableau_de_bord"), {"contrat": dossier.contrat_id, "annee": year}
+    ).content.decode()
+    assert "Habitants des QPV par quartier" in text and "Petite-Hollande" in text
+    # A blank count removes the quartier's row.
+    client.force_login(editor)
+    response = _post(client, dossier, **counts, **{field["Chiffogne"]: 60})
+    assert response.status_code == 302
+    assert [r.qpv.nom for r in bilan.par_qpv.all()] == ["Chiffogne"]
