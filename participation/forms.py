@@ -31,6 +31,7 @@ class ConseilForm(forms.ModelForm):
             "commune",
             "qpvs",
             "statut",
+            "part_jeunes_cible",
             "arrete_date",
             "arrete_reference",
             "structure_porteuse",

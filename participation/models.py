@@ -95,6 +95,14 @@ class ConseilCitoyen(models.Model):
         related_name="conseils_portes",
     )
     statut = models.CharField("statut", max_length=12, choices=Statut, default=Statut.ACTIF)
+    part_jeunes_cible = models.PositiveSmallIntegerField(
+        "part de moins de 25 ans visée pour ce conseil (%)",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+        help_text="Vide : la cible du type d'instance, sinon la part des 16-25 ans du QPV "
+        "quand elle est connue.",
+    )
     adresse_contact = models.CharField("adresse de contact", max_length=250, blank=True)
     notes = models.TextField("notes", blank=True)
 

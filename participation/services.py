@@ -48,8 +48,9 @@ def representativite(conseil: ConseilCitoyen, membres, *, part_jeunes_qpv=None) 
     """Each rule of the council's type applied to its active members (already fetched).
 
     Parity is judged within the habitants college (its members are drawn by sex); the share of
-    members under 25 against the type's target when set, else the QPV's share of 16-25 year
-    olds when known (`part_jeunes_qpv`), never against all under-25s (babies included)."""
+    members under 25 against the council's own target when set, else its type's, else the
+    QPV's share of 16-25 year olds when known (`part_jeunes_qpv`), never against all
+    under-25s (babies included)."""
     rules = conseil.type
     actifs = [m for m in membres if m.statut == Membre.Statut.ACTIF]
     total = len(actifs)
@@ -89,7 +90,9 @@ def representativite(conseil: ConseilCitoyen, membres, *, part_jeunes_qpv=None) 
             f"sur {rules.sieges}.",
         ),
     ]
-    if rules.part_jeunes_cible is not None:
+    if conseil.part_jeunes_cible is not None:
+        target, source = conseil.part_jeunes_cible, "cible fixée pour ce conseil"
+    elif rules.part_jeunes_cible is not None:
         target, source = rules.part_jeunes_cible, "cible fixée pour ce type d'instance"
     elif part_jeunes_qpv is not None:
         target, source = round(float(part_jeunes_qpv)), "part des 16-25 ans dans le QPV"

@@ -142,6 +142,22 @@ def test_ages_against_the_type_s_target_when_set_and_never_the_whole_under_25s(c
     assert regles["Âges"].statut == "orange"  # 17 % for 20 %: within the tolerance
 
 
+def test_a_council_s_own_young_target_comes_before_its_type_s_and_the_qpv_share(conseil, qpv):
+    """Issue 16, rule 3: a target may be set per council; the reason says which one was used."""
+    for n in range(6):
+        _membre(conseil, n, tranche_age="moins_25" if n < 2 else "40_59")
+    conseil.type.part_jeunes_cible = 15
+    conseil.part_jeunes_cible = 50
+    regles = _by_label(representativite(conseil, list(conseil.membres.all()), part_jeunes_qpv=20))
+    assert (regles["Âges"].statut, regles["Âges"].raison) == (
+        "rouge",
+        "33 % de moins de 25 ans, pour 50 % (cible fixée pour ce conseil).",
+    )
+    conseil.part_jeunes_cible = None
+    regles = _by_label(representativite(conseil, list(conseil.membres.all()), part_jeunes_qpv=20))
+    assert regles["Âges"].raison.endswith("pour 15 % (cible fixée pour ce type d'instance).")
+
+
 def _young(shares):
     return {"part_jeunes_qpv": next(iter(shares.values()), None)}
 
