@@ -1,6 +1,7 @@
 """The mid-term evaluation: figures gathered from the rows for the years before it, the chef de
 service's record, and the PDF built by the worker with the page's figures."""
 
+import re
 import subprocess
 from datetime import date
 from decimal import Decimal
@@ -19,6 +20,7 @@ from cvu.models import (
     EvaluationMiParcours,
     Financement,
     IndicateurResultat,
+    NoeudStrategie,
     ValeurResultat,
 )
 from reporting import rapports
@@ -174,3 +176,24 @@ def test_on_the_demo_data_the_figures_are_those_of_the_rows(client, manager, set
     text = _pdf_text(rapport.fichier.path)
     assert _euros(expected_vote) in text and _euros(expected_verse) in text
     assert f"Total {_euros(expected_vote)} {_euros(expected_verse)} {expected_bilans}" in text
+    # The evaluation page of the demo's busiest objective with a result indicator: its 2024 row
+    # (actions funded, voted, paid, bilans, beneficiaries) recomputed from the rows.
+    objectif = max(
+        NoeudStrategie.objects.filter(contrat=contrat, indicateurs_resultat__isnull=False),
+        key=lambda node: node.actions.count(),
+    )
+    lines = Financement.objects.filter(action__objectifs=objectif, annee=2024).exclude(
+        action__statut__in=NOT_FUNDED
+    )
+    voted = [line for line in lines if line.montant_vote is not None]
+    bilans = Bilan.objects.filter(action__objectifs=objectif, exercice=2024)
+    reached = sum(bilan.beneficiaires or 0 for bilan in bilans)
+    assert voted and bilans and reached
+    row = (
+        f"2024 {len({line.action_id for line in voted})} "
+        f"{_euros(sum((line.montant_vote for line in voted), Decimal(0)))} "
+        f"{_euros(sum((line.montant_verse for line in lines), Decimal(0)))} "
+        f"{bilans.count()} {_euros(Decimal(reached)).removesuffix(',00 €')}"
+    )
+    page = client.get(reverse("cvu:objectif_evaluation", args=[objectif.pk])).content.decode()
+    assert row in _flat(re.sub(r"<[^>]+>", " ", page))
