@@ -380,6 +380,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 # PDF reports are kept this many days, then deleted (file and record).
 RAPPORTS_CONSERVATION_JOURS = env_int("RAPPORTS_CONSERVATION_JOURS", 90)
+# A bilan de programmation of more dossiers than this prints totals and groups only; its full
+# lists of dossiers and bilans go into an Excel annex (PMA programmes about 130 a year).
+PROGRAMMATION_LISTE_MAX = env_int("PROGRAMMATION_LISTE_MAX", 400)
 
 # Security: the flags follow DEBUG, so production needs nothing but its environment.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

@@ -111,34 +111,14 @@ def _csv_text(value) -> str:
     return str(value)
 
 
-def export_response(
-    rows: Iterable, columns: Sequence[Column], *, filename: str, fmt: str, request=None
-) -> HttpResponse:
-    """An attachment with one line per row; fmt is 'csv' (; and BOM, for French Excel) or 'xlsx'.
-
-    With the request, more rows than the threshold answer instead with the page of a queued
-    export (see the module's docstring); inside the worker's build the file is made at once."""
-    if fmt not in FORMATS:
-        raise ValueError(f"Format d'export inconnu : {fmt}")
-    if request is not None and _deferred_handler is not None and _building.get() is None:
-        total = _count(rows)
-        if total is not None and total > async_threshold():
-            return _deferred_handler(request, fmt=fmt, filename=filename, total=total)
-    rows = _reporting(rows)
-    headers = [header for header, _ in columns]
-    if fmt == "csv":
-        buffer = io.StringIO()
-        buffer.write("\ufeff")
-        writer = csv.writer(buffer, delimiter=";")
-        writer.writerow(headers)
-        for row in rows:
-            writer.writerow([_csv_text(accessor(row)) for _, accessor in columns])
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    else:
-        workbook = Workbook()
-        sheet = workbook.active
-        sheet.title = filename[:31]
-        sheet.append(headers)
+def xlsx_bytes(sheets: Sequence[tuple[str, Sequence[Column], Iterable]]) -> bytes:
+    """An Excel workbook with one sheet per (title, columns, rows): bold frozen headers, typed
+    numbers and dates, widths fitted to the content. Used by list exports and report annexes."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for title, columns, rows in sheets:
+        sheet = workbook.create_sheet(title[:31])
+        sheet.append([header for header, _ in columns])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in rows:
@@ -155,10 +135,36 @@ def export_response(
                 elif isinstance(cell.value, date):
                     cell.number_format = "DD/MM/YYYY"
         sheet.freeze_panes = "A2"
-        buffer = io.BytesIO()
-        workbook.save(buffer)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def export_response(
+    rows: Iterable, columns: Sequence[Column], *, filename: str, fmt: str, request=None
+) -> HttpResponse:
+    """An attachment with one line per row; fmt is 'csv' (; and BOM, for French Excel) or 'xlsx'.
+
+    With the request, more rows than the threshold answer instead with the page of a queued
+    export (see the module's docstring); inside the worker's build the file is made at once."""
+    if fmt not in FORMATS:
+        raise ValueError(f"Format d'export inconnu : {fmt}")
+    if request is not None and _deferred_handler is not None and _building.get() is None:
+        total = _count(rows)
+        if total is not None and total > async_threshold():
+            return _deferred_handler(request, fmt=fmt, filename=filename, total=total)
+    rows = _reporting(rows)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        buffer.write("\ufeff")
+        writer = csv.writer(buffer, delimiter=";")
+        writer.writerow([header for header, _ in columns])
+        for row in rows:
+            writer.writerow([_csv_text(accessor(row)) for _, accessor in columns])
+        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    else:
         response = HttpResponse(
-            buffer.getvalue(),
+            xlsx_bytes([(filename, columns, rows)]),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     stamp = timezone.localdate().strftime("%Y-%m-%d")

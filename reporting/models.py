@@ -82,6 +82,8 @@ class Rapport(models.Model):
     erreur = models.TextField("erreur", blank=True)
     fichier = models.FileField("fichier", upload_to=rapport_path, max_length=300, blank=True)
     pages = models.PositiveIntegerField("pages", null=True, blank=True)
+    # A big bilan de programmation: the full lists the PDF only sums up (rapports.ANNEXE_AU_DELA).
+    annexe = models.FileField("annexe Excel", upload_to=rapport_path, max_length=300, blank=True)
     # Exports: rows written so far by the worker, of parametres["lignes"].
     progression = models.PositiveIntegerField("lignes écrites", null=True, blank=True)
     task_id = models.CharField("tâche Celery", max_length=50, blank=True)
@@ -103,6 +105,12 @@ class Rapport(models.Model):
 
     def get_absolute_url(self):
         return reverse("reporting:rapport_detail", args=[self.pk])
+
+    def delete_files(self) -> None:
+        """The built files (a retry or the purge): the record keeps no path to a missing file."""
+        for field in (self.fichier, self.annexe):
+            if field:
+                field.delete(save=False)
 
     @property
     def interrupted(self) -> bool:

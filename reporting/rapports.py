@@ -20,6 +20,7 @@ from django.template import TemplateDoesNotExist, TemplateSyntaxError
 from django.urls import reverse
 from django.utils import timezone
 
+from core.exports import xlsx_bytes
 from core.pdf import render_pdf_pages
 from core.queue import BROKER_DOWN, queue_on_commit
 from cvu import evaluation, figures, projets
@@ -168,6 +169,13 @@ def programmation_context(params: dict) -> dict:
         by_commune(scope),
         by_status(scope),
     ]
+    # Above a size the PDF keeps its totals (by funder, axe, QPV, commune and status) and groups
+    # the missing bilans by referent; the lists themselves go into the Excel annex.
+    annexe = (
+        _programmation_annexe(actions, recus, manquants)
+        if (len(actions) > settings.PROGRAMMATION_LISTE_MAX)
+        else None
+    )
     return {
         "contrat": contrat,
         "annee": annee,
@@ -184,8 +192,59 @@ def programmation_context(params: dict) -> dict:
         "bilans_recus": recus,
         "beneficiaires": figures.beneficiaires(scope.actions(), annee),
         "bilans_manquants": manquants,
+        "annexe": annexe,
+        "manquants_par_referent": _by_referent(manquants) if annexe else [],
+        "liste_max": settings.PROGRAMMATION_LISTE_MAX,
         "vide": not actions,
     }
+
+
+def _by_referent(actions: list) -> list[dict]:
+    """Missing bilans per referent (« Sans référent » last): how many, how many late."""
+    groups: dict = defaultdict(lambda: {"nombre": 0, "en_retard": 0})
+    for action in actions:
+        group = groups[str(action.referent) if action.referent else ""]
+        group["nombre"] += 1
+        group["en_retard"] += action.bilan_en_retard
+    return [
+        {"referent": name or "Sans référent", **counts}
+        for name, counts in sorted(groups.items(), key=lambda item: (not item[0], item[0]))
+    ]
+
+
+def _programmation_annexe(actions: list, recus: list, manquants: list) -> list:
+    """The annex workbook's sheets: the rows the PDF would list, with the same figures."""
+    common = [
+        ("Action", lambda a: a.titre),
+        ("Porteur", lambda a: a.porteur.nom),
+    ]
+    return [
+        (
+            "Dossiers de l'exercice",
+            [
+                *common,
+                ("Statut", lambda a: a.get_statut_display()),
+                ("N° Dauphin", lambda a: a.numero_dauphin),
+                ("QPV", lambda a: ", ".join(q.nom for q in a.qpvs.all())),
+                ("Demandé (€)", lambda a: a.montants.demande),
+                ("Voté (€)", lambda a: a.montants.vote),
+                ("Versé (€)", lambda a: a.montants.verse),
+            ],
+            actions,
+        ),
+        ("Bilans reçus", [*common, ("Reçu le", lambda a: a.bilan_recu_le)], recus),
+        (
+            "Bilans manquants",
+            [
+                *common,
+                ("Exercice du bilan", lambda a: a.exercice_en_retard),
+                ("Attendu le", lambda a: a.echeance_en_retard),
+                ("En retard", lambda a: a.bilan_en_retard),
+                ("Référent", lambda a: str(a.referent) if a.referent else ""),
+            ],
+            manquants,
+        ),
+    ]
 
 
 def fiche_context(params: dict) -> dict:
@@ -289,12 +348,13 @@ def _queue(rapport: Rapport) -> None:
 def rapport_retry(*, rapport: Rapport) -> Rapport:
     if not rapport.retryable:
         return rapport
-    if rapport.fichier:
-        rapport.fichier.delete(save=False)
+    rapport.delete_files()
     rapport.statut = Rapport.Statut.EN_ATTENTE
     rapport.erreur = ""
     rapport.started_at = rapport.finished_at = None
-    rapport.save(update_fields=["statut", "erreur", "started_at", "finished_at", "fichier"])
+    rapport.save(
+        update_fields=["statut", "erreur", "started_at", "finished_at", "fichier", "annexe"]
+    )
     _queue(rapport)
     return rapport
 
@@ -349,12 +409,19 @@ def build_report(rapport_id: int) -> str:
         else:
             builder, template = REPORTS[rapport.type]
             context = builder(rapport.parametres)
+            if context.get("annexe"):
+                rapport.annexe.save(
+                    f"rapport-{rapport.type}-{rapport.pk}-annexe.xlsx",
+                    ContentFile(xlsx_bytes(context["annexe"])),
+                    save=False,
+                )
             content, pages = render_pdf_pages(
                 template,
                 {
                     **context,
                     "rapport": rapport,
                     "auteur": rapport.demande_par.get_full_name() or rapport.demande_par.email,
+                    "adresse": settings.SITE_URL.rstrip("/") + rapport.get_absolute_url(),
                 },
             )
             rapport.fichier.save(
@@ -372,7 +439,15 @@ def build_report(rapport_id: int) -> str:
     rapport.finished_at = timezone.now()
     rapport.erreur = ""
     rapport.save(
-        update_fields=["fichier", "pages", "statut", "finished_at", "erreur", "progression"]
+        update_fields=[
+            "fichier",
+            "annexe",
+            "pages",
+            "statut",
+            "finished_at",
+            "erreur",
+            "progression",
+        ]
     )
     if rapport.envoyer_lien:
         try:
@@ -398,7 +473,8 @@ def _send_link(rapport: Rapport) -> None:
     send_mail(
         subject=f"Pilotage CVU : {rapport.titre}",
         message=(
-            f"Bonjour,\n\nLe rapport « {rapport.titre} » est prêt ({rapport.pages} pages).\n"
+            f"Bonjour,\n\nLe rapport « {rapport.titre} » est prêt ({rapport.pages} pages"
+            f"{', avec une annexe Excel' if rapport.annexe else ''}).\n"
             f"Il est disponible ici : {url}\n\n"
             "Direction cohésion sociale – Pays de Montbéliard Agglomération\n"
         ),
@@ -452,8 +528,7 @@ def purge(*, days: int | None = None) -> int:
     old = Rapport.objects.filter(created_at__lt=timezone.now() - timedelta(days=days))
     count = 0
     for rapport in old:
-        if rapport.fichier:
-            rapport.fichier.delete(save=False)
+        rapport.delete_files()
         rapport.delete()
         count += 1
     return count

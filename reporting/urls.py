@@ -13,4 +13,5 @@ urlpatterns = [
     path(
         "rapports/<int:pk>/telecharger/", views_rapports.rapport_download, name="rapport_download"
     ),
+    path("rapports/<int:pk>/annexe/", views_rapports.rapport_annexe, name="rapport_annexe"),
 ]

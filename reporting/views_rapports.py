@@ -131,3 +131,21 @@ def rapport_download(request: HttpRequest, pk: int) -> FileResponse:
     return FileResponse(
         file, as_attachment=True, filename=filename, content_type=CONTENT_TYPES[rapport.extension]
     )
+
+
+@require_GET
+def rapport_annexe(request: HttpRequest, pk: int) -> FileResponse:
+    """The Excel annex of a big bilan de programmation, to whoever may read the report."""
+    rapport = _get(request, pk)
+    if rapport.statut != Rapport.Statut.PRET or not rapport.annexe:
+        raise Http404("Ce rapport n'a pas d'annexe prête.")
+    try:
+        file = rapport.annexe.open("rb")
+    except FileNotFoundError as error:
+        raise Http404("L'annexe de ce rapport a été supprimée : relancez-le.") from error
+    return FileResponse(
+        file,
+        as_attachment=True,
+        filename=f"{rapport.type}-{rapport.created_at:%Y-%m-%d}-{rapport.pk}-annexe.xlsx",
+        content_type=CONTENT_TYPES["xlsx"],
+    )

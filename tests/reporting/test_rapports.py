@@ -11,6 +11,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.template import TemplateSyntaxError
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from participation.models import ConseilCitoyen, Demarche, Membre, PointEtape, TypeParticipation
 from quartiers.models import Indicateur, ValeurIndicateur
@@ -79,6 +80,59 @@ def test_programming_report_lists_received_and_missing_bilans(data, manager):
     rapport = build("programmation", {"contrat": data["contrat"].pk, "annee": 2026}, manager)
     text = pdf_text(rapport.fichier.path)
     assert "Reçus (1) X – " in text and "Manquants (1) Y – " in text
+
+
+def test_a_big_programming_report_sums_up_and_puts_its_lists_in_an_excel_annex(
+    client, data, manager, reader, outsider, settings
+):
+    """Above PROGRAMMATION_LISTE_MAX dossiers the PDF keeps the totals and groups the missing
+    bilans by referent; the annex lists every dossier with the PDF's amounts, to the cent."""
+    x, y, _ = data["actions"]
+    x.statut, y.statut = "solde", "bilan_attendu"
+    x.save(update_fields=["statut"])
+    y.save(update_fields=["statut"])
+    settings.PROGRAMMATION_LISTE_MAX = 1
+    rapport = build("programmation", {"contrat": data["contrat"].pk, "annee": 2026}, manager)
+    assert rapport.statut == "pret", rapport.erreur
+    text = pdf_text(rapport.fichier.path)
+    assert "1 700,30 €" in text and "1 100,25 €" in text  # the totals stay
+    assert "L'exercice compte 2 dossiers : au-delà de 1" in text and "annexe Excel" in text
+    assert f"rapports/{rapport.pk}/" in text  # where to download it
+    assert "Reçus (1) 1 bilan reçu" in text and "Y – " not in text  # no list
+    assert "Sans référent 1 0" in text  # missing bilans grouped by referent
+
+    workbook = load_workbook(rapport.annexe.path)
+    assert workbook.sheetnames == ["Dossiers de l'exercice", "Bilans reçus", "Bilans manquants"]
+    dossiers = list(workbook["Dossiers de l'exercice"].values)
+    assert dossiers[0][:3] == ("Action", "Porteur", "Statut")
+    by_title = {row[0]: row for row in dossiers[1:]}
+    assert set(by_title) == {"X", "Y"}
+    assert sum(Decimal(str(row[5])) for row in dossiers[1:]) == Decimal("1700.30")
+    assert sum(Decimal(str(row[6])) for row in dossiers[1:]) == Decimal("1100.25")
+    assert by_title["X"][4] and "," in by_title["X"][4]  # its two QPV
+    assert [row[0] for row in list(workbook["Bilans manquants"].values)[1:]] == ["Y"]
+    assert [row[0] for row in list(workbook["Bilans reçus"].values)[1:]] == ["X"]
+
+    for user in (manager, reader):
+        client.force_login(user)
+        assert "Télécharger l'annexe Excel" in client.get(rapport.get_absolute_url()).text
+        response = client.get(f"/rapports/{rapport.pk}/annexe/")
+        assert response["Content-Disposition"].endswith('-annexe.xlsx"')
+        close_response(response)
+    client.force_login(outsider)
+    assert client.get(f"/rapports/{rapport.pk}/annexe/").status_code == 404
+
+    path = rapport.annexe.path
+    rapports.purge(days=-1)
+    assert not os.path.exists(path)
+
+
+def test_a_programming_report_under_the_limit_has_no_annex(client, data, manager):
+    rapport = build("programmation", {"contrat": data["contrat"].pk, "annee": 2026}, manager)
+    assert not rapport.annexe
+    client.force_login(manager)
+    assert "annexe" not in client.get(rapport.get_absolute_url()).text
+    assert client.get(f"/rapports/{rapport.pk}/annexe/").status_code == 404
 
 
 def test_empty_year_gives_a_nothing_to_report_page(data, manager):
