@@ -10,7 +10,7 @@ DEPLOY_ENV := env DEBUG=False ALLOWED_HOSTS=cvu.example.org \
 	SECRET_KEY=check-deploy-only-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ
 
 .DEFAULT_GOAL := help
-.PHONY: help prerequisites demo run admin test test-live lint fix clean distclean bench
+.PHONY: help prerequisites demo run admin test test-live lint fix clean distclean bench bench-debit
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ bench: $(VENV)/.runtime ## Benchmark lists, exports, dashboard, committee, repor
 	DEBUG=True DATABASE_STATEMENT_TIMEOUT=0 $(BIN)/python manage.py migrate --noinput -v0
 	DEBUG=True DATABASE_STATEMENT_TIMEOUT=0 $(BIN)/python manage.py bench_reporting \
 		--echelle $(ECHELLE) --sortie bench-listes-$(ECHELLE).json $(BENCH_ARGS)
+
+bench-debit: $(VENV)/.runtime ## Throughput under gunicorn -w 2 against a bare view (after make bench)
+	DEBUG=True DATABASE_STATEMENT_TIMEOUT=0 $(BIN)/python manage.py bench_debit $(BENCH_ARGS)
 
 lint: $(VENV)/.dev ## ruff, Django checks, missing migrations, deploy check, static files
 	$(BIN)/ruff check .

@@ -51,3 +51,9 @@ def test_bench_refuses_a_production_database(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="--force"):
         call_command("bench_reporting", echelle=0.01)
+
+
+def test_throughput_bench_needs_the_benchmark_data(settings):
+    settings.DEBUG = True
+    with pytest.raises(CommandError, match="make bench"):
+        call_command("bench_debit", duree=0.1)
