@@ -1,12 +1,16 @@
-"""The meeting's compte rendu as a PDF, requested from the meeting page and built by a worker."""
+"""The meeting's compte rendu as a PDF, requested from the meeting page and built by a worker,
+with the same text as an editable document (.docx) that agents correct in their word processor."""
 
 from functools import partial
 
 from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.db.models import F, Prefetch
+from django.template.loader import render_to_string
 from django.utils import timezone
 
-from core.pdf import render_pdf
+from core.editable import CONTENT_TYPE as DOCX
+from core.editable import html_to_docx
+from core.pdf import html_to_pdf
 from core.queue import BROKER_DOWN, queue_on_commit
 
 from . import rights
@@ -81,15 +85,16 @@ def _context(reunion: Reunion) -> dict:
     return {"reunion": reunion, "groupes": groupes}
 
 
-def _store(reunion: Reunion, content: bytes) -> str:
-    """Writes the PDF to a temporary file, then moves it into storage under a free name.
+def _store(reunion: Reunion, content: bytes, extension: str) -> str:
+    """Writes the file to a temporary file, then moves it into storage under a free name.
 
     The previous file stays in place (and downloadable) until the row points to the new one, and
     no reader ever sees a half-written file under a storage name.
     """
     field, storage = reunion.cr_pdf.field, reunion.cr_pdf.storage
-    name = field.generate_filename(reunion, f"compte-rendu-{reunion.pk}.pdf")
-    temporary = TemporaryUploadedFile(name, "application/pdf", len(content), None)
+    name = field.generate_filename(reunion, f"compte-rendu-{reunion.pk}.{extension}")
+    kind = "application/pdf" if extension == "pdf" else DOCX
+    temporary = TemporaryUploadedFile(name, kind, len(content), None)
     try:
         temporary.write(content)
         temporary.flush()
@@ -100,29 +105,35 @@ def _store(reunion: Reunion, content: bytes) -> str:
 
 
 def reunion_build_pdf(*, reunion_id: int) -> None:
-    """Renders the compte rendu and stores it on the meeting; records a failure, then re-raises."""
+    """Renders the compte rendu once as HTML, then as a PDF and as an editable .docx, and stores
+    both on the meeting; records a failure, then re-raises."""
     reunion = _fetch(reunion_id)
     if reunion is None:
         return
-    old_name, new_name = reunion.cr_pdf.name, ""
+    old_names, new_names = [reunion.cr_pdf.name, reunion.cr_docx.name], []
     _set(reunion, cr_pdf_statut=RUNNING)
     try:
-        content = render_pdf("cvu/pdf/compte_rendu.html", _context(reunion))
-        new_name = _store(reunion, content)
+        html = render_to_string(
+            "cvu/pdf/compte_rendu.html", {"produit_le": timezone.localtime(), **_context(reunion)}
+        )
+        new_names.append(_store(reunion, html_to_pdf(html), "pdf"))
+        new_names.append(_store(reunion, html_to_docx(html), "docx"))
         _set(
             reunion,
-            cr_pdf=new_name,
+            cr_pdf=new_names[0],
+            cr_docx=new_names[1],
             cr_pdf_statut=READY,
             cr_pdf_le=timezone.now(),
             cr_pdf_erreur="",
         )
     except Exception as error:
-        if new_name:  # Stored, but the row could not point to it.
-            reunion.cr_pdf.storage.delete(new_name)
+        for name in new_names:  # Stored, but the row could not point to them.
+            reunion.cr_pdf.storage.delete(name)
         detail = str(error) or "aucun détail"
         _set(
             reunion,
-            cr_pdf=old_name,
+            cr_pdf=old_names[0],
+            cr_docx=old_names[1],
             cr_pdf_statut=FAILED,
             cr_pdf_erreur=(
                 f"Le compte rendu n'a pas pu être produit : {detail} ({type(error).__name__}). "
@@ -130,5 +141,6 @@ def reunion_build_pdf(*, reunion_id: int) -> None:
             ),
         )
         raise
-    if old_name and old_name != new_name:
-        reunion.cr_pdf.storage.delete(old_name)
+    for old_name in old_names:
+        if old_name and old_name not in new_names:
+            reunion.cr_pdf.storage.delete(old_name)

@@ -95,6 +95,12 @@ urlpatterns = [
     path("reunions/<int:pk>/rendez-vous.ics", calendrier.reunion_ics, name="reunion_ics"),
     path("reunions/<int:pk>/inviter/", calendrier.reunion_inviter, name="reunion_inviter"),
     path("reunions/<int:pk>/compte-rendu.pdf", minutes.download, name="reunion_pdf"),
+    path(
+        "reunions/<int:pk>/compte-rendu.docx",
+        minutes.download,
+        {"extension": "docx"},
+        name="reunion_docx",
+    ),
     path("reunions/<int:pk>/compte-rendu/generer/", minutes.build, name="reunion_pdf_build"),
     path("reunions/<int:pk>/compte-rendu/etat/", minutes.status, name="reunion_pdf_status"),
     path("propositions/", propositions.proposition_list, name="proposition_list"),
@@ -149,6 +155,12 @@ urlpatterns = [
         "appels-a-projets/dossiers/<int:pk>/notification.pdf",
         aap.dossier_notification,
         name="dossier_notification",
+    ),
+    path(
+        "appels-a-projets/dossiers/<int:pk>/notification.docx",
+        aap.dossier_notification,
+        {"extension": "docx"},
+        name="dossier_notification_docx",
     ),
     path("appels-a-projets/dossiers/<int:pk>/bilan/", aap.dossier_bilan, name="dossier_bilan"),
     # Contracts

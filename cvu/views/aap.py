@@ -12,6 +12,8 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import mappings
+from core.editable import CONTENT_TYPE as DOCX
+from core.editable import render_docx
 from core.exports import FORMATS, export_response
 from core.formsets import check_counts
 from core.lists import paginate
@@ -546,8 +548,9 @@ def dossier_instruction(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def dossier_notification(request: HttpRequest, pk: int) -> HttpResponse:
-    """The notification letter as a PDF, from the call's letter template."""
+def dossier_notification(request: HttpRequest, pk: int, extension: str = "pdf") -> HttpResponse:
+    """The notification letter as a PDF, or as an editable .docx with the same text (the agent
+    adapts it in a word processor), from the call's letter template."""
     action = _get_dossier(request, pk)
     if action.statut in (S.DEPOSE, S.EN_INSTRUCTION, S.INSTRUIT, S.AJOURNE, S.REFUSE, S.RETIRE):
         messages.error(request, "Le courrier de notification suit la programmation du dossier.")
@@ -585,7 +588,8 @@ def dossier_notification(request: HttpRequest, pk: int) -> HttpResponse:
             "appel": action.appel.nom,
         },
     )
-    pdf = render_pdf(
+    renderer = render_docx if extension == "docx" else render_pdf
+    content = renderer(
         "cvu/pdf/notification.html",
         {
             "action": action,
@@ -601,10 +605,10 @@ def dossier_notification(request: HttpRequest, pk: int) -> HttpResponse:
             "auteur": request.user.get_full_name() or request.user.email,
         },
     )
-    response = HttpResponse(pdf, content_type="application/pdf")
-    name = (
-        f"notification-{action.numero_dauphin or action.pk}-{slugify(giver.sigle or giver.nom)}.pdf"
+    response = HttpResponse(
+        content, content_type=DOCX if extension == "docx" else "application/pdf"
     )
+    name = f"notification-{action.numero_dauphin or action.pk}-{slugify(giver.sigle or giver.nom)}.{extension}"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 

@@ -1,10 +1,13 @@
-"""The compte rendu PDF of a meeting: request its build, poll its status, download it."""
+"""The compte rendu of a meeting: request its build, poll its status, download the PDF or the
+editable document built with it."""
 
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
+
+from core.editable import CONTENT_TYPE as DOCX
 
 from ..minutes import reunion_request_pdf
 from ..models import Reunion
@@ -37,17 +40,19 @@ def status(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def download(request: HttpRequest, pk: int) -> FileResponse:
+def download(request: HttpRequest, pk: int, extension: str = "pdf") -> FileResponse:
+    """The compte rendu as a PDF, or as the editable .docx built with it."""
     reunion = _get_reunion(request, pk)
-    if not reunion.cr_pdf:
-        raise Http404("Le compte rendu PDF n'a pas encore été produit.")
+    stored = reunion.cr_docx if extension == "docx" else reunion.cr_pdf
+    if not stored:
+        raise Http404("Le compte rendu n'a pas encore été produit dans ce format.")
     try:
-        file = reunion.cr_pdf.open("rb")
+        file = stored.open("rb")
     except FileNotFoundError as error:
         raise Http404("Le fichier du compte rendu est introuvable.") from error
     return FileResponse(
         file,
         as_attachment=True,
-        filename=f"compte-rendu-{timezone.localtime(reunion.debut):%Y-%m-%d}.pdf",
-        content_type="application/pdf",
+        filename=f"compte-rendu-{timezone.localtime(reunion.debut):%Y-%m-%d}.{extension}",
+        content_type=DOCX if extension == "docx" else "application/pdf",
     )

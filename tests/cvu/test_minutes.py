@@ -9,11 +9,13 @@ import pytest
 from django.utils import timezone
 
 import core.pdf
+from core.editable import CONTENT_TYPE as DOCX
 from cvu.minutes import reunion_build_pdf
 from cvu.models import Decision, Instance, Presence, Reunion, SuiteADonner, TypeInstance
 from tests.comptes.factories import UserFactory
 from tests.conftest import close_response
 from tests.cvu.factories import ContactFactory, OrganisationFactory
+from tests.editable_checks import assert_same_text, docx_parts
 from tests.pdf_checks import assert_tagged_pdf
 
 pytestmark = pytest.mark.django_db
@@ -105,11 +107,37 @@ def test_pdf_shows_attendance_decisions_and_follow_ups(held):
     assert "page 1 sur 1" in text
 
 
+def test_the_editable_minutes_hold_the_pdf_text(client, reader, held):
+    """Issue #17: built with the PDF from the same HTML, the .docx reads word for word as the
+    PDF; whoever may read the meeting downloads both."""
+    reunion_build_pdf(reunion_id=held.pk)
+    held.refresh_from_db()
+    assert held.cr_docx.name == f"comptes-rendus/compte-rendu-{held.pk}.docx"
+    with held.cr_pdf.open("rb") as pdf, held.cr_docx.open("rb") as docx:
+        pdf, docx = pdf.read(), docx.read()
+    assert_same_text(pdf, docx)
+    body, running = docx_parts(docx)
+    assert "Présents (2)" in body and "Le calendrier 2027 est validé." in body
+    assert "Pays de Montbéliard Agglomération" in running
+    client.force_login(reader)
+    assert "Version modifiable (.docx" in client.get(_url(held, "status")).text
+    response = client.get(f"/reunions/{held.pk}/compte-rendu.docx")
+    assert response["Content-Disposition"] == 'attachment; filename="compte-rendu-2026-10-06.docx"'
+    assert response["Content-Type"] == DOCX
+    close_response(response)
+
+
+def test_no_editable_minutes_before_the_first_build(client, reader, held):
+    client.force_login(reader)
+    assert client.get(f"/reunions/{held.pk}/compte-rendu.docx").status_code == 404
+    assert "Version modifiable" not in client.get(_url(held, "status")).text
+
+
 def test_user_content_is_escaped(held):
     held.compte_rendu = "Avant <script>alert(1)</script> après"
     held.save()
     Decision.objects.create(reunion=held, texte='<img src="http://exemple.fr/x.png">')
-    with mock.patch("core.pdf.html_to_pdf", wraps=core.pdf.html_to_pdf) as spy:
+    with mock.patch("cvu.minutes.html_to_pdf", wraps=core.pdf.html_to_pdf) as spy:
         reunion_build_pdf(reunion_id=held.pk)
     html = spy.call_args.args[0]
     assert "<script>" not in html and "<img" not in html
@@ -125,16 +153,16 @@ def test_a_new_build_replaces_the_previous_file(held, media_root):
     reunion_build_pdf(reunion_id=held.pk)
     held.refresh_from_db()
     assert held.cr_pdf.path != first
-    assert [p.name for p in (media_root / "comptes-rendus").iterdir()] == [
-        held.cr_pdf.name.rsplit("/", 1)[1]
-    ]
+    assert sorted(p.name for p in (media_root / "comptes-rendus").iterdir()) == sorted(
+        [held.cr_docx.name.rsplit("/", 1)[1], held.cr_pdf.name.rsplit("/", 1)[1]]
+    )
 
 
 def test_failure_is_recorded_then_raised_and_keeps_the_previous_file(held):
     reunion_build_pdf(reunion_id=held.pk)
     held.refresh_from_db()
     previous = held.cr_pdf.name
-    with mock.patch("cvu.minutes.render_pdf", side_effect=RuntimeError("police absente")):
+    with mock.patch("cvu.minutes.html_to_pdf", side_effect=RuntimeError("police absente")):
         with pytest.raises(RuntimeError):
             reunion_build_pdf(reunion_id=held.pk)
     held.refresh_from_db()

@@ -11,11 +11,13 @@ from django.apps import apps
 from django.urls import reverse
 from django.utils import timezone
 
+from core.editable import CONTENT_TYPE as DOCX
 from cvu.models import Action, AppelAProjets
 from cvu.models.aap import DEFAULT_LETTER
 from tests.cvu.aap_factories import AppelFactory
 from tests.cvu.factories import ActionFactory, FinancementFactory, OrganisationFactory
 from tests.cvu.test_conventions import pdf_text
+from tests.editable_checks import assert_same_text, docx_parts
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +57,24 @@ def _letter(client, action, financeur=None) -> str:
     response = client.get(url, {"financeur": financeur.pk} if financeur else {})
     assert response["Content-Type"] == "application/pdf"
     return " ".join(pdf_text(response.content).split())
+
+
+def test_the_letter_comes_as_an_editable_document_with_the_pdf_text(client, editor, dossier):
+    """Issue #17: the service adapts the letter in a word processor before sending it."""
+    client.force_login(editor)
+    url = reverse("cvu:dossier_notification", args=[dossier.pk])
+    pdf = client.get(url, {"financeur": dossier.caf.pk})
+    docx = client.get(
+        reverse("cvu:dossier_notification_docx", args=[dossier.pk]), {"financeur": dossier.caf.pk}
+    )
+    assert docx["Content-Type"] == DOCX
+    assert docx["Content-Disposition"].endswith('-caf.docx"')
+    assert_same_text(pdf.content, docx.content)
+    body, _ = docx_parts(docx.content)
+    assert "notification de la subvention de CAF du Doubs" in body
+    assert "3 000,00 €" in body.replace("\u202f", " ").replace("\xa0", " ")
+    page = client.get(dossier.get_absolute_url()).text
+    assert reverse("cvu:dossier_notification_docx", args=[dossier.pk]) in page
 
 
 def test_the_collectivite_notifies_its_own_grant_and_informs_of_the_others(

@@ -160,6 +160,7 @@ SKIPPED = {
     "cvu:reunion_ics": "fichier iCalendar, pas une page",
     "cvu:reunion_inviter": "POST seulement : le bouton est sur la fiche réunion (visitée)",
     "cvu:reunion_pdf": "PDF du compte rendu, pas une page",
+    "cvu:reunion_docx": "compte rendu modifiable (.docx), pas une page",
     "cvu:reunion_pdf_build": "POST htmx seulement : le bouton est sur la fiche réunion (visitée)",
     "cvu:reunion_pdf_status": "fragment htmx inclus dans la fiche réunion (visitée)",
     "cvu:mi_parcours_pdf": "POST seulement : le bouton est sur la page de l'évaluation (visitée)",
@@ -169,10 +170,12 @@ SKIPPED = {
     "cvu:aap_assign": "POST seulement : le formulaire est sur la page de l'appel (visitée)",
     "cvu:dossier_statut": "POST seulement : le formulaire est sur la fiche action (visitée)",
     "cvu:dossier_notification": "PDF de notification, pas une page",
+    "cvu:dossier_notification_docx": "courrier de notification modifiable (.docx), pas une page",
     "cvu:echange_done": "POST seulement : bouton des échanges sur l'accueil, le porteur, la fiche",
     "participation:membre_export": "export JSON des données d'un membre, pas une page",
     "reporting:rapport_retry": "POST seulement : le bouton est sur la page du rapport (visitée)",
     "reporting:rapport_download": "fichier du rapport, pas une page",
+    "reporting:rapport_annexe": "annexe Excel d'un rapport, pas une page",
 }
 # The Django admin (namespace "admin") is Django's own pages and is not walked.
 
