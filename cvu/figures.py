@@ -302,8 +302,10 @@ class Montants:
     verse: Decimal = ZERO
 
     def add(self, other: "Montants") -> None:
-        for name in AMOUNTS:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.demande += other.demande
+        self.propose += other.propose
+        self.vote += other.vote
+        self.verse += other.verse
 
     def as_dict(self) -> dict:
         return {name: getattr(self, name) for name in AMOUNTS}
@@ -374,19 +376,6 @@ class LigneFinanceur:
         return min(int(self.vote * 100 / self.montant), 999)
 
 
-@dataclass
-class _Line:
-    pk: int
-    action_id: int
-    financeur_id: int
-    montants: Montants
-    ligne_id: int | None = None
-
-    @property
-    def key(self) -> tuple[int, int | None]:
-        return (self.financeur_id, self.ligne_id)
-
-
 class Chiffres:
     """The figures of a contract's year, in a sector or a commune when given.
 
@@ -414,48 +403,63 @@ class Chiffres:
         return dict(self.dossiers().values_list("pk", "statut"))
 
     @cached_property
-    def _lines(self) -> list[_Line]:
-        rows = Financement.objects.filter(annee=self.annee, action__in=self.dossiers()).values_list(
-            "pk",
-            "action_id",
-            "financeur_id",
-            "action__statut",
-            "montant_demande",
-            "montant_propose",
-            "montant_vote",
-            "montant_verse",
-            "ligne_id",
-        )
+    def _overridden(self) -> list[tuple[dict, Decimal]]:
+        """The lines whose vote the committee is entering, each with the difference between
+        that vote and the one counted now (a refused or withdrawn dossier's counts zero)."""
+        if not self.voted_override:
+            return []
+        rows = Financement.objects.filter(
+            pk__in=self.voted_override, annee=self.annee, action__in=self.dossiers()
+        ).values("pk", "action_id", "financeur_id", "ligne_id", "action__statut", "montant_vote")
         result = []
-        for pk, action_id, financeur_id, statut, demande, propose, vote, verse, ligne_id in rows:
-            if pk in self.voted_override:
-                vote = self.voted_override[pk]
-            elif statut in NOT_FUNDED:
-                vote = None
-            result.append(
-                _Line(
-                    pk,
-                    action_id,
-                    financeur_id,
-                    Montants(demande, propose or ZERO, vote or ZERO, verse or ZERO),
-                    ligne_id,
-                )
-            )
+        for row in rows:
+            counted = ZERO if row["action__statut"] in NOT_FUNDED else row["montant_vote"] or ZERO
+            result.append((row, (self.voted_override[row["pk"]] or ZERO) - counted))
         return result
+
+    def _sums(self, *keys: str) -> tuple[dict[tuple, Montants], dict[tuple, int]]:
+        """The year's lines added up per `keys` by the database (voted as counted), then the
+        committee's votes being entered applied as differences; and the lines per key. One query
+        whatever the number of lines: the rows come back per key, not per line."""
+        rows = (
+            Financement.objects.filter(annee=self.annee, action__in=self.dossiers())
+            .order_by()
+            .values(*keys)
+            .annotate(
+                demande=Sum("montant_demande"),
+                propose=Sum("montant_propose"),
+                vote=Sum("montant_vote", filter=COUNTED_VOTE),
+                verse=Sum("montant_verse"),
+                lignes=Count("pk"),
+            )
+        )
+        sums, counts = {}, {}
+        for row in rows:
+            key = tuple(row[name] for name in keys)
+            sums[key] = Montants(*(row[name] or ZERO for name in AMOUNTS))
+            counts[key] = row["lignes"]
+        for line, difference in self._overridden:
+            sums[tuple(line[name] for name in keys)].vote += difference
+        return sums, counts
+
+    @cached_property
+    def _par_cle(self) -> tuple[dict[tuple, Montants], dict[tuple, int]]:
+        """Per (funder, funding line): amounts and number of lines."""
+        return self._sums("financeur_id", "ligne_id")
 
     @cached_property
     def par_action(self) -> dict[int, Montants]:
         """Every dossier of the year, with zeros when it has no line that year."""
         result = {pk: Montants() for pk in self.statuts}
-        for line in self._lines:
-            result.setdefault(line.action_id, Montants()).add(line.montants)
+        for (action_id,), amounts in self._sums("action_id")[0].items():
+            result[action_id] = amounts
         return result
 
     @cached_property
     def total(self) -> Montants:
         result = Montants()
-        for line in self._lines:
-            result.add(line.montants)
+        for amounts in self._par_cle[0].values():
+            result.add(amounts)
         return result
 
     @cached_property
@@ -502,7 +506,8 @@ class Chiffres:
                 result[key] = LigneFinanceur(
                     enveloppe.financeur, enveloppe.montant, ligne=enveloppe.ligne
                 )
-        missing = {line.key for line in self._lines} - set(result)
+        sums, counts = self._par_cle
+        missing = set(sums) - set(result)
         if missing:
             funders = Organisation.objects.in_bulk({f for f, _ in missing})
             lignes = LigneFinancement.objects.in_bulk({g for _, g in missing if g})
@@ -510,11 +515,11 @@ class Chiffres:
                 result[(financeur_id, ligne_id)] = LigneFinanceur(
                     funders[financeur_id], None, ligne=lignes.get(ligne_id)
                 )
-        for line in self._lines:
-            row = result[line.key]
-            row.lignes += 1
+        for key, amounts in sums.items():
+            row = result[key]
+            row.lignes += counts[key]
             for name in AMOUNTS:
-                setattr(row, name, getattr(row, name) + getattr(line.montants, name))
+                setattr(row, name, getattr(row, name) + getattr(amounts, name))
         return sorted(
             result.values(),
             key=lambda r: (r.montant is None, r.financeur.nom, r.ligne is not None, r.libelle),
@@ -599,7 +604,12 @@ class Chiffres:
     @cached_property
     def par_ligne(self) -> dict[tuple[int, tuple], Montants]:
         """Each (dossier, funder) line of the year, its voted amount as counted."""
-        return {(line.action_id, line.key): line.montants for line in self._lines}
+        return {
+            (action_id, (financeur_id, ligne_id)): amounts
+            for (action_id, financeur_id, ligne_id), amounts in self._sums(
+                "action_id", "financeur_id", "ligne_id"
+            )[0].items()
+        }
 
     @cached_property
     def par_statut(self) -> list[Groupe]:

@@ -22,7 +22,7 @@ from openpyxl import load_workbook
 
 from comptes.demo import demo_users
 from core.templatetags.formats import euros
-from cvu import payments
+from cvu import figures, payments
 from cvu.demo import demo_appels, demo_contrat
 from cvu.models import Action, AppelAProjets, ContratDeVille, Financement, Versement
 from quartiers.demo import demo_territoire
@@ -463,6 +463,42 @@ def test_year_is_a_list_of_existing_years_defaulting_to_the_latest_call(client, 
     assert '<select name="annee"' in html
     parser_years = response.context["form"].fields["annee"].widget.choices
     assert [value for value, _ in parser_years] == ["2026", "2025"]
+
+
+def test_votes_being_entered_count_as_if_they_were_saved(data):
+    """The committee's live envelopes (voted_override) give the figures the votes will give once
+    saved: per funder, per dossier, per line and in total, to the cent."""
+    x, y, _ = data["actions"]
+    line_x = Financement.objects.get(action=x, financeur=data["etat"])
+    line_y = Financement.objects.get(action=y, financeur=data["etat"])
+    override = {line_x.pk: Decimal("700.40"), line_y.pk: None}
+    live = figures.Chiffres(data["contrat"], 2026, voted_override=override)
+    snapshot = (
+        [(r.key, r.vote, r.lignes) for r in live.par_financeur],
+        {pk: m.as_dict() for pk, m in live.par_action.items()},
+        {key: m.as_dict() for key, m in live.par_ligne.items()},
+        live.total.as_dict(),
+    )
+    assert snapshot[3]["vote"] == Decimal("700.40")  # 900.05 → 700.40, 200.20 → nothing
+    Financement.objects.filter(pk=line_x.pk).update(montant_vote=Decimal("700.40"))
+    Financement.objects.filter(pk=line_y.pk).update(montant_vote=None)
+    saved = figures.Chiffres(data["contrat"], 2026)
+    assert snapshot == (
+        [(r.key, r.vote, r.lignes) for r in saved.par_financeur],
+        {pk: m.as_dict() for pk, m in saved.par_action.items()},
+        {key: m.as_dict() for key, m in saved.par_ligne.items()},
+        saved.total.as_dict(),
+    )
+
+
+def test_a_year_with_only_a_financing_line_is_offered(client, manager, data):
+    """A line outside its action's year (a CPO's later exercice entered on the first year's
+    dossier) still makes its year one of the dashboard's."""
+    FinancementFactory(action=data["actions"][0], financeur=data["pma"], annee=2028)
+    client.force_login(manager)
+    response = client.get(reverse("reporting:tableau_de_bord"), {"contrat": data["contrat"].pk})
+    years = [value for value, _ in response.context["form"].fields["annee"].widget.choices]
+    assert years == ["2028", "2026", "2025"]
 
 
 def test_overruns_are_flagged_in_words(client, manager, data):
