@@ -1,12 +1,33 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+)
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from . import health
+
+
+def stored_file(fichier, *, name: str, content_type: str, missing: str) -> FileResponse:
+    """A private stored file (document, piece, report, compte rendu), streamed as an attachment
+    under the given name and type; 404 with `missing` when the storage lost it. Rights are the
+    caller's."""
+    try:
+        source = fichier.open("rb")
+    except (FileNotFoundError, ValueError):  # lost from the storage, or never attached
+        raise Http404(missing) from None
+    response = FileResponse(source, as_attachment=True, filename=name)
+    response["Content-Type"] = content_type
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @login_not_required

@@ -429,6 +429,8 @@ def build_report(rapport_id: int) -> str:
             )
     except Exception as error:  # noqa: BLE001 - any failure becomes a readable status.
         logger.exception("Rapport %s : échec de la production", rapport_id)
+        if rapport.annexe:  # written before the PDF failed: no file left without its record
+            rapport.annexe.delete(save=False)
         rapport.statut = Rapport.Statut.ECHEC
         rapport.erreur = _readable(error)
         rapport.finished_at = timezone.now()

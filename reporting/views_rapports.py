@@ -8,6 +8,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.lists import paginate
+from core.views import stored_file
 from cvu import rights
 
 from . import rapports
@@ -119,17 +120,16 @@ def rapport_download(request: HttpRequest, pk: int) -> FileResponse:
     rapport = _get(request, pk)
     if rapport.statut != Rapport.Statut.PRET or not rapport.fichier:
         raise Http404("Ce rapport n'est pas encore prêt.")
-    try:
-        file = rapport.fichier.open("rb")
-    except FileNotFoundError as error:
-        raise Http404("Le fichier de ce rapport a été supprimé : relancez-le.") from error
     if rapport.is_export:
         name = rapport.parametres.get("nom", "export")
         filename = f"{name}-{rapport.created_at:%Y-%m-%d}-{rapport.pk}.{rapport.extension}"
     else:
         filename = f"{rapport.type}-{rapport.created_at:%Y-%m-%d}-{rapport.pk}.pdf"
-    return FileResponse(
-        file, as_attachment=True, filename=filename, content_type=CONTENT_TYPES[rapport.extension]
+    return stored_file(
+        rapport.fichier,
+        name=filename,
+        content_type=CONTENT_TYPES[rapport.extension],
+        missing="Le fichier de ce rapport a été supprimé : relancez-le.",
     )
 
 
@@ -139,13 +139,9 @@ def rapport_annexe(request: HttpRequest, pk: int) -> FileResponse:
     rapport = _get(request, pk)
     if rapport.statut != Rapport.Statut.PRET or not rapport.annexe:
         raise Http404("Ce rapport n'a pas d'annexe prête.")
-    try:
-        file = rapport.annexe.open("rb")
-    except FileNotFoundError as error:
-        raise Http404("L'annexe de ce rapport a été supprimée : relancez-le.") from error
-    return FileResponse(
-        file,
-        as_attachment=True,
-        filename=f"{rapport.type}-{rapport.created_at:%Y-%m-%d}-{rapport.pk}-annexe.xlsx",
+    return stored_file(
+        rapport.annexe,
+        name=f"{rapport.type}-{rapport.created_at:%Y-%m-%d}-{rapport.pk}-annexe.xlsx",
         content_type=CONTENT_TYPES["xlsx"],
+        missing="L'annexe de ce rapport a été supprimée : relancez-le.",
     )

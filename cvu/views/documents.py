@@ -1,8 +1,10 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
+
+from core.views import stored_file
 
 from .. import conventions, services
 from ..forms import DocumentForm
@@ -35,19 +37,6 @@ def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))
     return redirect(f"{action.get_absolute_url()}#documents")
-
-
-def stored_file(fichier, *, name: str, content_type: str, missing: str) -> FileResponse:
-    """A private uploaded file (document, piece), streamed as an attachment under its recorded
-    name and type; 404 with `missing` when the storage lost it. Rights are the caller's."""
-    try:
-        source = fichier.open("rb")
-    except (FileNotFoundError, ValueError):  # lost from the storage, or never attached
-        raise Http404(missing) from None
-    response = FileResponse(source, as_attachment=True, filename=name)
-    response["Content-Type"] = content_type
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 def document_download(request: HttpRequest, pk: int) -> FileResponse:

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from core.editable import CONTENT_TYPE as DOCX
+from core.views import stored_file
 
 from ..minutes import reunion_request_pdf
 from ..models import Reunion
@@ -46,13 +47,9 @@ def download(request: HttpRequest, pk: int, extension: str = "pdf") -> FileRespo
     stored = reunion.cr_docx if extension == "docx" else reunion.cr_pdf
     if not stored:
         raise Http404("Le compte rendu n'a pas encore été produit dans ce format.")
-    try:
-        file = stored.open("rb")
-    except FileNotFoundError as error:
-        raise Http404("Le fichier du compte rendu est introuvable.") from error
-    return FileResponse(
-        file,
-        as_attachment=True,
-        filename=f"compte-rendu-{timezone.localtime(reunion.debut):%Y-%m-%d}.{extension}",
+    return stored_file(
+        stored,
+        name=f"compte-rendu-{timezone.localtime(reunion.debut):%Y-%m-%d}.{extension}",
         content_type=DOCX if extension == "docx" else "application/pdf",
+        missing="Le fichier du compte rendu est introuvable.",
     )

@@ -6,10 +6,11 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.views import stored_file
+
 from .. import pieces, rights, services
 from ..forms_pieces import PieceForm
 from ..models import Organisation, PieceOrganisation
-from .documents import stored_file
 
 
 def _get_piece(request: HttpRequest, pk: int, *, write: bool = False) -> PieceOrganisation:

@@ -127,6 +127,14 @@ def test_a_big_programming_report_sums_up_and_puts_its_lists_in_an_excel_annex(
     assert not os.path.exists(path)
 
 
+def test_a_failed_big_report_leaves_no_annex_behind(data, manager, settings, media):
+    settings.PROGRAMMATION_LISTE_MAX = 1
+    with mock.patch("reporting.rapports.render_pdf_pages", side_effect=OSError("disque plein")):
+        rapport = build("programmation", {"contrat": data["contrat"].pk, "annee": 2026}, manager)
+    assert rapport.statut == "echec" and not rapport.annexe
+    assert not [path for path in media.rglob("*.xlsx")]
+
+
 def test_a_programming_report_under_the_limit_has_no_annex(client, data, manager):
     rapport = build("programmation", {"contrat": data["contrat"].pk, "annee": 2026}, manager)
     assert not rapport.annexe
