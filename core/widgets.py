@@ -1,4 +1,7 @@
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 
 class CheckboxFilterList(forms.SelectMultiple):
@@ -76,3 +79,46 @@ def summary_text(selected: list[str]) -> str:
     if len(selected) <= 2:
         return ", ".join(selected)
     return f"{len(selected)} sélectionnés"
+
+
+class FastSelect(forms.Select):
+    """A drop-down list whose options are written in Python rather than through Django's
+    template per option (about 0.3 ms each): the action list's filter bar, with some 300
+    organisations, referents and objectives, spent 80 ms of its 230 ms rendering them. Same
+    HTML as forms.Select: attributes, selected option, option groups."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        groups = []
+        for group_name, options, _ in widget["optgroups"]:
+            rendered = format_html_join(
+                "",
+                '<option value="{}"{}>{}</option>',
+                (
+                    (option["value"], flatatt(option["attrs"]), option["label"])
+                    for option in options
+                ),
+            )
+            groups.append(
+                format_html('<optgroup label="{}">{}</optgroup>', group_name, rendered)
+                if group_name
+                else rendered
+            )
+        return format_html(
+            '<select name="{}"{}>{}</select>',
+            widget["name"],
+            flatatt(widget["attrs"]),
+            mark_safe("".join(groups)),
+        )
+
+
+def fast_selects(form: forms.Form) -> forms.Form:
+    """The form's plain drop-down lists, rendered by FastSelect (the filter bars, core.lists)."""
+    for field in form.fields.values():
+        old = field.widget
+        if type(old) is forms.Select:
+            new = FastSelect(attrs=old.attrs)
+            new.choices = old.choices
+            new.is_required, new.is_localized = old.is_required, old.is_localized
+            field.widget = new
+    return form

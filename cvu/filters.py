@@ -2,6 +2,7 @@ import django_filters
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q
 
+from core.lists import FilterSet
 from core.widgets import CheckboxFilterList
 from quartiers.models import Commune, Qpv, Secteur
 
@@ -40,7 +41,7 @@ def _descendants(node: NoeudStrategie) -> list[int]:
     return found
 
 
-class ActionFilterSet(django_filters.FilterSet):
+class ActionFilterSet(FilterSet):
     search = django_filters.CharFilter(label="Recherche", method="filter_search")
     contrat = django_filters.ModelChoiceFilter(
         label="Contrat", queryset=ContratDeVille.objects.all(), empty_label="Tous"
@@ -192,7 +193,7 @@ class ActionFilterSet(django_filters.FilterSet):
         return queryset.bilan_dans_les_delais().filter(date_limite_bilan__isnull=False)
 
 
-class OrganisationFilterSet(django_filters.FilterSet):
+class OrganisationFilterSet(FilterSet):
     search = django_filters.CharFilter(label="Recherche", method="filter_search")
     type = django_filters.ChoiceFilter(
         label="Type", choices=Organisation.Type.choices, empty_label="Tous"
@@ -224,7 +225,7 @@ class OrganisationFilterSet(django_filters.FilterSet):
         return queryset.filter(pk__in=Financement.objects.values("financeur_id"))
 
 
-class ProgrammeFilterSet(django_filters.FilterSet):
+class ProgrammeFilterSet(FilterSet):
     contrat = django_filters.ModelChoiceFilter(
         label="Contrat", queryset=ContratDeVille.objects.all(), empty_label="Tous"
     )
@@ -245,7 +246,7 @@ class ProgrammeFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(annee_debut=year) | Q(annee_debut__lte=year, annee_fin__gte=year))
 
 
-class InstanceFilterSet(django_filters.FilterSet):
+class InstanceFilterSet(FilterSet):
     search = django_filters.CharFilter(label="Recherche", field_name="nom", lookup_expr="icontains")
     type = django_filters.ModelChoiceFilter(
         label="Type", queryset=TypeInstance.objects.all(), empty_label="Tous"
@@ -265,7 +266,7 @@ class InstanceFilterSet(django_filters.FilterSet):
         fields = []
 
 
-class SuiteFilterSet(django_filters.FilterSet):
+class SuiteFilterSet(FilterSet):
     responsable = django_filters.ModelChoiceFilter(
         label="Responsable",
         queryset=get_user_model().objects.filter(
@@ -311,7 +312,7 @@ class SuiteFilterSet(django_filters.FilterSet):
         return queryset.overdue() if value else queryset
 
 
-class ReunionFilterSet(django_filters.FilterSet):
+class ReunionFilterSet(FilterSet):
     type = django_filters.ModelChoiceFilter(
         label="Type d'instance",
         field_name="instance__type",
@@ -336,7 +337,7 @@ class ReunionFilterSet(django_filters.FilterSet):
         fields = []
 
 
-class DispositifFilterSet(django_filters.FilterSet):
+class DispositifFilterSet(FilterSet):
     search = django_filters.CharFilter(label="Recherche", field_name="nom", lookup_expr="icontains")
     type = django_filters.ChoiceFilter(
         label="Type", choices=DispositifConnexe.Type.choices, empty_label="Tous"
@@ -353,7 +354,7 @@ class DispositifFilterSet(django_filters.FilterSet):
         fields = []
 
 
-class DossierFilterSet(django_filters.FilterSet):
+class DossierFilterSet(FilterSet):
     """The dossiers of a call's year on the call page: search, status, those without referent."""
 
     search = django_filters.CharFilter(label="Recherche", method="filter_search")
@@ -382,7 +383,7 @@ class DossierFilterSet(django_filters.FilterSet):
         return queryset.filter(appel=self.appel, referent__isnull=True)
 
 
-class PropositionFilterSet(django_filters.FilterSet):
+class PropositionFilterSet(FilterSet):
     """Proposals by state (in preparation, on an agenda, or the meeting's outcome)."""
 
     ETATS = [
@@ -423,7 +424,7 @@ class PropositionFilterSet(django_filters.FilterSet):
         return queryset.filter(issue=value)
 
 
-class EngagementFilterSet(django_filters.FilterSet):
+class EngagementFilterSet(FilterSet):
     """A contract's commitments by signatory, state, and those due for review."""
 
     signataire = django_filters.ModelChoiceFilter(

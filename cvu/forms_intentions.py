@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from core.forms import MontantField
+from core.lists import FilterSet
 from core.widgets import CheckboxFilterList
 
 from .forms import ActionForm
@@ -15,7 +16,7 @@ from .validators import normalise_siret
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class FicheIntentionFilterSet(django_filters.FilterSet):
+class FicheIntentionFilterSet(FilterSet):
     search = django_filters.CharFilter(label="Porteur ou idée", method="filter_search")
     appel = django_filters.ModelChoiceFilter(
         label="Appel à projets", queryset=AppelAProjets.objects.all(), empty_label="Tous"

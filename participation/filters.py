@@ -1,12 +1,13 @@
 import django_filters
 from django.db.models import Q
 
+from core.lists import FilterSet
 from quartiers.models import Commune, Qpv, Secteur
 
 from .models import ConseilCitoyen, CycleQualification, Demarche, TypeParticipation
 
 
-class DemarcheFilterSet(django_filters.FilterSet):
+class DemarcheFilterSet(FilterSet):
     search = django_filters.CharFilter(label="Recherche", method="filter_search")
     initiateur = django_filters.ChoiceFilter(
         label="Initiateur", choices=Demarche.Initiateur.choices, empty_label="Tous"
@@ -38,7 +39,7 @@ class DemarcheFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(titre__icontains=value) | Q(description__icontains=value))
 
 
-class ConseilFilterSet(django_filters.FilterSet):
+class ConseilFilterSet(FilterSet):
     search = django_filters.CharFilter(label="Recherche", field_name="nom", lookup_expr="icontains")
     type = django_filters.ModelChoiceFilter(
         label="Type", queryset=TypeParticipation.objects.all(), empty_label="Tous"
@@ -74,7 +75,7 @@ class ConseilFilterSet(django_filters.FilterSet):
         return queryset.filter(commune__secteur_id=value)
 
 
-class CycleFilterSet(django_filters.FilterSet):
+class CycleFilterSet(FilterSet):
     search = django_filters.CharFilter(
         label="Recherche", field_name="titre", lookup_expr="icontains"
     )

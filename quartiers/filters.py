@@ -1,10 +1,12 @@
 import django_filters
 from django.db.models import Q
 
+from core.lists import FilterSet
+
 from .models import Commune, Qpv, Secteur
 
 
-class QpvFilterSet(django_filters.FilterSet):
+class QpvFilterSet(FilterSet):
     search = django_filters.CharFilter(label="Recherche", method="filter_search")
     geographie = django_filters.ChoiceFilter(
         label="Géographie", choices=Qpv.Geographie.choices, empty_label="Toutes"
@@ -31,7 +33,7 @@ class QpvFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(nom__icontains=value) | Q(code__icontains=value))
 
 
-class CommuneFilterSet(django_filters.FilterSet):
+class CommuneFilterSet(FilterSet):
     search = django_filters.CharFilter(label="Recherche", method="filter_search")
     secteur = django_filters.ModelChoiceFilter(
         label="Secteur", queryset=Secteur.objects.all(), empty_label="Tous"
