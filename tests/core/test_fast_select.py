@@ -20,9 +20,7 @@ CHOICES = [
 def test_same_html_as_django_select(value):
     attrs = {"id": "id_x", "class": "form-select", "aria-describedby": "aide"}
     expected = forms.Select(choices=CHOICES).render("x", value, attrs)
-    assert parse_html(FastSelect(choices=CHOICES).render("x", value, attrs)) == parse_html(
-        expected
-    )
+    assert parse_html(FastSelect(choices=CHOICES).render("x", value, attrs)) == parse_html(expected)
 
 
 @pytest.mark.django_db
