@@ -106,6 +106,11 @@ class Rapport(models.Model):
     def get_absolute_url(self):
         return reverse("reporting:rapport_detail", args=[self.pk])
 
+    @property
+    def adresse(self) -> str:
+        """The report page's full address, given in its e-mail and in a PDF's text."""
+        return settings.SITE_URL.rstrip("/") + self.get_absolute_url()
+
     def delete_files(self) -> None:
         """The built files (a retry or the purge): the record keeps no path to a missing file."""
         for field in (self.fichier, self.annexe):

@@ -421,7 +421,6 @@ def build_report(rapport_id: int) -> str:
                     **context,
                     "rapport": rapport,
                     "auteur": rapport.demande_par.get_full_name() or rapport.demande_par.email,
-                    "adresse": settings.SITE_URL.rstrip("/") + rapport.get_absolute_url(),
                 },
             )
             rapport.fichier.save(
@@ -471,7 +470,7 @@ def _readable(error: Exception) -> str:
 
 
 def _send_link(rapport: Rapport) -> None:
-    url = settings.SITE_URL.rstrip("/") + rapport.get_absolute_url()
+    url = rapport.adresse
     send_mail(
         subject=f"Pilotage CVU : {rapport.titre}",
         message=(
