@@ -81,8 +81,7 @@ def render_pdf(template_name: str, context: dict) -> bytes:
     return html_to_pdf(render_to_string(template_name, context))
 
 
-def render_pdf_pages(template_name: str, context: dict) -> tuple[bytes, int]:
-    """Like render_pdf, with the number of pages."""
-    context = {"produit_le": timezone.localtime(), **context}
-    document = html_document(render_to_string(template_name, context))
+def html_to_pdf_pages(html: str) -> tuple[bytes, int]:
+    """The PDF of an HTML string, with its number of pages."""
+    document = html_document(html)
     return write_pdf(document), len(document.pages)

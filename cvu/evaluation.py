@@ -42,6 +42,37 @@ def _money(actions, years) -> dict:
     }
 
 
+def strategie(contrat, *, avant: int) -> list:
+    """The contract's strategy tree (in order), with its result indicators' values before the
+    year `avant`."""
+    return list(
+        NoeudStrategie.objects.filter(contrat=contrat).prefetch_related(
+            Prefetch(
+                "indicateurs_resultat__valeurs",
+                queryset=ValeurResultat.objects.filter(annee__lt=avant).order_by("annee"),
+            )
+        )
+    )
+
+
+def resultats(nodes, *, avant: int) -> list[dict]:
+    """Per objective with result indicators: each one's latest measure before `avant` and its
+    progress from the baseline towards the target."""
+    objectifs = []
+    for node in nodes:
+        indicateurs = list(node.indicateurs_resultat.all())
+        if not indicateurs:
+            continue
+        for indicateur in indicateurs:
+            mesures = indicateur.mesures(avant=avant)
+            indicateur.derniere = mesures[-1] if mesures else None
+            indicateur.progres = indicateur.progression(
+                indicateur.derniere.valeur if indicateur.derniere else None
+            )
+        objectifs.append({"objectif": node, "indicateurs": indicateurs})
+    return objectifs
+
+
 def mi_parcours(contrat) -> dict:
     evaluation = EvaluationMiParcours.objects.filter(contrat=contrat).first()
     annee = evaluation.annee if evaluation else default_annee(contrat)
@@ -60,14 +91,7 @@ def mi_parcours(contrat) -> dict:
         }
         for year in years
     ]
-    nodes = list(
-        NoeudStrategie.objects.filter(contrat=contrat).prefetch_related(
-            Prefetch(
-                "indicateurs_resultat__valeurs",
-                queryset=ValeurResultat.objects.filter(annee__lt=annee).order_by("annee"),
-            )
-        )
-    )
+    nodes = strategie(contrat, avant=annee)
     below = _below(nodes)
     axes = [
         {
@@ -77,18 +101,7 @@ def mi_parcours(contrat) -> dict:
         for node in nodes
         if node.niveau == NoeudStrategie.Niveau.AXE
     ]
-    objectifs = []
-    for node in nodes:
-        indicateurs = list(node.indicateurs_resultat.all())
-        if not indicateurs:
-            continue
-        for indicateur in indicateurs:
-            mesures = indicateur.mesures(avant=annee)
-            indicateur.derniere = mesures[-1] if mesures else None
-            indicateur.progres = indicateur.progression(
-                indicateur.derniere.valeur if indicateur.derniere else None
-            )
-        objectifs.append({"objectif": node, "indicateurs": indicateurs})
+    objectifs = resultats(nodes, avant=annee)
     statuts = Counter(
         EngagementSignataire.objects.filter(contrat=contrat).values_list("statut", flat=True)
     )

@@ -17,11 +17,13 @@ from django.core.files.base import ContentFile
 from django.core.mail import send_mail
 from django.db.models import Count, Prefetch, Q
 from django.template import TemplateDoesNotExist, TemplateSyntaxError
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from core.editable import html_to_docx
 from core.exports import xlsx_bytes
-from core.pdf import render_pdf_pages
+from core.pdf import html_to_pdf_pages
 from core.queue import BROKER_DOWN, queue_on_commit
 from cvu import evaluation, figures, projets
 from cvu.models import Action, Bilan, ContratDeVille, DispositifConnexe
@@ -37,7 +39,7 @@ from participation.models import (
 from quartiers.models import Commune, Observation, Qpv, ValeurIndicateur
 from quartiers.services import indicator_series
 
-from . import exports
+from . import annuel, exports
 from .dashboard import (
     Scope,
     by_axe,
@@ -305,6 +307,7 @@ def mi_parcours_context(params: dict) -> dict:
 
 
 REPORTS = {
+    T.ANNUEL: (annuel.annuel_context, "pdf/rapport_annuel.html"),
     T.MI_PARCOURS: (mi_parcours_context, "pdf/rapport_mi_parcours.html"),
     T.PROJET_QUARTIER: (projet_quartier_context, "pdf/rapport_projet_quartier.html"),
     T.PARTICIPATION: (participation_context, "pdf/rapport_participation.html"),
@@ -353,7 +356,15 @@ def rapport_retry(*, rapport: Rapport) -> Rapport:
     rapport.erreur = ""
     rapport.started_at = rapport.finished_at = None
     rapport.save(
-        update_fields=["statut", "erreur", "started_at", "finished_at", "fichier", "annexe"]
+        update_fields=[
+            "statut",
+            "erreur",
+            "started_at",
+            "finished_at",
+            "fichier",
+            "annexe",
+            "modifiable",
+        ]
     )
     _queue(rapport)
     return rapport
@@ -415,21 +426,33 @@ def build_report(rapport_id: int) -> str:
                     ContentFile(xlsx_bytes(context["annexe"])),
                     save=False,
                 )
-            content, pages = render_pdf_pages(
+            # One HTML for the PDF and, for the types that have one, the editable document:
+            # both hold the same text in the same order (core.editable).
+            html = render_to_string(
                 template,
                 {
                     **context,
                     "rapport": rapport,
                     "auteur": rapport.demande_par.get_full_name() or rapport.demande_par.email,
+                    "produit_le": timezone.localtime(),
                 },
             )
+            if rapport.type in Rapport.MODIFIABLES:
+                rapport.modifiable.save(
+                    f"rapport-{rapport.type}-{rapport.pk}.docx",
+                    ContentFile(html_to_docx(html)),
+                    save=False,
+                )
+            content, pages = html_to_pdf_pages(html)
             rapport.fichier.save(
                 f"rapport-{rapport.type}-{rapport.pk}.pdf", ContentFile(content), save=False
             )
     except Exception as error:  # noqa: BLE001 - any failure becomes a readable status.
         logger.exception("Rapport %s : échec de la production", rapport_id)
-        if rapport.annexe:  # written before the PDF failed: no file left without its record
-            rapport.annexe.delete(save=False)
+        # Files written before the failure: none is left without its record.
+        for field in (rapport.annexe, rapport.modifiable):
+            if field:
+                field.delete(save=False)
         rapport.statut = Rapport.Statut.ECHEC
         rapport.erreur = _readable(error)
         rapport.finished_at = timezone.now()
@@ -443,6 +466,7 @@ def build_report(rapport_id: int) -> str:
         update_fields=[
             "fichier",
             "annexe",
+            "modifiable",
             "pages",
             "statut",
             "finished_at",
@@ -524,9 +548,12 @@ def monthly_pack() -> int:
 
 
 def purge(*, days: int | None = None) -> int:
-    """Deletes reports (records and files) older than the retention period."""
+    """Deletes reports (records and files) older than the retention period, except the
+    versions of official records (Rapport.CONSERVES: the annual reports)."""
     days = settings.RAPPORTS_CONSERVATION_JOURS if days is None else days
-    old = Rapport.objects.filter(created_at__lt=timezone.now() - timedelta(days=days))
+    old = Rapport.objects.filter(created_at__lt=timezone.now() - timedelta(days=days)).exclude(
+        type__in=Rapport.CONSERVES
+    )
     count = 0
     for rapport in old:
         rapport.delete_files()

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.editable import CONTENT_TYPE as DOCX
 from core.lists import paginate
 from core.views import stored_file
 from cvu import rights
@@ -144,4 +145,18 @@ def rapport_annexe(request: HttpRequest, pk: int) -> FileResponse:
         name=f"{rapport.type}-{rapport.created_at:%Y-%m-%d}-{rapport.pk}-annexe.xlsx",
         content_type=CONTENT_TYPES["xlsx"],
         missing="L'annexe de ce rapport a été supprimée : relancez-le.",
+    )
+
+
+@require_GET
+def rapport_modifiable(request: HttpRequest, pk: int) -> FileResponse:
+    """The editable document (.docx) built with the PDF, to whoever may read the report."""
+    rapport = _get(request, pk)
+    if rapport.statut != Rapport.Statut.PRET or not rapport.modifiable:
+        raise Http404("Ce rapport n'a pas de version modifiable prête.")
+    return stored_file(
+        rapport.modifiable,
+        name=f"{rapport.type}-{rapport.created_at:%Y-%m-%d}-{rapport.pk}.docx",
+        content_type=DOCX,
+        missing="La version modifiable de ce rapport a été supprimée : relancez-le.",
     )

@@ -66,3 +66,11 @@ def dates_fr(value):
     '20/03/2025 au 15/09/2025' (files keep the ISO form the standards ask for)."""
     parts = str(value or "").split("/")  # an ISO 8601 interval: start/end
     return " au ".join(_ISO_DATE.sub(lambda m: f"{m[3]}/{m[2]}/{m[1]}", part) for part in parts)
+
+
+@register.filter
+def texte_formate(value):
+    """Markdown written by an agent as safe HTML (core.texte)."""
+    from core.texte import en_html
+
+    return en_html(value)

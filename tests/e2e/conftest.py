@@ -285,6 +285,20 @@ def world(editor, manager, reader, secteur, commune, qpv):
         date_revue=timezone.localdate(),
     )
 
+    from datetime import date as _date
+
+    from reporting import annuel
+    from reporting.models import Consultation
+
+    rapport_annuel = annuel.demarrer(
+        contrat=contrat, annee=2025, communes_dsu=[commune], user=manager
+    )
+    consultation = Consultation.objects.create(
+        rapport=rapport_annuel,
+        conseil_citoyen=conseil,
+        envoye_le=_date(2026, 1, 12),
+        echeance=_date(2026, 2, 12),
+    )
     return {
         "objectif": objectif.pk,
         "indicateur_resultat": indicateur_resultat.pk,
@@ -331,6 +345,9 @@ def world(editor, manager, reader, secteur, commune, qpv):
         "cycle": cycle.pk,
         "session": session.pk,
         "rapport": RapportFactory(demande_par=editor).pk,
+        "rapport_annuel": rapport_annuel.pk,
+        "chapitre": rapport_annuel.chapitres.get(type="commune", commune=commune).pk,
+        "consultation": consultation.pk,
     }
 
 

@@ -144,6 +144,16 @@ PAGES = {
     "reporting:tableau_de_bord": ("cdp", {}),
     "reporting:rapport_list": ("cdp", {}),
     "reporting:rapport_detail": ("cdp", {"pk": "rapport"}),
+    "reporting:annuel_list": ("cdp", {}),
+    "reporting:annuel_create": ("service", {}),
+    "reporting:annuel_detail": ("cdp", {"pk": "rapport_annuel"}),
+    "reporting:annuel_dsu": ("service", {"pk": "rapport_annuel"}),
+    "reporting:annuel_chapitre": ("cdp", {"pk": "chapitre"}),
+    "reporting:annuel_consultation_create": ("service", {"pk": "rapport_annuel"}),
+    "reporting:annuel_consultation_update": ("service", {"pk": "consultation"}),
+    "reporting:annuel_consultation_delete": ("service", {"pk": "consultation"}),
+    "reporting:annuel_approuver": ("service", {"pk": "rapport_annuel"}),
+    "reporting:annuel_publier": ("service", {"pk": "rapport_annuel"}),
 }
 
 SKIPPED = {
@@ -176,6 +186,9 @@ SKIPPED = {
     "reporting:rapport_retry": "POST seulement : le bouton est sur la page du rapport (visitée)",
     "reporting:rapport_download": "fichier du rapport, pas une page",
     "reporting:rapport_annexe": "annexe Excel d'un rapport, pas une page",
+    "reporting:rapport_modifiable": "version modifiable (.docx) d'un rapport, pas une page",
+    "reporting:annuel_produire": "POST seulement : le bouton est sur la page du rapport annuel",
+    "reporting:annuel_consultation_fichier": "avis signé d'un conseil, fichier déposé",
 }
 # The Django admin (namespace "admin") is Django's own pages and is not walked.
 

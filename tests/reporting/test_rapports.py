@@ -129,7 +129,7 @@ def test_a_big_programming_report_sums_up_and_puts_its_lists_in_an_excel_annex(
 
 def test_a_failed_big_report_leaves_no_annex_behind(data, manager, settings, media):
     settings.PROGRAMMATION_LISTE_MAX = 1
-    with mock.patch("reporting.rapports.render_pdf_pages", side_effect=OSError("disque plein")):
+    with mock.patch("reporting.rapports.html_to_pdf_pages", side_effect=OSError("disque plein")):
         rapport = build("programmation", {"contrat": data["contrat"].pk, "annee": 2026}, manager)
     assert rapport.statut == "echec" and not rapport.annexe
     assert not [path for path in media.rglob("*.xlsx")]
@@ -190,7 +190,7 @@ def test_territory_sheet_draws_svg_charts(manager, qpv):
         ValeurIndicateur.objects.create(
             indicateur=indicateur, qpv=qpv, annee=year, valeur=Decimal(value)
         )
-    with mock.patch("reporting.rapports.render_pdf_pages", wraps=rapports.render_pdf_pages) as spy:
+    with mock.patch("reporting.rapports.render_to_string", wraps=rapports.render_to_string) as spy:
         rapport = build("fiche", {"qpv": qpv.pk}, manager)
     html_context = spy.call_args.args[1]
     assert "<svg" in str(html_context["series"][0]["svg"])
@@ -252,7 +252,7 @@ def test_template_error_gives_a_readable_failure_then_retry(
     client, manager, data, django_capture_on_commit_callbacks
 ):
     with mock.patch(
-        "reporting.rapports.render_pdf_pages",
+        "reporting.rapports.render_to_string",
         side_effect=TemplateSyntaxError("Invalid block tag 'endfor'"),
     ):
         rapport = build("programmation", {"contrat": data["contrat"].pk, "annee": 2026}, manager)
