@@ -2,19 +2,12 @@ from celery import shared_task
 
 from .digest import send_weekly_digests
 from .invitations import reunion_send_invitations
-from .minutes import reunion_build_pdf
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
 def send_invitations(reunion_id: int, sender_id: int) -> int:
     """E-mails the meeting's invitation with its .ics to every invited person."""
     return reunion_send_invitations(reunion_id=reunion_id, sender_id=sender_id)
-
-
-@shared_task
-def build_minutes_pdf(reunion_id: int) -> None:
-    """Renders a meeting's compte rendu to PDF (WeasyPrint) and stores it on the meeting."""
-    reunion_build_pdf(reunion_id=reunion_id)
 
 
 @shared_task

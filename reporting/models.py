@@ -3,7 +3,7 @@ from datetime import timedelta
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -56,6 +56,7 @@ class Rapport(models.Model):
         MI_PARCOURS = "mi_parcours", "Évaluation à mi-parcours"
         EXPORT = "export", "Export d'une liste"
         ANNUEL = "annuel", "Rapport annuel politique de la ville"
+        COMPTE_RENDU = "compte_rendu", "Compte rendu de réunion"
 
     # Counts and figures only (no council member, no inhabitant is named): the direction de
     # projet may read them whoever asked for them.
@@ -68,9 +69,12 @@ class Rapport(models.Model):
         Type.ANNUEL,  # councils' signatories only when marked public (reporting.annuel)
     ]
     # Types built with an editable document (.docx, core.editable) beside the PDF.
-    MODIFIABLES = [Type.ANNUEL]
-    # Official records: every version is kept, the nightly purge leaves them.
-    CONSERVES = [Type.ANNUEL]
+    MODIFIABLES = [Type.ANNUEL, Type.COMPTE_RENDU]
+    # Official records: the nightly purge leaves them (every annual report version is kept; a
+    # meeting keeps its latest compte rendu, see REMPLACES).
+    CONSERVES = [Type.ANNUEL, Type.COMPTE_RENDU]
+    # A new version ready replaces the earlier ones of the same meeting.
+    REMPLACES = [Type.COMPTE_RENDU]
 
     class Statut(models.TextChoices):
         EN_ATTENTE = "en_attente", "En attente"
@@ -104,6 +108,15 @@ class Rapport(models.Model):
     progression = models.PositiveIntegerField("lignes écrites", null=True, blank=True)
     task_id = models.CharField("tâche Celery", max_length=50, blank=True)
     tentatives = models.PositiveSmallIntegerField("tentatives", default=0)
+    # A meeting's compte rendu: the meeting it is of (deleted with it).
+    reunion = models.ForeignKey(
+        "cvu.Reunion",
+        verbose_name="réunion",
+        on_delete=models.CASCADE,
+        related_name="comptes_rendus",
+        null=True,
+        blank=True,
+    )
     envoyer_lien = models.BooleanField(
         "envoyer le lien par e-mail", default=False, help_text="Pour le pack mensuel."
     )
@@ -173,6 +186,12 @@ class Rapport(models.Model):
         if self.started_at and self.finished_at:
             return self.finished_at - self.started_at
         return None
+
+
+def delete_rapport_files(sender, instance: Rapport, **kwargs) -> None:
+    """A record deleted (the purge, a replaced compte rendu, its meeting deleted): its files go
+    once the deletion is committed, so that no file outlives its record."""
+    transaction.on_commit(instance.delete_files)
 
 
 # ---------------------------------------------------------------- rapport annuel politique de la ville

@@ -25,7 +25,7 @@ from core.editable import html_to_docx
 from core.exports import xlsx_bytes
 from core.pdf import html_to_pdf_pages
 from core.queue import BROKER_DOWN, queue_on_commit
-from cvu import evaluation, figures, projets
+from cvu import evaluation, figures, minutes, projets
 from cvu.models import Action, Bilan, ContratDeVille, DispositifConnexe
 from participation import services as participation
 from participation.models import (
@@ -307,6 +307,7 @@ def mi_parcours_context(params: dict) -> dict:
 
 
 REPORTS = {
+    T.COMPTE_RENDU: (minutes.compte_rendu_context, "cvu/pdf/compte_rendu.html"),
     T.ANNUEL: (annuel.annuel_context, "pdf/rapport_annuel.html"),
     T.MI_PARCOURS: (mi_parcours_context, "pdf/rapport_mi_parcours.html"),
     T.PROJET_QUARTIER: (projet_quartier_context, "pdf/rapport_projet_quartier.html"),
@@ -320,11 +321,16 @@ REPORTS = {
 
 
 def rapport_request(
-    *, type: str, titre: str, parametres: dict, user, envoyer_lien=False
+    *, type: str, titre: str, parametres: dict, user, envoyer_lien=False, reunion=None
 ) -> Rapport:
     """Records the request and queues its build once the transaction commits."""
     rapport = Rapport.objects.create(
-        type=type, titre=titre, parametres=parametres, demande_par=user, envoyer_lien=envoyer_lien
+        type=type,
+        titre=titre,
+        parametres=parametres,
+        demande_par=user,
+        envoyer_lien=envoyer_lien,
+        reunion=reunion,
     )
     _queue(rapport)
     return rapport
@@ -474,12 +480,25 @@ def build_report(rapport_id: int) -> str:
             "progression",
         ]
     )
+    if rapport.type in Rapport.REMPLACES:
+        _replace_earlier(rapport)
     if rapport.envoyer_lien:
         try:
             _send_link(rapport)
         except OSError:  # The report is ready all the same; the link is on the reports page.
             logger.exception("Rapport %s : lien non envoyé", rapport_id)
     return rapport.statut
+
+
+def _replace_earlier(rapport: Rapport) -> None:
+    """A meeting keeps one compte rendu: the earlier versions (files and records) go once this
+    one is ready; one still being built is left to finish."""
+    earlier = Rapport.objects.filter(
+        type=rapport.type, reunion_id=rapport.reunion_id, created_at__lt=rapport.created_at
+    ).exclude(statut__in=[Rapport.Statut.EN_ATTENTE, Rapport.Statut.EN_COURS])
+    for old in earlier:
+        old.delete_files()
+        old.delete()
 
 
 def _readable(error: Exception) -> str:

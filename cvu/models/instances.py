@@ -238,14 +238,7 @@ class Reunion(models.Model):
         default=0,
         help_text="Incrémentée à chaque envoi (norme iCalendar).",
     )
-    cr_pdf = models.FileField("compte rendu PDF", upload_to="comptes-rendus/", blank=True)
-    # The same compte rendu as an editable document, built with the PDF from the same HTML.
-    cr_docx = models.FileField(
-        "compte rendu modifiable (.docx)", upload_to="comptes-rendus/", blank=True
-    )
-    cr_pdf_statut = models.CharField("état du PDF", max_length=10, blank=True)
-    cr_pdf_erreur = models.TextField("erreur du PDF", blank=True)
-    cr_pdf_le = models.DateTimeField("PDF produit le", null=True, blank=True)
+    # Its compte rendu, PDF and .docx: reporting.Rapport records (cvu.minutes), comptes_rendus.
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="créée par",

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.editable import CONTENT_TYPE as DOCX
 from core.views import stored_file
 
-from ..minutes import reunion_request_pdf
+from ..minutes import etat, reunion_request_pdf
 from ..models import Reunion
 
 
@@ -21,7 +21,9 @@ def _get_reunion(request: HttpRequest, pk: int) -> Reunion:
 def _fragment(request: HttpRequest, reunion: Reunion) -> HttpResponse:
     can_edit = Reunion.objects.editable_by(request.user).filter(pk=reunion.pk).exists()
     return render(
-        request, "cvu/includes/_reunion_pdf.html", {"reunion": reunion, "can_edit": can_edit}
+        request,
+        "cvu/includes/_reunion_pdf.html",
+        {"reunion": reunion, "can_edit": can_edit, **etat(reunion)},
     )
 
 
@@ -44,7 +46,10 @@ def status(request: HttpRequest, pk: int) -> HttpResponse:
 def download(request: HttpRequest, pk: int, extension: str = "pdf") -> FileResponse:
     """The compte rendu as a PDF, or as the editable .docx built with it."""
     reunion = _get_reunion(request, pk)
-    stored = reunion.cr_docx if extension == "docx" else reunion.cr_pdf
+    version = etat(reunion)["compte_rendu_pret"]
+    stored = None
+    if version is not None:
+        stored = version.modifiable if extension == "docx" else version.fichier
     if not stored:
         raise Http404("Le compte rendu n'a pas encore été produit dans ce format.")
     return stored_file(

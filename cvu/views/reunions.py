@@ -13,7 +13,7 @@ from core.forms import model_choices
 from core.lists import paginate
 from core.presences import Attendee, presence_formset
 
-from .. import rights, services
+from .. import minutes, rights, services
 from ..filters import SuiteFilterSet
 from ..forms_gouvernance import (
     ClotureForm,
@@ -157,6 +157,7 @@ def reunion_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "presents": [p for p in presences if p.statut == Presence.Statut.PRESENT],
         "excuses": [p for p in presences if p.statut == Presence.Statut.EXCUSE],
         "absents": [p for p in presences if p.statut == Presence.Statut.ABSENT],
+        **minutes.etat(reunion),
     }
     return render(request, "cvu/reunion_detail.html", context)
 

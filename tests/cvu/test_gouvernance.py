@@ -408,8 +408,8 @@ def test_meeting_page_queries(client, editor, groupe, size, django_assert_num_qu
         reunion.points.create(texte=f"Point {n}", ordre=n)
     client.force_login(editor)
     # session, user, meeting, agenda, invited agents, invited partners, attendance, decisions,
-    # follow-ups, edit right
-    with django_assert_num_queries(10):
+    # follow-ups, edit right, its comptes rendus (cvu.minutes.etat)
+    with django_assert_num_queries(11):
         assert client.get(reunion.get_absolute_url()).status_code == 200
 
 

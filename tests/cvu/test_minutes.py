@@ -1,5 +1,6 @@
 """The compte rendu PDF of a meeting: its content, its build by the worker, its pages."""
 
+import os
 import shutil
 import subprocess
 from datetime import timedelta
@@ -10,13 +11,15 @@ from django.utils import timezone
 
 import core.pdf
 from core.editable import CONTENT_TYPE as DOCX
-from cvu.minutes import reunion_build_pdf
+from cvu.minutes import reunion_request_pdf
 from cvu.models import Decision, Instance, Presence, Reunion, SuiteADonner, TypeInstance
-from tests.comptes.factories import UserFactory
+from reporting import rapports
+from reporting.models import Rapport
 from tests.conftest import close_response
 from tests.cvu.factories import ContactFactory, OrganisationFactory
 from tests.editable_checks import assert_same_text, docx_parts
 from tests.pdf_checks import assert_tagged_pdf
+from tests.reporting.factories import RapportFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -85,14 +88,20 @@ def _text(path) -> str:
 # ------------------------------------------------------------- the build
 
 
-def test_pdf_shows_attendance_decisions_and_follow_ups(held):
-    reunion_build_pdf(reunion_id=held.pk)
-    held.refresh_from_db()
-    assert (held.cr_pdf_statut, held.cr_pdf_erreur) == ("pret", "")
-    assert held.cr_pdf_le is not None
-    assert held.cr_pdf.name == f"comptes-rendus/compte-rendu-{held.pk}.pdf"
-    assert_tagged_pdf(held.cr_pdf.path)
-    text = " ".join(_text(held.cr_pdf.path).split())
+def _build(held, user):
+    """A version requested by `user` and built as the worker does."""
+    version = reunion_request_pdf(reunion=held, user=user)
+    assert rapports.build_report(version.pk) == "pret", version.erreur
+    version.refresh_from_db()
+    return version
+
+
+def test_pdf_shows_attendance_decisions_and_follow_ups(held, editor):
+    version = _build(held, editor)
+    assert (version.type, version.reunion, version.erreur) == ("compte_rendu", held, "")
+    assert version.finished_at is not None
+    assert_tagged_pdf(version.fichier.path)
+    text = " ".join(_text(version.fichier.path).split())
     assert "Compte rendu : Groupe technique de Montbéliard" in text
     assert "mardi 6 octobre 2026, de 14:00 à 16:00" in text
     assert "Bilan de la programmation 2026" in text
@@ -107,13 +116,11 @@ def test_pdf_shows_attendance_decisions_and_follow_ups(held):
     assert "page 1 sur 1" in text
 
 
-def test_the_editable_minutes_hold_the_pdf_text(client, reader, held):
+def test_the_editable_minutes_hold_the_pdf_text(client, reader, editor, held):
     """Issue #17: built with the PDF from the same HTML, the .docx reads word for word as the
     PDF; whoever may read the meeting downloads both."""
-    reunion_build_pdf(reunion_id=held.pk)
-    held.refresh_from_db()
-    assert held.cr_docx.name == f"comptes-rendus/compte-rendu-{held.pk}.docx"
-    with held.cr_pdf.open("rb") as pdf, held.cr_docx.open("rb") as docx:
+    version = _build(held, editor)
+    with version.fichier.open("rb") as pdf, version.modifiable.open("rb") as docx:
         pdf, docx = pdf.read(), docx.read()
     assert_same_text(pdf, docx)
     body, running = docx_parts(docx)
@@ -133,46 +140,57 @@ def test_no_editable_minutes_before_the_first_build(client, reader, held):
     assert "Version modifiable" not in client.get(_url(held, "status")).text
 
 
-def test_user_content_is_escaped(held):
+def test_user_content_is_escaped(held, editor):
     held.compte_rendu = "Avant <script>alert(1)</script> après"
     held.save()
     Decision.objects.create(reunion=held, texte='<img src="http://exemple.fr/x.png">')
-    with mock.patch("cvu.minutes.html_to_pdf", wraps=core.pdf.html_to_pdf) as spy:
-        reunion_build_pdf(reunion_id=held.pk)
+    with mock.patch(
+        "reporting.rapports.html_to_pdf_pages", wraps=core.pdf.html_to_pdf_pages
+    ) as spy:
+        version = _build(held, editor)
     html = spy.call_args.args[0]
     assert "<script>" not in html and "<img" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    held.refresh_from_db()
-    assert "Avant <script>alert(1)</script> après" in _text(held.cr_pdf.path)
+    assert "Avant <script>alert(1)</script> après" in _text(version.fichier.path)
 
 
-def test_a_new_build_replaces_the_previous_file(held, media_root):
-    reunion_build_pdf(reunion_id=held.pk)
-    held.refresh_from_db()
-    first = held.cr_pdf.path
-    reunion_build_pdf(reunion_id=held.pk)
-    held.refresh_from_db()
-    assert held.cr_pdf.path != first
-    assert sorted(p.name for p in (media_root / "comptes-rendus").iterdir()) == sorted(
-        [held.cr_docx.name.rsplit("/", 1)[1], held.cr_pdf.name.rsplit("/", 1)[1]]
-    )
+def test_a_new_version_replaces_the_previous_one(held, editor, django_capture_on_commit_callbacks):
+    first = _build(held, editor)
+    paths = [first.fichier.path, first.modifiable.path]
+    with django_capture_on_commit_callbacks(execute=True):
+        second = _build(held, editor)
+    assert list(held.comptes_rendus.all()) == [second]
+    assert not any(os.path.exists(path) for path in paths)
+    assert os.path.exists(second.fichier.path) and os.path.exists(second.modifiable.path)
 
 
-def test_failure_is_recorded_then_raised_and_keeps_the_previous_file(held):
-    reunion_build_pdf(reunion_id=held.pk)
-    held.refresh_from_db()
-    previous = held.cr_pdf.name
-    with mock.patch("cvu.minutes.html_to_pdf", side_effect=RuntimeError("police absente")):
-        with pytest.raises(RuntimeError):
-            reunion_build_pdf(reunion_id=held.pk)
-    held.refresh_from_db()
-    assert held.cr_pdf_statut == "echec"
-    assert held.cr_pdf_erreur.startswith("Le compte rendu n'a pas pu être produit : police absente")
-    assert held.cr_pdf.name == previous and held.cr_pdf.storage.exists(previous)
+def test_a_failure_is_recorded_and_keeps_the_previous_version(client, reader, held, editor):
+    previous = _build(held, editor)
+    version = reunion_request_pdf(reunion=held, user=editor)
+    with mock.patch(
+        "reporting.rapports.html_to_pdf_pages", side_effect=RuntimeError("police absente")
+    ):
+        assert rapports.build_report(version.pk) == "echec"
+    version.refresh_from_db()
+    assert "police absente" in version.erreur and not version.modifiable
+    assert set(held.comptes_rendus.all()) == {previous, version}
+    client.force_login(reader)
+    content = client.get(_url(held, "status")).content.decode()
+    assert "police absente" in content and "Télécharger la version précédente" in content
+    response = client.get(_url(held, "download"))
+    assert b"".join(response.streaming_content) == previous.fichier.open("rb").read()
+    close_response(response)
 
 
-def test_a_deleted_meeting_is_ignored():
-    assert reunion_build_pdf(reunion_id=123456) is None
+def test_a_deleted_meeting_takes_its_versions_and_files(
+    held, editor, django_capture_on_commit_callbacks
+):
+    version = _build(held, editor)
+    paths = [version.fichier.path, version.modifiable.path]
+    with django_capture_on_commit_callbacks(execute=True):
+        held.delete()
+    assert not Rapport.objects.filter(pk=version.pk).exists()
+    assert not any(os.path.exists(path) for path in paths)
 
 
 # ------------------------------------------------------------- the pages
@@ -194,10 +212,10 @@ def test_editor_queues_the_build_on_commit_and_the_pdf_becomes_downloadable(
         response = client.post(_url(held, "build"), headers={"HX-Request": "true"})
     assert response.status_code == 200
     assert len(callbacks) == 1
-    task, args = callbacks[0].args[:2]  # core.queue: build_minutes_pdf(reunion_id)
-    assert task.name == "cvu.tasks.build_minutes_pdf" and args == [held.pk]
-    held.refresh_from_db()
-    assert held.cr_pdf_statut == "en_attente"
+    version = held.comptes_rendus.get()
+    task, args = callbacks[0].args[:2]  # core.queue: build_report(rapport_id)
+    assert task.name == "reporting.tasks.build_report" and args == [version.pk]
+    assert (version.statut, version.demande_par) == ("en_attente", editor)
     assert f'hx-get="{_url(held, "status")}"' in response.content.decode()
 
     callbacks[0]()  # Celery is eager in tests.
@@ -223,8 +241,8 @@ def test_plain_post_redirects_to_the_meeting_with_a_message(
     assert "Le compte rendu PDF est en préparation" in response.content.decode()
 
 
-def test_direction_downloads_but_cannot_build(client, reader, held):
-    reunion_build_pdf(reunion_id=held.pk)
+def test_direction_downloads_but_cannot_build(client, reader, editor, held):
+    _build(held, editor)
     client.force_login(reader)
     assert client.post(_url(held, "build")).status_code == 403
     response = client.get(_url(held, "status"))
@@ -233,8 +251,7 @@ def test_direction_downloads_but_cannot_build(client, reader, held):
     response = client.get(_url(held, "download"))
     assert response.status_code == 200
     close_response(response)
-    held.refresh_from_db()
-    assert held.cr_pdf_statut == "pret"
+    assert held.comptes_rendus.count() == 1
 
 
 def test_chef_de_projet_of_another_sector_cannot_build(
@@ -244,8 +261,7 @@ def test_chef_de_projet_of_another_sector_cannot_build(
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         assert client.post(_url(held, "build")).status_code == 403
     assert callbacks == []
-    held.refresh_from_db()
-    assert held.cr_pdf_statut == ""
+    assert not held.comptes_rendus.exists()
 
 
 @pytest.mark.parametrize("action", ["build", "status", "download"])
@@ -266,9 +282,19 @@ def test_build_refuses_get(client, editor, held):
     assert client.get(_url(held, "build")).status_code == 405
 
 
+def _version(held, editor, **fields):
+    return RapportFactory(
+        type="compte_rendu",
+        reunion=held,
+        demande_par=editor,
+        parametres={"reunion": held.pk},
+        **fields,
+    )
+
+
 @pytest.mark.parametrize("statut", ["en_attente", "en_cours"])
-def test_status_fragment_polls_while_pending(client, reader, held, statut):
-    Reunion.objects.filter(pk=held.pk).update(cr_pdf_statut=statut)
+def test_status_fragment_polls_while_pending(client, reader, editor, held, statut):
+    _version(held, editor, statut=statut, started_at=timezone.now())
     client.force_login(reader)
     response = client.get(_url(held, "status"))
     content = response.content.decode()
@@ -278,9 +304,7 @@ def test_status_fragment_polls_while_pending(client, reader, held, statut):
 
 
 def test_failed_status_shows_the_error_and_a_retry_button_to_editors(client, editor, reader, held):
-    Reunion.objects.filter(pk=held.pk).update(
-        cr_pdf_statut="echec", cr_pdf_erreur="Le compte rendu n'a pas pu être produit."
-    )
+    _version(held, editor, statut="echec", erreur="Le compte rendu n'a pas pu être produit.")
     client.force_login(editor)
     content = client.get(_url(held, "status")).content.decode()
     assert "Le compte rendu n&#x27;a pas pu être produit." in content
@@ -290,7 +314,7 @@ def test_failed_status_shows_the_error_and_a_retry_button_to_editors(client, edi
 
 
 def test_meeting_page_includes_the_polling_fragment(client, editor, held):
-    Reunion.objects.filter(pk=held.pk).update(cr_pdf_statut="en_cours")
+    _version(held, editor, statut="en_cours", started_at=timezone.now())
     client.force_login(editor)
     response = client.get(held.get_absolute_url())
     assert response.status_code == 200
@@ -298,11 +322,47 @@ def test_meeting_page_includes_the_polling_fragment(client, editor, held):
     assert 'hx-trigger="every 2s"' in response.content.decode()
 
 
-def test_service_head_can_build_an_intercommunal_meeting(
-    client, held, django_capture_on_commit_callbacks
-):
-    manager = UserFactory(email="cheffe@pma.test", chef_service=True)
-    client.force_login(manager)
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = client.post(_url(held, "build"), headers={"HX-Request": "true"})
-    assert response.status_code == 200 and len(callbacks) == 1
+def test_the_migration_makes_each_built_compte_rendu_a_ready_version(groupe, editor):
+    """Issue #17 (one generated-file model): a meeting's files from before become its ready
+    version, with the same stored files, requested by whoever created the meeting."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("cvu", "0021_reunion_cr_docx"), ("reporting", "0008_compte_rendu")]
+    executor = MigrationExecutor(connection)
+    after = [
+        *executor.loader.graph.leaf_nodes("cvu"),
+        *executor.loader.graph.leaf_nodes("reporting"),
+    ]
+    executor.migrate(before)
+    apps = executor.loader.project_state(before).apps
+    OldReunion = apps.get_model("cvu", "Reunion")
+    start = timezone.make_aware(timezone.datetime(2026, 10, 6, 14, 0))
+    built = OldReunion.objects.create(
+        instance_id=groupe.pk,
+        debut=start,
+        fin=start + timedelta(hours=2),
+        created_by_id=editor.pk,
+        cr_pdf="comptes-rendus/compte-rendu-1.pdf",
+        cr_docx="comptes-rendus/compte-rendu-1.docx",
+        cr_pdf_statut="pret",
+        cr_pdf_le=start + timedelta(days=1),
+    )
+    never = OldReunion.objects.create(
+        instance_id=groupe.pk, debut=start, fin=start + timedelta(hours=1)
+    )
+    try:
+        executor = MigrationExecutor(connection)
+        executor.migrate(after)
+    finally:
+        executor.loader.build_graph()
+    version = Rapport.objects.get(reunion_id=built.pk)
+    assert (version.type, version.statut, version.demande_par_id) == (
+        "compte_rendu",
+        "pret",
+        editor.pk,
+    )
+    assert version.fichier.name == "comptes-rendus/compte-rendu-1.pdf"
+    assert version.modifiable.name == "comptes-rendus/compte-rendu-1.docx"
+    assert version.created_at == version.finished_at == start + timedelta(days=1)
+    assert not Rapport.objects.filter(reunion_id=never.pk).exists()
