@@ -1,6 +1,7 @@
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Rapport
+from .models import ChapitreRapport, Consultation, Rapport, RapportAnnuel
 
 
 @admin.register(Rapport)
@@ -17,3 +18,25 @@ class RapportAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class ChapitreInline(admin.TabularInline):
+    model = ChapitreRapport
+    fields = ["type", "commune", "texte", "modifie_par"]
+    readonly_fields = ["modifie_par"]
+    extra = 0
+
+
+class ConsultationInline(admin.StackedInline):
+    model = Consultation
+    extra = 0
+
+
+@admin.register(RapportAnnuel)
+class RapportAnnuelAdmin(SimpleHistoryAdmin):
+    """For corrections by an administrator; the service works on the report's page."""
+
+    list_display = ["__str__", "annee", "date_approbation", "numero_deliberation", "publie_le"]
+    list_filter = ["annee", "contrat"]
+    filter_horizontal = ["communes_dsu"]
+    inlines = [ChapitreInline, ConsultationInline]

@@ -50,6 +50,9 @@ SECTIONS = [
 ]
 
 
+# Checklist points that must be complete before the conseil communautaire approves the text.
+BEFORE_APPROVAL = ("communes", "dsu", "perspectives", "avis")
+
 # ---------------------------------------------------------------- starting a report
 
 
@@ -174,16 +177,21 @@ def consultation_delete(*, consultation: Consultation, user) -> None:
 
 def approbation_errors(rapport: RapportAnnuel, date_approbation, suites: dict) -> list[str]:
     """What prevents the approval on that date, in words (empty: it may be approved)."""
-    errors = []
-    consultations = list(rapport.consultations.select_related("conseil_citoyen", "commune"))
-    if not consultations:
-        errors.append(
-            "Le projet n'a été soumis à aucun conseil : les conseils citoyens et les conseils "
-            "municipaux donnent leur avis avant l'approbation."
-        )
-    for consultation in consultations:
-        code, _ = consultation.avis_au(date_approbation)
-        if code == "en_attente":
+    data = contenu(rapport, jour=date_approbation)
+    # The written chapters and the consultation of both kinds of council, as the checklist says
+    # (a section built from the data holds what the data hold).
+    errors = [
+        f"{point.libelle} : {point.detail}"
+        for point in checklist(data)
+        if point.cle in BEFORE_APPROVAL and not point.ok
+    ]
+    for consultation in data["consultations"]:
+        if date_approbation < consultation.envoye_le:
+            errors.append(
+                f"Le projet a été envoyé à {consultation.instance_nom} le "
+                f"{consultation.envoye_le:%d/%m/%Y}, après la date d'approbation indiquée."
+            )
+        elif consultation.etat == "en_attente":
             errors.append(
                 f"{consultation.instance_nom} a jusqu'au {consultation.echeance:%d/%m/%Y} pour "
                 "rendre son avis : le conseil communautaire délibère après cette date."
@@ -192,7 +200,7 @@ def approbation_errors(rapport: RapportAnnuel, date_approbation, suites: dict) -
             errors.append(
                 f"Indiquez la suite donnée aux observations de {consultation.instance_nom}."
             )
-    return errors
+    return list(dict.fromkeys(errors))
 
 
 @transaction.atomic
@@ -442,7 +450,7 @@ def checklist(data: dict) -> list[Point]:
         Point(
             "dsu",
             SECTIONS[8][1],
-            bool(data["chapitres_dsu"]) and not vides_dsu,
+            not vides_dsu,
             missing(vides_dsu, "Chapitres à rédiger")
             or ("" if data["chapitres_dsu"] else "Aucune commune DSU indiquée pour l'année."),
         ),

@@ -506,8 +506,9 @@ class Consultation(models.Model):
 
     def avis_au(self, jour) -> tuple[str, str]:
         """The opinion as it stands on `jour`: (code, words). The deadline day is still the
-        council's; the day after, silence is a favourable opinion."""
-        if self.avis:
+        council's; the day after, silence is a favourable opinion. An opinion counts from the
+        day it was received."""
+        if self.avis and self.avis_recu_le and self.avis_recu_le <= jour:
             label = self.get_avis_display()
             if self.avis_recu_le and self.avis_recu_le > self.echeance:
                 label += f" (reçu après l'échéance du {self.echeance:%d/%m/%Y})"

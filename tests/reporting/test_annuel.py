@@ -54,6 +54,10 @@ def test_on_the_demo_the_2025_report_has_every_section_the_dashboard_figures_and
 ):
     contrat = demo
     communes = list(annuel.communes_du_contrat(contrat))
+    # The demo has its 2025 report under consultation; it is made again here from the start.
+    seeded = RapportAnnuel.objects.get(contrat=contrat, annee=2025)
+    assert seeded.etape == "consultation" and seeded.chapitres.exclude(texte="").exists()
+    seeded.delete()
     client.force_login(manager)
     response = client.post(
         reverse("reporting:annuel_create") + f"?contrat={contrat.pk}",
@@ -98,6 +102,8 @@ def test_on_the_demo_the_2025_report_has_every_section_the_dashboard_figures_and
     )
     assert rapport.consultations.count() == 2
     consultation = rapport.consultations.get(conseil_citoyen=conseil)
+    # Approval waits for every chapter: the others are written by the service here.
+    rapport.chapitres.filter(texte="").update(texte="Chapitre rédigé par le service.")
     response = client.post(
         reverse("reporting:annuel_approuver", args=[rapport.pk]),
         {
@@ -239,7 +245,10 @@ def test_a_received_opinion_stays_what_it_says(manager):
 
 
 def _report_with_consultation(data, manager, **fields):
+    """A report whose chapters are written, sent to a conseil municipal (with `fields`) and to
+    a conseil citoyen that answered favourably."""
     rapport = annuel.demarrer(contrat=data["contrat"], annee=2026, communes_dsu=[], user=manager)
+    rapport.chapitres.update(texte="Rédigé.")
     consultation = Consultation.objects.create(
         rapport=rapport,
         commune=data["communes"][0],
@@ -247,38 +256,40 @@ def _report_with_consultation(data, manager, **fields):
         echeance=date(2026, 2, 12),
         **fields,
     )
+    Consultation.objects.create(
+        rapport=rapport,
+        conseil_citoyen=ConseilCitoyen.objects.create(
+            nom="Conseil citoyen des Buis", commune=data["communes"][0], type=_type_participation()
+        ),
+        envoye_le=date(2026, 1, 5),
+        echeance=date(2026, 2, 5),
+        avis="favorable",
+        avis_recu_le=date(2026, 1, 20),
+    )
     return rapport, consultation
+
+
+def _approve(rapport, manager, day, suites=None, numero="C-1"):
+    annuel.approuver(
+        rapport=rapport,
+        date_approbation=day,
+        numero_deliberation=numero,
+        suites=suites or {},
+        user=manager,
+    )
 
 
 def test_approval_waits_for_the_deadline_and_answers_observations(data, manager):
     rapport, consultation = _report_with_consultation(data, manager)
     with pytest.raises(ValidationError) as error:
-        annuel.approuver(
-            rapport=rapport,
-            date_approbation=date(2026, 2, 12),
-            numero_deliberation="1",
-            suites={},
-            user=manager,
-        )
+        _approve(rapport, manager, date(2026, 2, 12))
     assert "a jusqu'au 12/02/2026" in str(error.value)
     consultation.avis, consultation.avis_recu_le = "observations", date(2026, 2, 1)
     consultation.save()
     with pytest.raises(ValidationError) as error:
-        annuel.approuver(
-            rapport=rapport,
-            date_approbation=date(2026, 2, 12),
-            numero_deliberation="1",
-            suites={},
-            user=manager,
-        )
+        _approve(rapport, manager, date(2026, 2, 12))
     assert "suite donnée aux observations" in str(error.value)
-    annuel.approuver(
-        rapport=rapport,
-        date_approbation=date(2026, 2, 12),
-        numero_deliberation="C-1",
-        suites={consultation.pk: "Retenu."},
-        user=manager,
-    )
+    _approve(rapport, manager, date(2026, 2, 12), {consultation.pk: "Retenu."})
     rapport.refresh_from_db()
     assert rapport.etape == "approuve"
     # Approved: the text is frozen, for everyone.
@@ -290,16 +301,43 @@ def test_approval_waits_for_the_deadline_and_answers_observations(data, manager)
     assert rapport.etape == "publie"
 
 
+def test_an_opinion_counts_from_the_day_it_was_received(data, manager):
+    """An approval dated before the opinion arrived (or before the draft was sent) is refused:
+    on that day the council still had time to answer."""
+    rapport, consultation = _report_with_consultation(
+        data, manager, avis="favorable", avis_recu_le=date(2026, 2, 3)
+    )
+    assert consultation.avis_au(date(2026, 2, 2))[0] == "en_attente"
+    assert consultation.avis_au(date(2026, 2, 3))[0] == "favorable"
+    with pytest.raises(ValidationError) as error:
+        _approve(rapport, manager, date(2026, 1, 1))
+    assert "après la date d'approbation" in str(error.value)
+    with pytest.raises(ValidationError, match="a jusqu'au 12/02/2026"):
+        _approve(rapport, manager, date(2026, 2, 2))
+    _approve(rapport, manager, date(2026, 2, 3))
+
+
+def test_approval_waits_for_every_chapter_and_both_kinds_of_council(data, manager):
+    rapport, _ = _report_with_consultation(
+        data, manager, avis="favorable", avis_recu_le=date(2026, 2, 3)
+    )
+    chapitre = rapport.chapitres.get(type="coordination")
+    chapitre.texte = ""
+    chapitre.save()
+    rapport.consultations.filter(conseil_citoyen__isnull=False).delete()
+    with pytest.raises(ValidationError) as error:
+        _approve(rapport, manager, date(2026, 3, 1))
+    assert "Chapitres du service à rédiger : Coordination des acteurs." in str(error.value)
+    assert "Aucun conseil citoyen consulté." in str(error.value)
+    rapport.refresh_from_db()
+    assert not rapport.approuve
+
+
 def test_approval_needs_a_consultation(data, manager):
     rapport = annuel.demarrer(contrat=data["contrat"], annee=2026, communes_dsu=[], user=manager)
-    with pytest.raises(ValidationError, match="soumis à aucun conseil"):
-        annuel.approuver(
-            rapport=rapport,
-            date_approbation=date(2026, 3, 1),
-            numero_deliberation="1",
-            suites={},
-            user=manager,
-        )
+    rapport.chapitres.update(texte="Rédigé.")
+    with pytest.raises(ValidationError, match="Aucun conseil municipal consulté"):
+        _approve(rapport, manager, date(2026, 3, 1))
 
 
 # ---------------------------------------------------------------- rights

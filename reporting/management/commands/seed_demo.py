@@ -14,6 +14,7 @@ from cvu.demo_porteurs import demo_porteurs
 from participation.demo import demo_participation
 from quartiers.demo import demo_territoire
 from quartiers.models import Commune, Qpv
+from reporting.demo import demo_rapport_annuel
 
 
 class Command(BaseCommand):
@@ -52,6 +53,7 @@ class Command(BaseCommand):
             demo_propositions(users=users)
             demo_dispositifs_structures()
             demo_participation(users=users)
+            demo_rapport_annuel(users=users)
         self.stdout.write(
             self.style.SUCCESS(
                 "Jeu de démonstration prêt. Comptes : service@demo.local, cdp1@demo.local … "
