@@ -42,6 +42,23 @@ def _form_page(request, rapport, form, title: str, *, status=200, intro: str = "
     )
 
 
+def _step(request, rapport, form, save, *, title: str, success, intro: str = ""):
+    """A step of the report: on a valid POST, `save(cleaned_data)` calls the service, whose
+    refusals (ValidationError) show on the form; then back to the report with `success` (a
+    message, or a function giving it once saved)."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(form.cleaned_data)
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, success() if callable(success) else success)
+            return redirect(rapport)
+    status = 400 if request.method == "POST" else 200
+    return _form_page(request, rapport, form, title, status=status, intro=intro)
+
+
 @require_GET
 def annuel_list(request: HttpRequest) -> HttpResponse:
     rapports = RapportAnnuel.objects.visible_to(request.user).select_related("contrat")
@@ -130,18 +147,15 @@ def annuel_dsu(request: HttpRequest, pk: int) -> HttpResponse:
         rapport=rapport,
         initial={"communes_dsu": list(rapport.communes_dsu.all())},
     )
-    if request.method == "POST" and form.is_valid():
-        annuel.communes_dsu_save(
-            rapport=rapport, communes=form.cleaned_data["communes_dsu"], user=request.user
-        )
-        messages.success(request, "Communes DSU enregistrées.")
-        return redirect(rapport)
-    return _form_page(
+    return _step(
         request,
         rapport,
         form,
-        "Communes bénéficiaires de la DSU",
-        status=400 if request.method == "POST" else 200,
+        lambda data: annuel.communes_dsu_save(
+            rapport=rapport, communes=data["communes_dsu"], user=request.user
+        ),
+        title="Communes bénéficiaires de la DSU",
+        success="Communes DSU enregistrées.",
     )
 
 
@@ -184,20 +198,13 @@ def chapitre_update(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _consultation_form_page(request, rapport, consultation, title):
     form = ConsultationForm(request.POST or None, request.FILES or None, instance=consultation)
-    if request.method == "POST" and form.is_valid():
-        try:
-            annuel.consultation_save(form=form, user=request.user)
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, f"Consultation de {form.instance.instance_nom} enregistrée.")
-            return redirect(rapport)
-    return _form_page(
+    return _step(
         request,
         rapport,
         form,
-        title,
-        status=400 if request.method == "POST" else 200,
+        lambda data: annuel.consultation_save(form=form, user=request.user),
+        title=title,
+        success=lambda: f"Consultation de {form.instance.instance_nom} enregistrée.",
         intro="Le conseil a au moins un mois pour rendre son avis ; sans réponse à l'échéance, "
         "il est réputé favorable.",
     )
@@ -269,27 +276,19 @@ def annuel_approuver(request: HttpRequest, pk: int) -> HttpResponse:
     rights.require_manager(request.user)
     annuel.require_open(rapport)
     form = ApprobationForm(request.POST or None, rapport=rapport)
-    if request.method == "POST" and form.is_valid():
-        try:
-            annuel.approuver(
-                rapport=rapport,
-                date_approbation=form.cleaned_data["date_approbation"],
-                numero_deliberation=form.cleaned_data["numero_deliberation"],
-                suites=form.suites(),
-                user=request.user,
-            )
-        except ValidationError as error:
-            for message in error.messages:
-                form.add_error(None, message)
-        else:
-            messages.success(request, "Approbation enregistrée : le texte du rapport est figé.")
-            return redirect(rapport)
-    return _form_page(
+    return _step(
         request,
         rapport,
         form,
-        "Approbation par le conseil communautaire",
-        status=400 if request.method == "POST" else 200,
+        lambda data: annuel.approuver(
+            rapport=rapport,
+            date_approbation=data["date_approbation"],
+            numero_deliberation=data["numero_deliberation"],
+            suites=form.suites(),
+            user=request.user,
+        ),
+        title="Approbation par le conseil communautaire",
+        success="Approbation enregistrée : le texte du rapport est figé.",
         intro="Une fois l'approbation enregistrée, les chapitres et les avis ne changent plus.",
     )
 
@@ -302,26 +301,15 @@ def annuel_publier(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST or None,
         initial={"publie_le": timezone.localdate(), "lieu": rapport.lieu_publication},
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            annuel.publier(
-                rapport=rapport,
-                publie_le=form.cleaned_data["publie_le"],
-                lieu=form.cleaned_data["lieu"],
-                user=request.user,
-            )
-        except ValidationError as error:
-            for message in error.messages:
-                form.add_error(None, message)
-        else:
-            messages.success(request, "Publication enregistrée.")
-            return redirect(rapport)
-    return _form_page(
+    return _step(
         request,
         rapport,
         form,
-        "Publication du rapport",
-        status=400 if request.method == "POST" else 200,
+        lambda data: annuel.publier(
+            rapport=rapport, publie_le=data["publie_le"], lieu=data["lieu"], user=request.user
+        ),
+        title="Publication du rapport",
+        success="Publication enregistrée.",
     )
 
 

@@ -417,3 +417,97 @@ def test_versions_are_kept_by_the_purge(data, manager, settings, tmp_path):
     rapports.purge(days=-1)
     assert Rapport.objects.filter(pk=version.pk).exists()
     assert list(annuel.versions(rapport)) == [version]
+
+
+# ---------------------------------------------------------------- the pages of each step
+
+
+def test_the_step_pages_save_or_show_the_refusal(client, data, manager, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    rapport, consultation = _report_with_consultation(data, manager)
+    client.force_login(manager)
+    commune = data["communes"][0]
+    response = client.post(
+        reverse("reporting:annuel_dsu", args=[rapport.pk]), {"communes_dsu": [commune.pk]}
+    )
+    assert response.status_code == 302
+    assert rapport.chapitres.filter(type="dsu", commune=commune).exists()
+
+    # An opinion file is checked by its content; a good one is kept for the chef de service.
+    url = reverse("reporting:annuel_consultation_update", args=[consultation.pk])
+    fields = {
+        "commune": commune.pk,
+        "envoye_le": "2026-01-12",
+        "echeance": "2026-02-12",
+        "avis": "favorable",
+        "avis_recu_le": "2026-02-01",
+    }
+    fake = SimpleUploadedFile("avis.pdf", b"MZ not a pdf", content_type="application/pdf")
+    response = client.post(url, {**fields, "fichier": fake})
+    assert response.status_code == 400
+    assert "ne correspond pas à son extension .pdf" in response.content.decode()
+    pdf = SimpleUploadedFile("avis.pdf", b"%PDF-1.7 avis", content_type="application/pdf")
+    assert client.post(url, {**fields, "fichier": pdf}).status_code == 302
+    consultation.refresh_from_db()
+    download = reverse("reporting:annuel_consultation_fichier", args=[consultation.pk])
+    response = client.get(download)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"%PDF-1.7 avis"
+
+    # A deadline under one month is refused on the form.
+    response = client.post(url, {**fields, "echeance": "2026-02-11"})
+    assert response.status_code == 400 and "au moins un mois" in response.content.decode()
+
+    # Publication before approval: refused with the reason.
+    response = client.post(
+        reverse("reporting:annuel_publier", args=[rapport.pk]), {"publie_le": "2026-03-01"}
+    )
+    assert response.status_code == 400
+    assert "une fois approuvé par le conseil communautaire" in response.content.decode()
+    # Approval (the DSU chapter added above written first), then publication.
+    rapport.chapitres.update(texte="Rédigé.")
+    response = client.post(
+        reverse("reporting:annuel_approuver", args=[rapport.pk]),
+        {"date_approbation": "2026-03-01", "numero_deliberation": "C-9"},
+    )
+    assert response.status_code == 302
+    response = client.post(
+        reverse("reporting:annuel_publier", args=[rapport.pk]),
+        {"publie_le": "2026-03-10", "lieu": "https://www.agglo-montbeliard.fr"},
+    )
+    assert response.status_code == 302
+    rapport.refresh_from_db()
+    assert (rapport.etape, rapport.lieu_publication) == (
+        "publie",
+        "https://www.agglo-montbeliard.fr",
+    )
+    # Approved: consultations no longer change, and the files stay the service's.
+    assert client.post(url, fields).status_code == 403
+
+
+def test_the_opinion_file_and_the_consultation_are_the_chef_de_service_s(
+    client, data, manager, editor, reader
+):
+    rapport, consultation = _report_with_consultation(data, manager)
+    for user in (editor, reader):
+        client.force_login(user)
+        for name in (
+            "annuel_consultation_update",
+            "annuel_consultation_delete",
+            "annuel_consultation_fichier",
+        ):
+            url = reverse(f"reporting:{name}", args=[consultation.pk])
+            assert client.get(url).status_code == 403, (user.email, name)
+        assert (
+            client.post(
+                reverse("reporting:annuel_consultation_delete", args=[consultation.pk])
+            ).status_code
+            == 403
+        )
+    client.force_login(manager)
+    url = reverse("reporting:annuel_consultation_delete", args=[consultation.pk])
+    assert "sera supprimée" in client.get(url).content.decode()
+    assert client.post(url).status_code == 302
+    assert not Consultation.objects.filter(pk=consultation.pk).exists()
