@@ -178,7 +178,8 @@ def test_a_failure_is_recorded_and_keeps_the_previous_version(client, reader, he
     content = client.get(_url(held, "status")).content.decode()
     assert "police absente" in content and "Télécharger la version précédente" in content
     response = client.get(_url(held, "download"))
-    assert b"".join(response.streaming_content) == previous.fichier.open("rb").read()
+    with previous.fichier.open("rb") as stored:
+        assert b"".join(response.streaming_content) == stored.read()
     close_response(response)
 
 
@@ -334,27 +335,28 @@ def test_the_migration_makes_each_built_compte_rendu_a_ready_version(groupe, edi
         *executor.loader.graph.leaf_nodes("cvu"),
         *executor.loader.graph.leaf_nodes("reporting"),
     ]
-    executor.migrate(before)
-    apps = executor.loader.project_state(before).apps
-    OldReunion = apps.get_model("cvu", "Reunion")
-    start = timezone.make_aware(timezone.datetime(2026, 10, 6, 14, 0))
-    built = OldReunion.objects.create(
-        instance_id=groupe.pk,
-        debut=start,
-        fin=start + timedelta(hours=2),
-        created_by_id=editor.pk,
-        cr_pdf="comptes-rendus/compte-rendu-1.pdf",
-        cr_docx="comptes-rendus/compte-rendu-1.docx",
-        cr_pdf_statut="pret",
-        cr_pdf_le=start + timedelta(days=1),
-    )
-    never = OldReunion.objects.create(
-        instance_id=groupe.pk, debut=start, fin=start + timedelta(hours=1)
-    )
     try:
+        executor.migrate(before)
+        apps = executor.loader.project_state(before).apps
+        OldReunion = apps.get_model("cvu", "Reunion")
+        start = timezone.make_aware(timezone.datetime(2026, 10, 6, 14, 0))
+        built = OldReunion.objects.create(
+            instance_id=groupe.pk,
+            debut=start,
+            fin=start + timedelta(hours=2),
+            created_by_id=editor.pk,
+            cr_pdf="comptes-rendus/compte-rendu-1.pdf",
+            cr_docx="comptes-rendus/compte-rendu-1.docx",
+            cr_pdf_statut="pret",
+            cr_pdf_le=start + timedelta(days=1),
+        )
+        never = OldReunion.objects.create(
+            instance_id=groupe.pk, debut=start, fin=start + timedelta(hours=1)
+        )
+    finally:
+        # Back to today's schema whatever happened, for the tests that follow.
         executor = MigrationExecutor(connection)
         executor.migrate(after)
-    finally:
         executor.loader.build_graph()
     version = Rapport.objects.get(reunion_id=built.pk)
     assert (version.type, version.statut, version.demande_par_id) == (
