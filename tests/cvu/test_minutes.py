@@ -331,10 +331,7 @@ def test_the_migration_makes_each_built_compte_rendu_a_ready_version(groupe, edi
 
     before = [("cvu", "0021_reunion_cr_docx"), ("reporting", "0008_compte_rendu")]
     executor = MigrationExecutor(connection)
-    after = [
-        *executor.loader.graph.leaf_nodes("cvu"),
-        *executor.loader.graph.leaf_nodes("reporting"),
-    ]
+    after = executor.loader.graph.leaf_nodes()  # every app back to today's schema
     try:
         executor.migrate(before)
         apps = executor.loader.project_state(before).apps

@@ -74,9 +74,10 @@ def test_members_who_left_undated_are_dated_by_the_migration(commune, editor):
 
     before = [("participation", "0003_accesdonnees_page")]
     executor = MigrationExecutor(connection)
-    # Forward to the app's latest migration (through 0005_membre_departure_is_dated), so that
-    # the tests after this one find today's schema.
-    after = executor.loader.graph.leaf_nodes("participation")
+    # Forward to every app's latest migration, so that the tests after this one find today's
+    # schema: going back to 0003 also unapplies the other apps' migrations that depend on a later
+    # participation migration (reporting's annual report refers to the conseils citoyens).
+    after = executor.loader.graph.leaf_nodes()
     executor.migrate(before)
     apps = executor.loader.project_state(before).apps
     Old = apps.get_model("participation", "Membre")
