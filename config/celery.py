@@ -17,8 +17,10 @@ def lift_statement_timeout(**kwargs):
     from django.conf import settings
     from django.db import connections
 
+    from config.settings import postgres_options
+
     for alias, database in settings.DATABASES.items():
         if database["ENGINE"].endswith("postgresql"):
             options = database.setdefault("OPTIONS", {})
-            options["options"] = f"-c statement_timeout={settings.WORKER_STATEMENT_TIMEOUT}"
+            options["options"] = postgres_options(settings.WORKER_STATEMENT_TIMEOUT)
             connections[alias].close()
