@@ -1,7 +1,7 @@
 """Query helpers shared by every app: who is a real user, French alphabetical order."""
 
 from django.db import connection
-from django.db.models import Lookup, QuerySet
+from django.db.models import QuerySet
 from django.db.models.functions import Collate
 
 
@@ -42,29 +42,3 @@ class RoleQuerySet(SharedQuerySet):
 
     def editable_by_chef_projet(self, user):
         return self.none()
-
-
-class InSubquery(Lookup):
-    """`column IN (subquery)` that PostgreSQL can combine with other indexed conditions.
-
-    Inside an OR, PostgreSQL runs `id IN (SELECT …)` as a hashed filter over every row of the
-    table (no index can serve it). Written `id = ANY(ARRAY(SELECT …))`, the subquery runs once
-    as an InitPlan and its array is an index condition, so an OR of indexed conditions becomes
-    a BitmapOr. Other databases keep the plain `IN`. Use it as a filter expression:
-    `Q(InSubquery(F("pk"), queryset.values("action_id"))) | Q(annee=…)`."""
-
-    lookup_name = "in_subquery"
-    prepare_rhs = False
-
-    def __init__(self, lhs, rhs):
-        super().__init__(lhs, rhs.order_by() if isinstance(rhs, QuerySet) else rhs)
-
-    def as_sql(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} IN {rhs}", (*lhs_params, *rhs_params)
-
-    def as_postgresql(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} = ANY(ARRAY{rhs})", (*lhs_params, *rhs_params)

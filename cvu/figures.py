@@ -23,7 +23,6 @@ from functools import cached_property
 from django.db.models import (
     Count,
     DecimalField,
-    F,
     IntegerField,
     OuterRef,
     Q,
@@ -32,8 +31,6 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
-
-from core.querysets import InSubquery
 
 from .models import (
     Action,
@@ -63,13 +60,14 @@ AMOUNTS = ("demande", "propose", "vote", "verse")
 
 def of_year(queryset, annee: int):
     """The actions concerned by a year: a financing line that year, or the year in their period."""
-    # InSubquery lets PostgreSQL answer the three branches from their indexes (a BitmapOr)
-    # instead of reading every action of the history to test the third one.
-    with_line = Financement.objects.filter(annee=annee).values("action_id").distinct()
+    # Measured at ten times PMA's history: PostgreSQL answers the third branch with a hashed
+    # index-only scan of the year's lines (50 ms for every action); written = ANY(ARRAY(…)) to
+    # combine it with the indexes, it became a filter testing each row against an array of
+    # 18,000 ids whenever the plan followed the list's order (1.5 s for one page).
     return queryset.filter(
         Q(annee=annee)
         | Q(annee__lte=annee, annee_fin__gte=annee)
-        | Q(InSubquery(F("pk"), with_line))
+        | Q(pk__in=Financement.objects.filter(annee=annee).values("action_id"))
     )
 
 
@@ -452,12 +450,16 @@ class Chiffres:
                 verse=Sum("montant_verse"),
                 lignes=Count("pk"),
             )
+            # Tuples rather than dicts: a year of 18,000 dossiers comes back as 18,000 rows.
+            .values_list(*keys, *AMOUNTS, "lignes")
         )
+        size = len(keys)
         sums, counts = {}, {}
         for row in rows:
-            key = tuple(row[name] for name in keys)
-            sums[key] = Montants(*(row[name] or ZERO for name in AMOUNTS))
-            counts[key] = row["lignes"]
+            key = row[:size]
+            demande, propose, vote, verse, lignes = row[size:]
+            sums[key] = Montants(demande or ZERO, propose or ZERO, vote or ZERO, verse or ZERO)
+            counts[key] = lignes
         for line, difference in self._overridden:
             sums[tuple(line[name] for name in keys)].vote += difference
         return sums, counts

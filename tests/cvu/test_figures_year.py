@@ -3,10 +3,9 @@
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from cvu import figures
-from cvu.models import Action, Financement
+from cvu.models import Financement
 from tests.cvu.factories import ActionFactory, ContratFactory, FinancementFactory
 from tests.quartiers.factories import CommuneFactory, QpvFactory, SecteurFactory
 
@@ -40,15 +39,6 @@ def test_a_year_holds_its_actions_its_periods_and_its_lines(year):
     found = set(figures.dossiers(contrat, 2025))
     expected = {actions[name] for name in ("of_the_year", "multi_year", "line_only")}
     assert found == expected
-
-
-def test_the_year_test_is_answered_from_indexes_on_postgresql(year):
-    sql = str(figures.of_year(Action.objects.all(), 2025).query)
-    if connection.vendor == "postgresql":
-        # Not "id IN (SELECT …)" inside the OR: PostgreSQL would read every action for it.
-        assert "= ANY(ARRAY(SELECT DISTINCT" in sql
-    else:
-        assert " IN (SELECT DISTINCT" in sql
 
 
 @pytest.mark.parametrize("where", ["contrat", "secteur", "commune"])
