@@ -225,6 +225,21 @@ class OrganisationFilterSet(FilterSet):
         return queryset.filter(pk__in=Financement.objects.values("financeur_id"))
 
 
+class AppelFilterSet(FilterSet):
+    search = django_filters.CharFilter(label="Recherche", field_name="nom", lookup_expr="icontains")
+    contrat = django_filters.ModelChoiceFilter(
+        label="Contrat", queryset=ContratDeVille.objects.all(), empty_label="Tous"
+    )
+    annee = django_filters.NumberFilter(label="Exercice")
+    statut = django_filters.ChoiceFilter(
+        label="Statut", choices=AppelAProjets.Statut.choices, empty_label="Tous"
+    )
+
+    class Meta:
+        model = AppelAProjets
+        fields = []
+
+
 class ProgrammeFilterSet(FilterSet):
     contrat = django_filters.ModelChoiceFilter(
         label="Contrat", queryset=ContratDeVille.objects.all(), empty_label="Tous"

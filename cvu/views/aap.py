@@ -21,7 +21,7 @@ from core.pdf import render_pdf
 from quartiers.models import Qpv
 
 from .. import aap, conventions, dauphin, figures, imports, pieces, rights, services
-from ..filters import DossierFilterSet
+from ..filters import AppelFilterSet, DossierFilterSet
 from ..forms_aap import (
     AppelForm,
     AvisFinanceurFormSet,
@@ -102,9 +102,10 @@ def aap_list(request: HttpRequest) -> HttpResponse:
         )
         .order_by("-annee", "nom")
     )
+    filterset = AppelFilterSet(request.GET, queryset=appels)
     if request.GET.get("export") in FORMATS:
         return export_response(
-            appels,
+            filterset.qs,
             APPEL_COLUMNS,
             filename="appels-a-projets",
             fmt=request.GET["export"],
@@ -113,7 +114,11 @@ def aap_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "cvu/aap_list.html",
-        {"appels": appels, "can_create": rights.may_create(request.user, AppelAProjets)},
+        {
+            "filter": filterset,
+            "page_obj": paginate(request, filterset.qs),
+            "can_create": rights.may_create(request.user, AppelAProjets),
+        },
     )
 
 

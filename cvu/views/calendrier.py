@@ -13,7 +13,7 @@ from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.exports import FORMATS, export_response
-from core.lists import paginate
+from core.lists import PAGE_SIZE, paginate
 
 from .. import rights
 from ..filters_reunions import CalendrierFilterSet, month_bounds, month_weeks
@@ -73,8 +73,11 @@ def calendrier(request: HttpRequest) -> HttpResponse:
     }
     if vue == "liste":
         now = timezone.now()
+        # The next PAGE_SIZE meetings: the rest is for the filters or the month view.
+        upcoming = reunions.filter(debut__gte=now).order_by("debut")
         context.update(
-            upcoming=list(reunions.filter(debut__gte=now).order_by("debut")),
+            upcoming=list(upcoming[:PAGE_SIZE]),
+            upcoming_count=upcoming.count(),
             page_obj=paginate(request, reunions.filter(debut__lt=now).order_by("-debut")),
         )
         return render(request, "cvu/calendrier.html", context)

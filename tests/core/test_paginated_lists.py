@@ -94,3 +94,29 @@ def test_cycles_filter_by_year_and_title(client, manager):
     assert names(client.get("/participation/cycles/", {"search": "2024"})) == ["Cycle 2024"]
     export = client.get("/participation/cycles/", {"annee": 2025, "export": "xlsx"})
     assert exported(export, column=1) == ["Cycle 2025"]
+
+
+def test_calls_filter_by_name_contract_year_and_status_and_paginate(client, reader):
+    from tests.cvu.aap_factories import AppelFactory
+    from tests.cvu.factories import ContratFactory
+
+    contrat, autre = ContratFactory(), ContratFactory(nom="Contrat 2015–2023")
+    for n in range(PAGE_SIZE):
+        AppelFactory(contrat=contrat, annee=2000 + n, nom=f"Appel {2000 + n}", statut="programme")
+    AppelFactory(contrat=autre, annee=2019, nom="Appel ancien contrat", statut="ouvert")
+    client.force_login(reader)
+    first = client.get("/appels-a-projets/")
+    assert first.context["page_obj"].paginator.num_pages == 2
+    assert names(first)[:2] == ["Appel 2049", "Appel 2048"]  # latest exercice first
+    assert names(client.get("/appels-a-projets/", {"search": "ancien"})) == ["Appel ancien contrat"]
+    assert names(client.get("/appels-a-projets/", {"contrat": autre.pk})) == [
+        "Appel ancien contrat"
+    ]
+    assert names(client.get("/appels-a-projets/", {"annee": 2019, "contrat": contrat.pk})) == [
+        "Appel 2019"
+    ]
+    assert names(client.get("/appels-a-projets/", {"statut": "ouvert"})) == ["Appel ancien contrat"]
+    empty = client.get("/appels-a-projets/", {"search": "introuvable"}).content.decode()
+    assert "Aucun appel à projets ne correspond à ces filtres." in empty
+    export = client.get("/appels-a-projets/", {"contrat": autre.pk, "export": "xlsx"})
+    assert exported(export) == ["Appel ancien contrat"]

@@ -204,6 +204,21 @@ def test_list_view_paginates_past_meetings(client, reader, groupe):
     assert len(response.context["page_obj"]) == 1
 
 
+def test_list_view_shows_the_next_page_of_upcoming_meetings(client, reader, groupe):
+    from core.lists import PAGE_SIZE
+
+    now = timezone.now()
+    for n in range(PAGE_SIZE + 3):
+        ReunionFactory(instance=groupe, debut=now + timedelta(days=n + 1), titre=f"À venir {n:02}")
+    client.force_login(reader)
+    response = client.get(CALENDRIER, {"vue": "liste", "instance": groupe.pk})
+    upcoming = response.context["upcoming"]
+    assert [r.titre for r in upcoming] == [f"À venir {n:02}" for n in range(PAGE_SIZE)]
+    content = response.content.decode()
+    assert f"Les {PAGE_SIZE} prochaines réunions sur {PAGE_SIZE + 3} à venir" in content
+    assert f'href="?instance={groupe.pk}">vue mensuelle</a>' in content
+
+
 # ------------------------------------------------------------- filters
 
 
@@ -292,8 +307,9 @@ def test_calendar_queries(client, reader, groupe, copil, size, django_assert_num
     # and the type, commune and instance choices of the filter form
     with django_assert_num_queries(6):
         client.get(CALENDRIER, {"mois": "2026-11"})
-    # session, user, upcoming meetings, past count and page, three filter choices
-    with django_assert_num_queries(8):
+    # session, user, upcoming meetings and their count, past count and page, three filter
+    # choices
+    with django_assert_num_queries(9):
         client.get(CALENDRIER, {"vue": "liste"})
 
 
