@@ -32,6 +32,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from quartiers.models import Qpv
+
 from .models import (
     Action,
     BeneficiairesQpv,
@@ -594,12 +596,16 @@ class Chiffres:
 
     @cached_property
     def liens_commune(self) -> tuple[list, dict]:
-        rows = list(
-            Action.qpvs.through.objects.filter(
-                action__in=self.dossiers(), qpv__communes__isnull=False
-            ).values_list("action_id", "qpv__communes", "qpv__communes__nom")
-        )
-        return [(a, c) for a, c, _ in rows], {c: nom for _, c, nom in rows}
+        """(dossier, commune) pairs through the dossiers' QPVs: from liens_qpv and the QPVs'
+        communes (a few dozen rows), rather than reading the year's links a second time."""
+        links, _ = self.liens_qpv
+        communes, labels = defaultdict(list), {}
+        for qpv_id, commune_id, nom in Qpv.communes.through.objects.filter(
+            qpv_id__in={qpv_id for _, qpv_id in links}
+        ).values_list("qpv_id", "commune_id", "commune__nom"):
+            communes[qpv_id].append(commune_id)
+            labels[commune_id] = nom
+        return [(a, c) for a, qpv_id in links for c in communes[qpv_id]], labels
 
     @cached_property
     def par_axe(self) -> list[Groupe]:
