@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from cvu import figures
-from cvu.models import Financement
+from cvu.models import Action, Financement
 from tests.cvu.factories import ActionFactory, ContratFactory, FinancementFactory
 from tests.quartiers.factories import CommuneFactory, QpvFactory, SecteurFactory
 
@@ -52,3 +52,17 @@ def test_the_years_lines_are_those_of_its_dossiers(year, where):
     assert set(chiffres.lignes()) == set(expected)
     assert chiffres.lignes().exists()
     assert chiffres.total.demande == sum(line.montant_demande for line in expected)
+
+
+def test_lines_of_every_action_or_of_some(year):
+    contrat, _, _, actions = year
+    everything = figures.lines(Action.objects.all(), annee=2025)
+    assert set(everything) == set(Financement.objects.filter(annee=2025))
+    some = Action.objects.filter(contrat=contrat)
+    assert set(figures.lines(some.values("pk"))) == set(
+        Financement.objects.filter(action__contrat=contrat)
+    )
+    assert not figures.lines(Action.objects.none()).exists()
+    assert set(figures.lines(Action.objects.order_by("pk")[:1])) == set(
+        Financement.objects.filter(action=Action.objects.order_by("pk").first())
+    )
