@@ -139,13 +139,18 @@ def chapitres_editables(user, rapport: RapportAnnuel):
     return ChapitreRapport.objects.editable_by(user).filter(rapport=rapport)
 
 
+CHAPITRE_REFUSE = (
+    "Ce chapitre est rédigé par le chef de projet de la commune ou le chef de service, "
+    "tant que le rapport n'est pas approuvé."
+)
+
+
 @transaction.atomic
 def chapitre_save(*, chapitre: ChapitreRapport, texte: str, user) -> ChapitreRapport:
     """Saves a chapter's text: the chef de service any, a chef de projet their communes'."""
     rights.require(
         ChapitreRapport.objects.editable_by(user).filter(pk=chapitre.pk).exists(),
-        "Ce chapitre est rédigé par le chef de projet de la commune ou le chef de service, "
-        "tant que le rapport n'est pas approuvé.",
+        CHAPITRE_REFUSE,
     )
     chapitre.texte = texte.strip()
     chapitre.modifie_par = user

@@ -169,8 +169,7 @@ def chapitre_update(request: HttpRequest, pk: int) -> HttpResponse:
     )
     rights.require(
         annuel.chapitres_editables(request.user, chapitre.rapport).filter(pk=pk).exists(),
-        "Ce chapitre est rédigé par le chef de projet de la commune ou le chef de service, "
-        "tant que le rapport n'est pas approuvé.",
+        annuel.CHAPITRE_REFUSE,
     )
     form = ChapitreForm(request.POST or None, instance=chapitre)
     if request.method == "POST" and form.is_valid():
