@@ -479,10 +479,10 @@ class Chiffres:
     @cached_property
     def par_action(self) -> dict[int, Montants]:
         """Every dossier of the year, with zeros when it has no line that year."""
-        result = {pk: Montants() for pk in self.statuts}
-        for (action_id,), amounts in self._sums("action_id")[0].items():
-            result[action_id] = amounts
-        return result
+        # A line of the year makes its action a dossier of the year: the sums' keys are among
+        # the dossiers, and only the dossiers without a line get a new (zero) Montants.
+        sums = self._sums("action_id")[0]
+        return {pk: sums.get((pk,)) or Montants() for pk in self.statuts}
 
     @cached_property
     def total(self) -> Montants:
@@ -582,8 +582,9 @@ class Chiffres:
                 node = nodes.get(node.parent_id)
             return node.pk if node is not None else None
 
+        axe_of = {pk: root(pk) for pk in nodes}  # once per node, not per link
         links = [
-            (action_id, root(node_id))
+            (action_id, axe_of.get(node_id))
             for action_id, node_id in Action.objectifs.through.objects.filter(
                 action__in=self.dossiers()
             ).values_list("action_id", "noeudstrategie_id")
