@@ -5,6 +5,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
+from cvu.models import Action, AppelAProjets
 from reporting.models import Rapport
 from tests.quartiers.factories import CommuneFactory, QpvFactory
 
@@ -27,6 +28,11 @@ def test_bench_reporting_at_a_tiny_scale(settings, tmp_path):
     export = next(line for line in text.splitlines() if line.startswith("/actions/?export=xlsx"))
     assert export.split()[-1].endswith("s")  # the worker's build, apart from the request
     assert not Rapport.objects.exists()  # the queued exports are removed
+    # The detail pages are measured like the lists: a dossier, the contract, the year's call…
+    measured = {line.split()[0] for line in text.splitlines() if line.startswith("/")}
+    action = Action.objects.filter(annee=2025, financements__isnull=False).order_by("pk").first()
+    for page in (action, action.porteur, action.contrat, AppelAProjets.objects.get(annee=2025)):
+        assert page.get_absolute_url() in measured
     # A second run reuses the data and compares with the first.
     out = io.StringIO()
     call_command(

@@ -141,8 +141,8 @@ class Command(BaseCommand):
         )
         rapport.delete_files()
         rapport.delete()
+        comite = self._committee(contrat, annee)  # its call's page is among the detail pages
         self._lists(service, cdp, contrat, annee, max(5, requetes // 5), sortie, reference)
-        comite = self._committee(contrat, annee)
         page = self._measure(service, f"{comite.get_absolute_url()}?filtre=tous", requetes)
         save = self._measure_committee_save(service, comite, max(5, requetes // 5))
         self.stdout.write(
@@ -191,6 +191,7 @@ class Command(BaseCommand):
             "/actions/?export=xlsx",
             f"/actions/?annee={annee}&export=xlsx",
             "/organisations/?export=xlsx",
+            *self._details(contrat, annee),
         ]
         previous = {}
         if reference:
@@ -203,7 +204,11 @@ class Command(BaseCommand):
         )
         for url in pages:
             for role, user in (("service", service), ("cdp", cdp)):
-                median, p95, queries, production = self._measure_page(user, url, count)
+                measured = self._measure_page(user, url, count)
+                if measured is None:
+                    self.stdout.write(f"{url[:48]:<48} {role:<8} (page réservée, non mesurée)")
+                    continue
+                median, p95, queries, production = measured
                 ratio = ""
                 if (url, role) in previous and previous[url, role]["p95"]:
                     ratio = f"{p95 / previous[url, role]['p95']:.2f}"
@@ -232,14 +237,43 @@ class Command(BaseCommand):
             rapport.delete_files()
             rapport.delete()
 
-    def _measure_page(self, user, url: str, count: int) -> tuple[float, float, int, float | None]:
+    def _details(self, contrat, annee) -> list[str]:
+        """One detail page of each kind, on the objects the lists lead to most: a dossier of the
+        year with its lines, its porteur (every dossier it carried), the contract, the year's
+        call (its dossiers), an instance and its latest meeting, a QPV and its commune, a
+        council. Measured like the lists, at both scales."""
+        action = (
+            Action.objects.filter(contrat=contrat, annee=annee, financements__isnull=False)
+            .order_by("pk")
+            .first()
+        )
+        qpv = Qpv.objects.filter(actions__contrat=contrat).order_by("pk").first()
+        reunion = Reunion.objects.filter(debut__lt=timezone.now()).order_by("-debut").first()
+        objects = [
+            action,
+            action.porteur if action else None,
+            contrat,
+            AppelAProjets.objects.filter(contrat=contrat, annee=annee).first(),
+            reunion.instance if reunion else None,
+            reunion,
+            qpv,
+            qpv.communes.order_by("pk").first() if qpv else None,
+            ConseilCitoyen.objects.order_by("pk").first(),
+        ]
+        return [obj.get_absolute_url() for obj in objects if obj is not None]
+
+    def _measure_page(
+        self, user, url: str, count: int
+    ) -> tuple[float, float, int, float | None] | None:
         """Like _measure, with the number of queries. An export above the threshold answers by
         queuing (302): the requests are timed without their build, which is then timed once as
-        the worker does it (seconds, else None)."""
+        the worker does it (seconds, else None). None for a page the user may not open (a
+        detail page outside a chef de projet's sectors)."""
         client = Client(HTTP_HOST=self._host())
         client.force_login(user)
         ok = (200, 302)
-        client.get(url)  # warm-up (caches, connections)
+        if client.get(url).status_code in (403, 404):  # warm-up (caches, connections)
+            return None
         queries = []  # counted by a wrapper: each request clears connection.queries
 
         def counter(execute, sql, params, many, context):
