@@ -273,8 +273,12 @@ def envelopes(
     return figures.Chiffres(appel.contrat, appel.annee, voted_override=voted_override).par_financeur
 
 
-def dossiers_by_status(appel: AppelAProjets) -> list[dict]:
-    """Count and amounts requested / voted of the year's dossiers, per status (cvu.figures)."""
+def dossiers_by_status(
+    appel: AppelAProjets, chiffres: figures.Chiffres | None = None
+) -> list[dict]:
+    """Count and amounts requested / voted of the year's dossiers, per status (cvu.figures);
+    from the page's own `chiffres` when it has them (the year's sums are read once)."""
+    chiffres = chiffres or figures.Chiffres(appel.contrat, appel.annee)
     return [
         {
             "statut": group.key,
@@ -285,7 +289,7 @@ def dossiers_by_status(appel: AppelAProjets) -> list[dict]:
             "vote": group.montants.vote,
             "verse": group.montants.verse,
         }
-        for group in figures.Chiffres(appel.contrat, appel.annee).par_statut
+        for group in chiffres.par_statut
     ]
 
 

@@ -186,7 +186,7 @@ def _dossiers(appel: AppelAProjets):
 def aap_detail(request: HttpRequest, pk: int) -> HttpResponse:
     appel = _get_appel(request, pk)
     chiffres = figures.Chiffres(appel.contrat, appel.annee)
-    envelopes = aap.envelopes(appel)
+    envelopes = chiffres.par_financeur  # aap.envelopes(appel), from the same sums
     filterset = DossierFilterSet(request.GET, queryset=_dossiers(appel), appel=appel)
     dossiers = filterset.qs
     cleaned = filterset.form.cleaned_data if filterset.is_valid() else {}
@@ -208,7 +208,7 @@ def aap_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "appel": appel,
         "envelopes": envelopes,
-        "par_statut": aap.dossiers_by_status(appel),
+        "par_statut": aap.dossiers_by_status(appel, chiffres),
         "total": chiffres.total,
         "nb_dossiers": chiffres.nb_dossiers,
         "nb_hors_appel": None if filtered else _dossiers(appel).exclude(appel=appel).count(),
