@@ -44,9 +44,8 @@ def test_a_year_holds_its_actions_its_periods_and_its_lines(year):
 @pytest.mark.parametrize("where", ["contrat", "secteur", "commune"])
 def test_the_years_lines_are_those_of_its_dossiers(year, where):
     contrat, secteur, commune, _ = year
-    territory = {"secteur": secteur} if where == "secteur" else {}
-    if where == "commune":
-        territory = {"commune": commune}
+    territory = {"contrat": {}, "secteur": {"secteur": secteur}, "commune": {"commune": commune}}
+    territory = territory[where]
     chiffres = figures.Chiffres(contrat, 2025, **territory)
     expected = Financement.objects.filter(annee=2025, action__in=chiffres.dossiers())
     assert set(chiffres.lignes()) == set(expected)

@@ -206,6 +206,8 @@ class Command(BaseCommand):
             for role, user in (("service", service), ("cdp", cdp)):
                 measured = self._measure_page(user, url, count)
                 if measured is None:
+                    if role == "service":  # the chef de service opens every page
+                        raise CommandError(f"{url} est refusé au chef de service.")
                     self.stdout.write(f"{url[:48]:<48} {role:<8} (page réservée, non mesurée)")
                     continue
                 median, p95, queries, production = measured
