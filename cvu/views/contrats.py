@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -52,28 +52,11 @@ def contrat_detail(request: HttpRequest, pk: int) -> HttpResponse:
         annee = None
     if annee not in years:
         annee = None
-    contract_actions = Action.objects.filter(contrat=contrat)
-    lines = figures.lines(contract_actions, annee=annee)
     # An action serving two objectives counts under each: the page says so. Voted amounts are
     # counted as everywhere else (cvu.figures: a refused or withdrawn dossier votes nothing).
-    amounts = {
-        row["action__objectifs"]: {
-            "demande": row["demande"] or Decimal(0),
-            "vote": row["vote"] or Decimal(0),
-            "nb": row["nb"],
-        }
-        for row in lines.filter(action__objectifs__isnull=False)
-        .values("action__objectifs")
-        .annotate(
-            demande=Sum("montant_demande"),
-            vote=Sum("montant_vote", filter=figures.COUNTED_VOTE),
-            nb=Count("action", distinct=True),
-        )
-        .order_by()
-    }
+    totals, amounts, sans_objectif = figures.par_objectif(contrat, annee=annee)
     nodes = list(NoeudStrategie.objects.filter(contrat=contrat))
-    totals = figures.totals(contract_actions, annee=annee)
-    actions = contract_actions
+    actions = Action.objects.filter(contrat=contrat)
     if annee:
         actions = actions.filter(Q(annee=annee) | Q(annee__lte=annee, annee_fin__gte=annee))
     context = {
@@ -83,9 +66,7 @@ def contrat_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "annee": annee,
         "totals": totals,
         "nb_actions": actions.count(),
-        "sans_objectif": figures.totals(
-            contract_actions.filter(objectifs__isnull=True), annee=annee
-        ),
+        "sans_objectif": sans_objectif,
     }
     return render(request, "cvu/contrat_detail.html", context)
 

@@ -6,7 +6,12 @@ import pytest
 
 from cvu import figures
 from cvu.models import Action, Financement
-from tests.cvu.factories import ActionFactory, ContratFactory, FinancementFactory
+from tests.cvu.factories import (
+    ActionFactory,
+    ContratFactory,
+    FinancementFactory,
+    NoeudFactory,
+)
 from tests.quartiers.factories import CommuneFactory, QpvFactory, SecteurFactory
 
 pytestmark = pytest.mark.django_db
@@ -65,3 +70,62 @@ def test_lines_of_every_action_or_of_some(year):
     assert set(figures.lines(Action.objects.order_by("pk")[:1])) == set(
         Financement.objects.filter(action=Action.objects.order_by("pk").first())
     )
+
+
+@pytest.mark.parametrize("annee", [None, 2025])
+def test_contract_figures_by_objective_add_up_line_by_line(annee):
+    """figures.par_objectif against the lines read one by one: an action serving two objectives
+    counts under each and once in the totals, a refused one votes nothing, an action without an
+    objective goes apart, and only the actions with a line (that year) are counted."""
+    contrat = ContratFactory()
+    axe = NoeudFactory(contrat=contrat, code="1")
+    first = NoeudFactory(contrat=contrat, parent=axe, niveau="objectif", code="1.1")
+    second = NoeudFactory(contrat=contrat, parent=axe, niveau="objectif", code="1.2")
+    idle = NoeudFactory(contrat=contrat, parent=axe, niveau="objectif", code="1.3")
+    both = ActionFactory(contrat=contrat)
+    both.objectifs.set([first, second])
+    refused = ActionFactory(contrat=contrat, statut="refuse")
+    refused.objectifs.set([first])
+    loose = ActionFactory(contrat=contrat)
+    earlier = ActionFactory(contrat=contrat)
+    earlier.objectifs.set([second, idle])
+    ActionFactory(contrat=contrat).objectifs.set([idle])  # no line at all
+    ActionFactory().objectifs.set([NoeudFactory(code="9")])  # another contract
+    for action, year, amount in [
+        (both, 2025, 100),
+        (both, 2026, 1_000),
+        (refused, 2025, 30),
+        (loose, 2025, 5),
+        (earlier, 2024, 70_000),
+    ]:
+        FinancementFactory(
+            action=action, annee=year, montant_demande=amount + 1, montant_vote=amount
+        )
+    FinancementFactory(annee=2025, montant_demande=9, montant_vote=9)  # another contract
+
+    totals, amounts, sans_objectif = figures.par_objectif(contrat, annee=annee)
+
+    lines = Financement.objects.filter(action__contrat=contrat).select_related("action")
+    lines = [line for line in lines if annee is None or line.annee == annee]
+
+    def counted(line):
+        return Decimal(0) if line.action.statut in figures.NOT_FUNDED else line.montant_vote
+
+    def expected(selected):
+        return {
+            "demande": sum((line.montant_demande for line in selected), Decimal(0)),
+            "vote": sum((counted(line) for line in selected), Decimal(0)),
+            "nb": len({line.action_id for line in selected}),
+        }
+
+    by_objective = {
+        node.pk: expected([line for line in lines if node in line.action.objectifs.all()])
+        for node in (first, second, idle)
+    }
+    assert amounts == {pk: row for pk, row in by_objective.items() if row["nb"]}
+    loose_lines = [line for line in lines if not line.action.objectifs.exists()]
+    assert sans_objectif == {key: expected(loose_lines)[key] for key in ("demande", "vote")}
+    assert totals["demande"] == expected(lines)["demande"]
+    assert totals["vote"] == expected(lines)["vote"]
+    assert amounts[first.pk]["nb"] == 2  # the refused action has a line: it is counted
+    assert (idle.pk in amounts) is (annee is None)
