@@ -19,9 +19,20 @@ from .widgets import fast_selects
 PAGE_SIZE = 50
 
 
-def paginate(request: HttpRequest, rows: QuerySet | Sequence, per_page: int = PAGE_SIZE) -> Page:
-    """The page asked for by `?page=`; the last one past the end, the first one when mistyped."""
-    return Paginator(rows, per_page).get_page(request.GET.get("page"))
+def paginate(
+    request: HttpRequest,
+    rows: QuerySet | Sequence,
+    per_page: int = PAGE_SIZE,
+    *,
+    count: int | None = None,
+) -> Page:
+    """The page asked for by `?page=`; the last one past the end, the first one when mistyped.
+    `count` is the number of rows when the view already knows it (the figures of a year count
+    its dossiers): the rows are then not counted a second time."""
+    paginator = Paginator(rows, per_page)
+    if count is not None:
+        paginator.count = count  # Paginator.count is a cached property: this is its value
+    return paginator.get_page(request.GET.get("page"))
 
 
 class FilterSet(django_filters.FilterSet):

@@ -200,11 +200,13 @@ def aap_detail(request: HttpRequest, pk: int) -> HttpResponse:
             fmt=request.GET["export"],
             request=request,
         )
-    page = paginate(request, dossiers)
+    filtered = any(cleaned.values())
+    # Unfiltered, the rows are the year's dossiers, which the figures already counted.
+    known = chiffres.nb_dossiers if filterset.is_valid() and not filtered else None
+    page = paginate(request, dossiers, count=known)
     for action in page.object_list:
         action.montants = chiffres.par_action.get(action.pk) or figures.Montants()
         action.avis_instruction = _avis(action)
-    filtered = any(cleaned.values())
     context = {
         "appel": appel,
         "envelopes": envelopes,

@@ -985,8 +985,17 @@ def test_the_call_page_filters_and_pages_its_dossiers(client, manager, appel):
         )
     client.force_login(manager)
     url = appel.get_absolute_url()
-    page_1 = client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        page_1 = client.get(url)
     assert len(page_1.context["dossiers"]) == PAGE_SIZE
+    # Unfiltered, the pages are counted from the year's figures, not by a second count.
+    assert page_1.context["page_obj"].paginator.count == PAGE_SIZE + 3
+    assert page_1.context["nb_dossiers"] == PAGE_SIZE + 3
+    counts = [q["sql"] for q in queries.captured_queries if "COUNT(*)" in q["sql"]]
+    assert len(counts) == 2, counts  # the dossiers outside the call, those without referent
+    invalid = client.get(url, {"statut": "inconnu", "page": 2}).context["page_obj"]
+    assert invalid.paginator.count == PAGE_SIZE + 3
+    assert len(invalid.object_list) == 3
     assert len(client.get(url, {"page": 2}).context["dossiers"]) == 3
     found = client.get(url, {"search": "maison pour"}).context["dossiers"]
     assert [a.titre for a in found] == ["Dossier 007"]
