@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
-from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -25,8 +25,8 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from core.templatetags.formats import euros
 
 from . import rights
-from .figures import NOT_FUNDED
-from .models import Action, Financement, Reversement, Versement
+from .figures import COUNTED_VOTE
+from .models import Action, Financement, Organisation, Reversement, Versement
 from .models.actions import ZERO
 
 S = Action.Statut
@@ -631,28 +631,44 @@ def _sort_key(name: str) -> str:
 
 def organisation_section(user, organisation) -> dict:
     """What the porteur page shows of this part (context for its include): requested, voted,
-    paid, clawed back and net paid per funder and year over the porteur's dossiers, in one query
-    (the lines with their clawback sums), added up like the dossier pages add them."""
-    lines = with_payment_figures(
-        Financement.objects.filter(
-            action__in=Action.objects.visible_to(user).filter(porteur=organisation)
+    paid, clawed back and net paid per funder and year over the porteur's dossiers, added up
+    by the database per funder and year (the lines' clawbacks as with_payment_figures counts
+    them): a porteur of 900 dossiers no longer builds its 3,600 lines (one query, and one for
+    the funders)."""
+    sums = (
+        with_payment_figures(
+            Financement.objects.filter(
+                action__in=Action.objects.visible_to(user).filter(porteur=organisation)
+            )
         )
-    ).select_related("financeur", "action")
-    groups: dict[tuple, MontantsFinanceur] = {}
-    for line in lines.order_by():
-        key = (line.annee, line.financeur_id)
-        group = groups.get(key)
-        if group is None:
-            group = groups[key] = MontantsFinanceur(financeur=line.financeur, annee=line.annee)
-        group.demande += line.montant_demande
-        # A refused or withdrawn dossier votes nothing (cvu.figures, as the dashboard counts).
-        if line.action.statut not in NOT_FUNDED:
-            group.vote += line.montant_vote or ZERO
-        group.verse += line.montant_verse
-        group.reverse += line.reverse
-        group.recouvre += line.recouvre
-        group.dossiers += 1
-    rows = sorted(groups.values(), key=lambda g: (-g.annee, _sort_key(g.financeur.nom)))
+        .order_by()
+        .values("annee", "financeur_id")
+        .annotate(
+            total_demande=Sum("montant_demande"),
+            # A refused or withdrawn dossier votes nothing (cvu.figures, as the dashboard counts).
+            total_vote=Sum("montant_vote", filter=COUNTED_VOTE),
+            total_verse=Sum("montant_verse"),
+            total_reverse=Sum("reverse"),
+            total_recouvre=Sum("recouvre"),
+            lignes=Count("pk"),
+        )
+    )
+    sums = list(sums)
+    funders = Organisation.objects.in_bulk({row["financeur_id"] for row in sums})
+    groups = [
+        MontantsFinanceur(
+            financeur=funders[row["financeur_id"]],
+            annee=row["annee"],
+            demande=row["total_demande"],
+            vote=row["total_vote"] or ZERO,
+            verse=row["total_verse"],
+            reverse=row["total_reverse"],
+            recouvre=row["total_recouvre"],
+            dossiers=row["lignes"],  # one line per funder, year and dossier
+        )
+        for row in sums
+    ]
+    rows = sorted(groups, key=lambda g: (-g.annee, _sort_key(g.financeur.nom)))
     totals = MontantsFinanceur(financeur=None, annee=0)
     for row in rows:
         for name in ("demande", "vote", "verse", "reverse", "recouvre", "dossiers"):
