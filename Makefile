@@ -10,7 +10,7 @@ DEPLOY_ENV := env DEBUG=False ALLOWED_HOSTS=cvu.example.org \
 	SECRET_KEY=check-deploy-only-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ
 
 .DEFAULT_GOAL := help
-.PHONY: help prerequisites demo run admin test test-live lint fix clean distclean bench bench-debit
+.PHONY: help prerequisites demo run admin test test-live lint fix clean distclean bench bench-echelles bench-debit
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -47,6 +47,13 @@ bench: $(VENV)/.runtime ## Benchmark lists, exports, dashboard, committee, repor
 	DEBUG=True DATABASE_STATEMENT_TIMEOUT=0 $(BIN)/python manage.py migrate --noinput -v0
 	DEBUG=True DATABASE_STATEMENT_TIMEOUT=0 $(BIN)/python manage.py bench_reporting \
 		--echelle $(ECHELLE) --sortie bench-listes-$(ECHELLE).json $(BENCH_ARGS)
+
+bench-echelles: $(VENV)/.runtime ## Both scales in one run: x1 on DATABASE_URL_X1, x10 on DATABASE_URL, with the ratio
+	@test -n "$(DATABASE_URL_X1)" -a "$(DATABASE_URL_X1)" != "$(DATABASE_URL)" || { \
+		echo "DATABASE_URL_X1 : une seconde base PostgreSQL, distincte de DATABASE_URL, pour l'échelle 1."; \
+		exit 2; }
+	DATABASE_URL="$(DATABASE_URL_X1)" $(MAKE) bench ECHELLE=1
+	$(MAKE) bench ECHELLE=10 BENCH_ARGS="--reference bench-listes-1.json $(BENCH_ARGS)"
 
 bench-debit: $(VENV)/.runtime ## Throughput under gunicorn -w 2 against a bare view (after make bench)
 	DEBUG=True DATABASE_STATEMENT_TIMEOUT=0 $(BIN)/python manage.py bench_debit $(BENCH_ARGS)

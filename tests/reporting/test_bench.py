@@ -44,6 +44,9 @@ def test_bench_reporting_at_a_tiny_scale(settings, tmp_path):
         stdout=out,
     )
     assert "rapport" in out.getvalue()
+    # Another scale on the same database would measure this one's data: refused.
+    with pytest.raises(CommandError, match="autre échelle"):
+        call_command("bench_reporting", echelle=0.05, requetes=2, sortie=str(tmp_path / "x.json"))
 
 
 def test_bench_refuses_the_demo_database(settings, django_user_model):

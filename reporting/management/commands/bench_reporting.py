@@ -51,6 +51,11 @@ SECTORS = 9
 STATUTS = ["solde", "solde", "bilan_recu", "en_cours", "programme", "notifie", "refuse"]
 
 
+def _per_year(scale: float) -> int:
+    """The actions of each sector and year (200 at scale 1)."""
+    return max(1, round(200 * scale))
+
+
 class Command(BaseCommand):
     help = (
         "Crée (une fois) un grand jeu de données de banc d'essai puis mesure le tableau de bord, "
@@ -416,6 +421,14 @@ class Command(BaseCommand):
     def _dataset(self, scale: float):
         contrat = ContratDeVille.objects.filter(nom=CONTRAT).first()
         if contrat is not None:
+            # The data of another scale would be measured under this one's name.
+            expected = _per_year(scale) * len(self._sectors())
+            found = Action.objects.filter(contrat=contrat, annee=FIRST_YEAR).count()
+            if found != expected:
+                raise CommandError(
+                    f"Cette base contient le jeu de données d'une autre échelle ({found} actions "
+                    f"en {FIRST_YEAR} au lieu de {expected}) : donnez une base par échelle."
+                )
             return contrat, False
         rng = random.Random(147)
         contrat = ContratDeVille.objects.create(nom=CONTRAT, annee_debut=2015, annee_fin=2030)
@@ -443,7 +456,7 @@ class Command(BaseCommand):
             for n in range(200)
         )
         sectors = self._sectors()
-        per_year = max(1, round(200 * scale))
+        per_year = _per_year(scale)
         actions, links = [], []
         for year in range(FIRST_YEAR, LAST_YEAR + 1):
             for secteur, qpvs in sectors:
