@@ -56,7 +56,10 @@ def may_change(user, obj) -> bool:
     """The object is among those its queryset's `editable_by` gives the user."""
     if obj is None or obj.pk is None or not is_active_user(user):
         return False
-    return type(obj)._default_manager.editable_by(user).filter(pk=obj.pk).exists()
+    # Narrowed to the object first: the subqueries a queryset builds on itself (an action's
+    # actions in the user's sectors) then read one row, not every action of the sectors
+    # (a dossier's page for a chef de projet: 55 ms -> under 1 ms of SQL at x10).
+    return type(obj)._default_manager.filter(pk=obj.pk).editable_by(user).exists()
 
 
 def may_create(user, model, *, parent=None) -> bool:
