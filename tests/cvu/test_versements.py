@@ -692,6 +692,43 @@ def test_the_porteur_section_counts_clawbacks_in_constant_queries(
     assert '<section id="montants-financeurs"' in html and "4 500,00" in html
 
 
+def test_the_porteur_section_adds_up_each_funders_year_over_several_dossiers(manager, etat, pma):
+    """Two dossiers of one porteur, same funder and year, different clawbacks, and a refused one:
+    one row per funder and year, each amount summed as the lines read one by one give it."""
+    porteur = OrganisationFactory(nom="Régie de quartier")
+    kept = [ActionFactory(porteur=porteur, statut=S.EN_COURS) for _ in range(2)]
+    refused = ActionFactory(porteur=porteur, statut=S.REFUSE)
+    lines = [
+        FinancementFactory(
+            action=action, financeur=etat, annee=2026, montant_demande=900, montant_vote=800
+        )
+        for action in [*kept, refused]
+    ]
+    other = FinancementFactory(action=kept[0], financeur=pma, annee=2025, montant_vote=50)
+    for line, amount, statut in [
+        (lines[0], "30", R.RECOUVRE),
+        (lines[0], "5", R.DEMANDE),
+        (lines[1], "7", R.DEMANDE),
+        (lines[1], "100", R.ANNULE),
+    ]:
+        Reversement.objects.create(
+            financement=line,
+            montant=Decimal(amount),
+            motif="Trop perçu",
+            date_demande=PAST,
+            statut=statut,
+            date_recouvrement=TODAY if statut == R.RECOUVRE else None,
+        )
+    section = payments.organisation_section(manager, porteur)
+    rows = [(r.annee, r.financeur, r.dossiers) for r in section["montants_financeurs"]]
+    assert rows == [(2026, etat, 3), (2025, pma, 1)]
+    state = section["montants_financeurs"][0]
+    assert (state.demande, state.vote) == (Decimal("2700.00"), Decimal("1600.00"))
+    assert (state.reverse, state.recouvre) == (Decimal("42.00"), Decimal("30.00"))
+    assert section["montants_financeurs"][1].vote == other.montant_vote
+    assert section["montants_financeurs_total"].dossiers == 4
+
+
 def test_the_dossier_section_reads_a_constant_number_of_queries(
     line, manager, etat, pma, django_assert_num_queries
 ):
