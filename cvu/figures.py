@@ -464,9 +464,19 @@ class Chiffres:
         return queryset
 
     @cached_property
+    def _dossier_rows(self) -> list[tuple[int, str, int | None]]:
+        """Each dossier of the year: its pk, status and call (one query)."""
+        return list(self.dossiers().values_list("pk", "statut", "appel_id"))
+
+    @cached_property
     def statuts(self) -> dict[int, str]:
-        """Each dossier of the year and its status (one query)."""
-        return dict(self.dossiers().values_list("pk", "statut"))
+        """Each dossier of the year and its status."""
+        return {pk: statut for pk, statut, _ in self._dossier_rows}
+
+    def hors_appel(self, appel) -> int:
+        """How many dossiers of the year are not that call's (financed that year, or of a
+        period covering it, outside it), from the same read as the statuses."""
+        return sum(1 for _, _, appel_id in self._dossier_rows if appel_id != appel.pk)
 
     @cached_property
     def _overridden(self) -> list[tuple[dict, Decimal]]:

@@ -213,7 +213,7 @@ def aap_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "par_statut": aap.dossiers_by_status(appel, chiffres),
         "total": chiffres.total,
         "nb_dossiers": chiffres.nb_dossiers,
-        "nb_hors_appel": None if filtered else _dossiers(appel).exclude(appel=appel).count(),
+        "nb_hors_appel": None if filtered else chiffres.hors_appel(appel),
         "dossiers": page.object_list,
         "page_obj": page,
         "filter": filterset,

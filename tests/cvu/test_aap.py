@@ -968,6 +968,27 @@ def test_random_or_protected_bytes_give_a_french_message(client, manager, appel,
     assert "n'a pas pu être lu" in page(response) or "ni un classeur Excel" in page(response)
 
 
+def test_the_call_page_counts_the_dossiers_financed_outside_the_call(client, manager, appel):
+    """The year's dossiers outside the call (no call, or another one) are counted from the
+    same read as the statuses: the call's own and another year's actions are not."""
+    own = ActionFactory(contrat=appel.contrat, appel=appel, annee=appel.annee)
+    FinancementFactory(action=own, annee=appel.annee)
+    loose = ActionFactory(contrat=appel.contrat, appel=None, annee=appel.annee - 2)
+    FinancementFactory(action=loose, annee=appel.annee)  # financed that year, outside the call
+    other_call = AppelFactory(contrat=appel.contrat, annee=appel.annee - 1, nom="Appel 2025")
+    multi_year = ActionFactory(
+        contrat=appel.contrat, appel=other_call, annee=appel.annee - 1, annee_fin=appel.annee
+    )
+    ActionFactory(contrat=appel.contrat, appel=None, annee=appel.annee - 3)  # not of the year
+    client.force_login(manager)
+    response = client.get(appel.get_absolute_url())
+    assert response.context["nb_hors_appel"] == 2
+    assert {loose.pk, multi_year.pk} < set(
+        response.context["page_obj"].paginator.object_list.values_list("pk", flat=True)
+    )
+    assert "dont 2 actions financées hors appel à projets" in page(response)
+
+
 def test_the_call_page_filters_and_pages_its_dossiers(client, manager, appel):
     """One list pattern (issue 14): a FilterSet (search, status, without referent) and the
     shared pagination, on the call's dossiers."""
@@ -988,11 +1009,12 @@ def test_the_call_page_filters_and_pages_its_dossiers(client, manager, appel):
     with CaptureQueriesContext(connection) as queries:
         page_1 = client.get(url)
     assert len(page_1.context["dossiers"]) == PAGE_SIZE
-    # Unfiltered, the pages are counted from the year's figures, not by a second count.
+    # Unfiltered, the pages and the dossiers outside the call are counted from the year's
+    # figures, not by counts of their own.
     assert page_1.context["page_obj"].paginator.count == PAGE_SIZE + 3
     assert page_1.context["nb_dossiers"] == PAGE_SIZE + 3
     counts = [q["sql"] for q in queries.captured_queries if "COUNT(*)" in q["sql"]]
-    assert len(counts) == 2, counts  # the dossiers outside the call, those without referent
+    assert len(counts) == 1, counts  # the call's dossiers without referent
     invalid = client.get(url, {"statut": "inconnu", "page": 2}).context["page_obj"]
     assert invalid.paginator.count == PAGE_SIZE + 3
     assert len(invalid.object_list) == 3
