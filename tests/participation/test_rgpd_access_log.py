@@ -1,6 +1,7 @@
 """Issue 12, item 6: every display of an inhabitant's identity is logged, in the application
 and in the admin; the log is append-only; the admin's member list shows no identity."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -124,7 +125,8 @@ def test_admin_member_list_shows_no_identity(client, admin, awa):
     response = client.get("/admin/participation/membre/")
     html = response.content.decode()
     assert response.status_code == 200
-    assert "Diallo" not in html and "Awa" not in html
+    # Whole words: the page's random CSRF token once held « …xAwapl… » (a flaky failure).
+    assert not re.search(r"\b(Diallo|Awa)\b", html)
     assert not AccesDonnees.objects.exists()
 
 
