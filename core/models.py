@@ -75,3 +75,17 @@ class Battement(models.Model):
 
     def __str__(self):
         return f"{self.nom} : {self.le:%d/%m/%Y %H:%M:%S}"
+
+
+class VersionDonnees(models.Model):
+    """The version of the data the figures are computed from (core.versions): one row, whose
+    number database triggers raise with every transaction that writes in those tables."""
+
+    numero = models.BigIntegerField("numéro", default=0)
+
+    class Meta:
+        verbose_name = "version des données"
+        verbose_name_plural = "versions des données"
+
+    def __str__(self):
+        return f"Version {self.numero}"

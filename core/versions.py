@@ -1,0 +1,145 @@
+"""Figures kept in the cache until the data they are computed from changes.
+
+At ten times PMA's history a year's figures add up 78,000 financing lines of 18,000 dossiers
+(half a second); they change only when someone writes. Database triggers keep one number,
+`VersionDonnees.numero`, that goes up with every committed transaction writing in a watched
+table; a figure cached under that number stays right as long as the number does not move.
+
+On PostgreSQL (the migrations add the triggers with `watch`):
+
+- a deferred constraint trigger raises the number once per transaction, at its commit. The
+  row is locked only while the transaction commits, so writers do not wait for each other's
+  imports, and readers see the new number only with the data that made it;
+- a statement trigger marks the transaction as having written (a setting local to it): until
+  it ends, its own reads skip the cache, since they see data that the number does not tell yet.
+
+Elsewhere (SQLite: the demo) nothing is cached: the figures are computed on each request.
+"""
+
+import hashlib
+import re
+
+from django.core.cache import cache
+from django.db import connection
+
+# The cache keeps a figure this long at most (a version nobody reads any more expires).
+TIMEOUT = 6 * 3600
+WRITTEN = "pilotage.donnees_ecrites"
+BUMPED = "pilotage.version_relevee"
+
+FUNCTIONS = f"""
+CREATE OR REPLACE FUNCTION pilotage_donnees_ecrites() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM set_config('{WRITTEN}', '1', true);
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE FUNCTION pilotage_version_relevee() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('{BUMPED}', true) IS DISTINCT FROM '1' THEN
+        PERFORM set_config('{BUMPED}', '1', true);
+        UPDATE core_versiondonnees SET numero = numero + 1 WHERE id = 1;
+    END IF;
+    RETURN NULL;
+END $$;
+"""
+
+
+def watch_sql(table: str) -> str:
+    """The triggers that make writes in `table` raise the version (PostgreSQL). A TRUNCATE
+    (which a constraint trigger cannot follow) raises it at once."""
+    return f"""
+CREATE TRIGGER pilotage_ecrit AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "{table}"
+    FOR EACH STATEMENT EXECUTE FUNCTION pilotage_donnees_ecrites();
+CREATE CONSTRAINT TRIGGER pilotage_version AFTER INSERT OR UPDATE OR DELETE ON "{table}"
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION pilotage_version_relevee();
+CREATE TRIGGER pilotage_vide AFTER TRUNCATE ON "{table}"
+    FOR EACH STATEMENT EXECUTE FUNCTION pilotage_version_relevee();
+"""
+
+
+def unwatch_sql(table: str) -> str:
+    return "".join(
+        f'DROP TRIGGER IF EXISTS {name} ON "{table}";\n'
+        for name in ("pilotage_ecrit", "pilotage_version", "pilotage_vide")
+    )
+
+
+def watch(*tables: str):
+    """A migration operation adding the triggers on these tables (nothing outside PostgreSQL)."""
+    from django.db import migrations
+
+    def forwards(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(FUNCTIONS + "".join(watch_sql(t) for t in tables))
+
+    def backwards(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute("".join(unwatch_sql(t) for t in tables))
+
+    return migrations.RunPython(forwards, backwards)
+
+
+_watched: set[str] | None = None
+
+
+def watched_tables(*, fresh=False) -> set[str]:
+    """The tables whose writes raise the version (read from the database's triggers once per
+    process: only a migration changes them)."""
+    global _watched
+    if connection.vendor != "postgresql":
+        return set()
+    if _watched is not None and not fresh:
+        return _watched
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE t.tgname = 'pilotage_version'"
+        )
+        _watched = {row[0] for row in cursor.fetchall()}
+    return _watched
+
+
+def current() -> int | None:
+    """The data's version, or None when figures must be computed afresh: outside PostgreSQL,
+    or in a transaction that has written in a watched table (one query)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT numero, current_setting(%s, true) FROM core_versiondonnees WHERE id = 1",
+            [WRITTEN],
+        )
+        row = cursor.fetchone()
+    if row is None or row[1] == "1":
+        return None
+    return row[0]
+
+
+def cached(key: str, compute):
+    """compute()'s result, kept under `key` for the data's current version."""
+    version = current()
+    if version is None:
+        return compute()
+    full_key = f"{key}:v{version}"
+    value = cache.get(full_key)
+    if value is None:
+        value = compute()
+        cache.set(full_key, value, TIMEOUT)
+    return value
+
+
+def tables_read(sql: str) -> set[str]:
+    return set(re.findall(r'(?:FROM|JOIN) "(\w+)"', sql))
+
+
+def cached_query(name: str, queryset, compute):
+    """compute()'s result over `queryset`, kept under its SQL for the data's current version
+    when every table the SQL reads is watched; computed each time otherwise (a filter on a
+    table whose writes do not raise the version would keep a stale result)."""
+    if connection.vendor != "postgresql":
+        return compute()
+    sql, params = queryset.query.sql_with_params()
+    if not tables_read(sql) <= watched_tables():
+        return compute()
+    digest = hashlib.sha256(f"{sql}\x00{params!r}".encode()).hexdigest()
+    return cached(f"{name}:{digest}", compute)
