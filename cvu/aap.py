@@ -274,11 +274,11 @@ def envelopes(
 
 
 def dossiers_by_status(
-    appel: AppelAProjets, chiffres: figures.Chiffres | None = None
+    appel: AppelAProjets, synthese: figures.Synthese | None = None
 ) -> list[dict]:
     """Count and amounts requested / voted of the year's dossiers, per status (cvu.figures);
-    from the page's own `chiffres` when it has them (the year's sums are read once)."""
-    chiffres = chiffres or figures.Chiffres(appel.contrat, appel.annee)
+    from the page's own `synthese` when it has it (the year's sums are read once)."""
+    synthese = synthese or figures.synthese(figures.Chiffres(appel.contrat, appel.annee))
     return [
         {
             "statut": group.key,
@@ -289,7 +289,7 @@ def dossiers_by_status(
             "vote": group.montants.vote,
             "verse": group.montants.verse,
         }
-        for group in chiffres.par_statut
+        for group in synthese.par_statut
     ]
 
 

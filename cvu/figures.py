@@ -33,6 +33,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from core import versions
 from quartiers.models import Qpv
 
 from .models import (
@@ -111,8 +112,11 @@ COUNTED_VOTE = ~Q(action__statut__in=NOT_FUNDED)
 
 
 def totals(actions, *, annee: int | None = None, financeur=None) -> dict:
-    """Requested, proposed, voted (as counted) and paid over these actions' lines."""
-    return sums(lines(actions, annee=annee, financeur=financeur))
+    """Requested, proposed, voted (as counted) and paid over these actions' lines; kept in the
+    cache under the query while the data does not change (core.versions.cached_query): the
+    unfiltered list of actions adds up 780,000 lines at ten times PMA's history."""
+    queryset = lines(actions, annee=annee, financeur=financeur)
+    return versions.cached_query("totaux", queryset, lambda: sums(queryset))
 
 
 def sums(queryset) -> dict:
@@ -129,7 +133,15 @@ def par_objectif(contrat, *, annee: int | None = None) -> tuple[dict, dict, dict
     """A contract's figures by objective, over its lines of one year or of every year: the
     totals, each objective's requested and voted (as counted) amounts with its number of
     actions having a line, and those of the actions attached to no objective (key None). An
-    action serving two objectives counts fully under each (three queries).
+    action serving two objectives counts fully under each. Kept in the cache while the data
+    does not change (core.versions): one query then, three when computed."""
+    return versions.cached(
+        f"par_objectif:{contrat.pk}:{annee or ''}", lambda: _par_objectif(contrat, annee)
+    )
+
+
+def _par_objectif(contrat, annee: int | None) -> tuple[dict, dict, dict]:
+    """par_objectif, computed.
 
     The lines are read through a join on their action (the contract), not tested against the
     contract's actions, and the actions are counted apart rather than with a distinct count
@@ -473,11 +485,6 @@ class Chiffres:
         """Each dossier of the year and its status."""
         return {pk: statut for pk, statut, _ in self._dossier_rows}
 
-    def hors_appel(self, appel) -> int:
-        """How many dossiers of the year are not that call's (financed that year, or of a
-        period covering it, outside it), from the same read as the statuses."""
-        return sum(1 for _, _, appel_id in self._dossier_rows if appel_id != appel.pk)
-
     @cached_property
     def _overridden(self) -> list[tuple[dict, Decimal]]:
         """The lines whose vote the committee is entering, each with the difference between
@@ -495,13 +502,16 @@ class Chiffres:
             result.append((row, (self.voted_override[row["pk"]] or ZERO) - counted))
         return result
 
-    def _sums(self, *keys: str) -> tuple[dict[tuple, Montants], dict[tuple, int]]:
-        """The year's lines added up per `keys` by the database (voted as counted), then the
-        committee's votes being entered applied as differences; and the lines per key. One query
-        whatever the number of lines: the rows come back per key, not per line."""
+    def _sums(self, *keys: str, actions=None) -> tuple[dict[tuple, Montants], dict[tuple, int]]:
+        """The year's lines (of these actions' pks when given) added up per `keys` by the
+        database (voted as counted), then the committee's votes being entered applied as
+        differences; and the lines per key. One query whatever the number of lines: the rows
+        come back per key, not per line."""
+        lignes = self.lignes()
+        if actions is not None:
+            lignes = lignes.filter(action_id__in=actions)
         rows = (
-            self.lignes()
-            .order_by()
+            lignes.order_by()
             .values(*keys)
             .annotate(
                 demande=Sum("montant_demande"),
@@ -521,8 +531,17 @@ class Chiffres:
             sums[key] = Montants(demande or ZERO, propose or ZERO, vote or ZERO, verse or ZERO)
             counts[key] = lignes
         for line, difference in self._overridden:
-            sums[tuple(line[name] for name in keys)].vote += difference
+            if actions is None or line["action_id"] in actions:
+                sums[tuple(line[name] for name in keys)].vote += difference
         return sums, counts
+
+    def montants_de(self, actions: list[int]) -> dict[int, Montants]:
+        """The year's amounts of these dossiers only (a page of a list), zeros for those
+        without a line that year: one query over their lines, not the year's."""
+        if "par_action" in self.__dict__:  # the whole year is already added up
+            return {pk: self.par_action.get(pk) or Montants() for pk in actions}
+        sums = self._sums("action_id", actions=actions)[0]
+        return {pk: sums.get((pk,)) or Montants() for pk in actions}
 
     @cached_property
     def _par_cle(self) -> tuple[dict[tuple, Montants], dict[tuple, int]]:
@@ -627,7 +646,9 @@ class Chiffres:
     def liens_axe(self) -> tuple[list, dict]:
         """(dossier, axe) pairs, through the dossiers' objectives, and each axe's name: an axe is
         a root of the contract's strategic tree."""
-        nodes = {n.pk: n for n in NoeudStrategie.objects.filter(contrat=self.contrat)}
+        # Unordered: the nodes' default order would join the contracts, a table whose writes
+        # do not raise the data's version (core.versions).
+        nodes = {n.pk: n for n in NoeudStrategie.objects.filter(contrat=self.contrat).order_by()}
 
         def root(pk):
             node = nodes.get(pk)
@@ -704,3 +725,61 @@ class Chiffres:
         labels = dict(S.choices)
         groups = {g.key: g for g in self._groups([(a, s) for a, s in self.statuts.items()], labels)}
         return [groups[value] for value in S.values if value in groups]
+
+    def compute_synthese(self) -> "Synthese":
+        """The summary the dashboard, the call page and the reports show (see synthese())."""
+        par_appel = defaultdict(int)
+        for _, _, appel_id in self._dossier_rows:
+            par_appel[appel_id] += 1
+        return Synthese(
+            total=self.total,
+            nb_dossiers=self.nb_dossiers,
+            nb_financees=self.nb_financees,
+            nb_cpo=len(self.cpo),
+            part_cpo=self.part_cpo,
+            par_appel=dict(par_appel),
+            par_financeur=self.par_financeur,
+            par_axe=self.par_axe,
+            par_qpv=self.par_qpv,
+            par_commune=self.par_commune,
+            par_statut=self.par_statut,
+            beneficiaires=beneficiaires(self.dossiers(), self.annee),
+        )
+
+
+@dataclass
+class Synthese:
+    """What the dashboard, the call page and the reports show of a year's figures, without the
+    rows of each dossier: small enough to keep in the cache (core.versions)."""
+
+    total: Montants
+    nb_dossiers: int
+    nb_financees: int
+    nb_cpo: int
+    part_cpo: int | None
+    par_appel: dict[int | None, int]  # the year's dossiers per call (None: outside any call)
+    par_financeur: list[LigneFinanceur]
+    par_axe: list[Groupe]
+    par_qpv: list[Groupe]
+    par_commune: list[Groupe]
+    par_statut: list[Groupe]
+    beneficiaires: dict
+
+    def hors_appel(self, appel) -> int:
+        """How many dossiers of the year are not that call's (financed that year, or of a
+        period covering it, outside it)."""
+        return self.nb_dossiers - self.par_appel.get(appel.pk, 0)
+
+
+def synthese(chiffres: Chiffres) -> Synthese:
+    """The summary of these figures, from the cache while the data has not changed since it was
+    computed (then in one query), else computed from `chiffres` (whose rows stay available)."""
+    if chiffres.voted_override:
+        raise ValueError("Les votes en cours de saisie ne se gardent pas en cache.")
+    key = "synthese:{}:{}:{}:{}".format(
+        chiffres.contrat.pk,
+        chiffres.annee,
+        getattr(chiffres.secteur, "pk", ""),
+        getattr(chiffres.commune, "pk", ""),
+    )
+    return versions.cached(key, chiffres.compute_synthese)

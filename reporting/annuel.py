@@ -23,8 +23,8 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from cvu import evaluation, figures, rights
-from cvu.models import Bilan, Reunion
+from cvu import evaluation, rights
+from cvu.models import Reunion
 from participation.models import ConseilCitoyen, Demarche, Inscription, SessionFormation
 from quartiers.models import Commune, Qpv, ValeurIndicateur
 
@@ -393,13 +393,13 @@ def contenu(rapport: RapportAnnuel, *, jour=None) -> dict:
         "sections": SECTIONS,
         "strategie": _arbre(nodes),
         "quartiers": _situation_quartiers(contrat, annee),
-        "totals": chiffres.total.as_dict(),
-        "nb_financees": chiffres.nb_financees,
+        "totals": scope.synthese.total.as_dict(),
+        "nb_financees": scope.synthese.nb_financees,
         "tableaux": [by_axe(scope), by_qpv(scope), by_commune(scope), by_funder(scope)],
         "actions": actions,
         "liste_max": settings.PROGRAMMATION_LISTE_MAX,
-        "nb_bilans": Bilan.objects.filter(action__in=scope.actions(), exercice=annee).count(),
-        "beneficiaires": figures.beneficiaires(scope.actions(), annee),
+        "nb_bilans": scope.synthese.beneficiaires["nb_bilans"],
+        "beneficiaires": scope.synthese.beneficiaires,
         "participation": _participation(annee),
         "reunions": reunions,
         "objectifs": evaluation.resultats(nodes, avant=annee + 1),

@@ -134,6 +134,16 @@ class Scope:
             self.contrat, self.annee, secteur=self.secteur, commune=self.commune
         )
 
+    @cached_property
+    def synthese(self) -> figures.Synthese:
+        """The year's summary (amounts per funder, axe, QPV, commune, status; counts;
+        beneficiaries), kept in the cache while the data does not change."""
+        return figures.synthese(self.chiffres)
+
+    @property
+    def territorial(self) -> bool:
+        return self.secteur is not None or self.commune is not None
+
     def actions(self):
         return self.chiffres.dossiers()
 
@@ -163,7 +173,7 @@ def _group_rows(groups, url_for) -> list[Row]:
 
 
 def by_axe(scope: Scope) -> Section:
-    rows = _group_rows(scope.chiffres.par_axe, lambda pk: scope.list_url(objectif=pk))
+    rows = _group_rows(scope.synthese.par_axe, lambda pk: scope.list_url(objectif=pk))
     return Section(
         "axes",
         f"Montants par {scope.contrat.libelle_axe}",
@@ -174,14 +184,14 @@ def by_axe(scope: Scope) -> Section:
 
 
 def by_qpv(scope: Scope) -> Section:
-    rows = _group_rows(scope.chiffres.par_qpv, lambda pk: scope.list_url(qpv=pk))
+    rows = _group_rows(scope.synthese.par_qpv, lambda pk: scope.list_url(qpv=pk))
     return Section(
         "qpv", "Montants par QPV", AMOUNT_COLUMNS, rows, note=SHARED_NOTE.format(what="QPV")
     )
 
 
 def by_commune(scope: Scope) -> Section:
-    rows = _group_rows(scope.chiffres.par_commune, lambda pk: scope.list_url(commune=pk))
+    rows = _group_rows(scope.synthese.par_commune, lambda pk: scope.list_url(commune=pk))
     return Section(
         "communes",
         "Montants par commune",
@@ -195,7 +205,7 @@ def by_funder(scope: Scope) -> Section:
     """Per funder, against its envelope in the year's call for projects: what is left, the share
     consumed, and each overrun said in words."""
     rows = []
-    for line in scope.chiffres.par_financeur:
+    for line in scope.synthese.par_financeur:
         financeur = line.financeur
         values = {
             "enveloppe": line.montant,
@@ -219,7 +229,7 @@ def by_funder(scope: Scope) -> Section:
         )
     overruns = sum(1 for row in rows if row.alert)
     with_envelope = sum(1 for row in rows if row.values["enveloppe"] is not None)
-    if scope.chiffres.territorial:
+    if scope.territorial:
         note = (
             "Les enveloppes portent sur tout le contrat : elles ne sont comparées aux montants "
             "votés que sans secteur ni commune choisis."
@@ -254,7 +264,7 @@ def by_status(scope: Scope) -> Section:
             {"nombre": group.nombre, **group.montants.as_dict()},
             obj=group,
         )
-        for group in scope.chiffres.par_statut
+        for group in scope.synthese.par_statut
     ]
     return Section(
         "statuts",
@@ -422,16 +432,16 @@ def demarches(scope: Scope) -> Section:
 
 def dashboard(scope: Scope) -> dict:
     """Every section of the dashboard, and the year's totals."""
-    chiffres = scope.chiffres
+    synthese = scope.synthese
     funders = by_funder(scope)
     return {
-        "totals": chiffres.total.as_dict(),
-        "nb_dossiers": chiffres.nb_dossiers,
-        "nb_actions": chiffres.nb_financees,
-        "beneficiaires": figures.beneficiaires(scope.actions(), scope.annee),
+        "totals": synthese.total.as_dict(),
+        "nb_dossiers": synthese.nb_dossiers,
+        "nb_actions": synthese.nb_financees,
+        "beneficiaires": synthese.beneficiaires,
         "cpo": {
-            "nombre": len(chiffres.cpo),
-            "part": chiffres.part_cpo,
+            "nombre": synthese.nb_cpo,
+            "part": synthese.part_cpo,
             "objectif": figures.OBJECTIF_CPO,
         },
         "overruns": [row for row in funders.rows if row.alert],

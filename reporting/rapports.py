@@ -181,8 +181,8 @@ def programmation_context(params: dict) -> dict:
     return {
         "contrat": contrat,
         "annee": annee,
-        "totals": chiffres.total.as_dict(),
-        "nb_financees": chiffres.nb_financees,
+        "totals": scope.synthese.total.as_dict(),
+        "nb_financees": scope.synthese.nb_financees,
         "sections": sections,
         "sommaire": [
             ("synthese", "Synthèse"),
@@ -192,7 +192,7 @@ def programmation_context(params: dict) -> dict:
         ],
         "actions": actions,
         "bilans_recus": recus,
-        "beneficiaires": figures.beneficiaires(scope.actions(), annee),
+        "beneficiaires": scope.synthese.beneficiaires,
         "bilans_manquants": manquants,
         "annexe": annexe,
         "manquants_par_referent": _by_referent(manquants) if annexe else [],

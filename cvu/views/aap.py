@@ -186,7 +186,8 @@ def _dossiers(appel: AppelAProjets):
 def aap_detail(request: HttpRequest, pk: int) -> HttpResponse:
     appel = _get_appel(request, pk)
     chiffres = figures.Chiffres(appel.contrat, appel.annee)
-    envelopes = chiffres.par_financeur  # aap.envelopes(appel), from the same sums
+    synthese = figures.synthese(chiffres)
+    envelopes = synthese.par_financeur  # aap.envelopes(appel), from the same sums
     filterset = DossierFilterSet(request.GET, queryset=_dossiers(appel), appel=appel)
     dossiers = filterset.qs
     cleaned = filterset.form.cleaned_data if filterset.is_valid() else {}
@@ -202,18 +203,19 @@ def aap_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
     filtered = any(cleaned.values())
     # Unfiltered, the rows are the year's dossiers, which the figures already counted.
-    known = chiffres.nb_dossiers if filterset.is_valid() and not filtered else None
+    known = synthese.nb_dossiers if filterset.is_valid() and not filtered else None
     page = paginate(request, dossiers, count=known)
+    montants = chiffres.montants_de([action.pk for action in page.object_list])
     for action in page.object_list:
-        action.montants = chiffres.par_action.get(action.pk) or figures.Montants()
+        action.montants = montants[action.pk]
         action.avis_instruction = _avis(action)
     context = {
         "appel": appel,
         "envelopes": envelopes,
-        "par_statut": aap.dossiers_by_status(appel, chiffres),
-        "total": chiffres.total,
-        "nb_dossiers": chiffres.nb_dossiers,
-        "nb_hors_appel": None if filtered else chiffres.hors_appel(appel),
+        "par_statut": aap.dossiers_by_status(appel, synthese),
+        "total": synthese.total,
+        "nb_dossiers": synthese.nb_dossiers,
+        "nb_hors_appel": None if filtered else synthese.hors_appel(appel),
         "dossiers": page.object_list,
         "page_obj": page,
         "filter": filterset,

@@ -796,7 +796,8 @@ def test_call_and_committee_pages_query_counts_do_not_grow(client, manager, appe
         _queries(client, comite.get_absolute_url()),
     )
     assert small == large
-    assert small[0] < 20 and small[1] < 25
+    # The call page: 19 queries and the data's version (core.versions); far fewer once cached.
+    assert small[0] <= 20 and small[1] < 25
 
 
 def test_dossier_pages_query_counts_do_not_grow(client, editor, appel, dossier, etat, pma):
