@@ -22,7 +22,8 @@ def test_bench_reporting_at_a_tiny_scale(settings, tmp_path):
     table = tmp_path / "listes.json"
     call_command("bench_reporting", echelle=0.01, requetes=3, sortie=str(table), stdout=out)
     text = out.getvalue()
-    assert "Tableau de bord : médiane" in text and "Accueil chef de projet" in text
+    assert "Tableau de bord après une écriture : médiane" in text and "chiffres en cache" in text
+    assert "Accueil chef de projet" in text
     assert "statut prêt" in text
     assert "/organisations/?export=xlsx" in text and table.exists()
     export = next(line for line in text.splitlines() if line.startswith("/actions/?export=xlsx"))
