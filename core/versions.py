@@ -82,42 +82,43 @@ def watch(*tables: str):
 _watched: set[str] | None = None
 
 
-def watched_tables(*, fresh=False) -> set[str]:
-    """The tables whose writes raise the version (read from the database's triggers once per
-    process: only a migration changes them)."""
+def _state() -> tuple[int | None, set[str]]:
+    """The data's version (None when figures must be computed afresh: outside PostgreSQL, or in
+    a transaction that has written in a watched table) and the watched tables, in one query.
+    The tables are read from the database's triggers once per process: only a migration
+    changes them."""
     global _watched
     if connection.vendor != "postgresql":
-        return set()
-    if _watched is not None and not fresh:
-        return _watched
+        return None, set()
+    tables = (
+        "NULL"
+        if _watched is not None
+        else "(SELECT array_agg(DISTINCT c.relname) FROM pg_trigger t "
+        "JOIN pg_class c ON c.oid = t.tgrelid WHERE t.tgname = 'pilotage_version')"
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-            "WHERE t.tgname = 'pilotage_version'"
+            "SELECT (SELECT numero FROM core_versiondonnees WHERE id = 1), "
+            f"current_setting(%s, true), {tables}",
+            [WRITTEN],
         )
-        _watched = {row[0] for row in cursor.fetchall()}
-    return _watched
+        numero, written, watched = cursor.fetchone()
+    if _watched is None:
+        _watched = set(watched or ())
+    return (None if written == "1" else numero), _watched
+
+
+def watched_tables() -> set[str]:
+    """The tables whose writes raise the version."""
+    return _state()[1]
 
 
 def current() -> int | None:
-    """The data's version, or None when figures must be computed afresh: outside PostgreSQL,
-    or in a transaction that has written in a watched table (one query)."""
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT numero, current_setting(%s, true) FROM core_versiondonnees WHERE id = 1",
-            [WRITTEN],
-        )
-        row = cursor.fetchone()
-    if row is None or row[1] == "1":
-        return None
-    return row[0]
+    """The data's version, or None when figures must be computed afresh (one query)."""
+    return _state()[0]
 
 
-def cached(key: str, compute):
-    """compute()'s result, kept under `key` for the data's current version."""
-    version = current()
+def _kept(version: int | None, key: str, compute):
     if version is None:
         return compute()
     full_key = f"{key}:v{version}"
@@ -128,6 +129,11 @@ def cached(key: str, compute):
     return value
 
 
+def cached(key: str, compute):
+    """compute()'s result, kept under `key` for the data's current version (one query)."""
+    return _kept(current(), key, compute)
+
+
 def tables_read(sql: str) -> set[str]:
     return set(re.findall(r'(?:FROM|JOIN) "(\w+)"', sql))
 
@@ -136,10 +142,9 @@ def cached_query(name: str, queryset, compute):
     """compute()'s result over `queryset`, kept under its SQL for the data's current version
     when every table the SQL reads is watched; computed each time otherwise (a filter on a
     table whose writes do not raise the version would keep a stale result)."""
-    if connection.vendor != "postgresql":
-        return compute()
+    version, watched = _state()
     sql, params = queryset.query.sql_with_params()
-    if not tables_read(sql) <= watched_tables():
+    if version is None or not tables_read(sql) <= watched:
         return compute()
     digest = hashlib.sha256(f"{sql}\x00{params!r}".encode()).hexdigest()
-    return cached(f"{name}:{digest}", compute)
+    return _kept(version, f"{name}:{digest}", compute)

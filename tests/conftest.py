@@ -50,10 +50,14 @@ def browser_context_args(browser_context_args):
 @pytest.fixture(autouse=True)
 def empty_cache():
     """Each test starts with an empty cache: figures cached by an earlier test (core.versions)
-    must not meet a version number that the test database's flush started again."""
+    must not meet a version number that the test database's flush started again. The watched
+    tables are read again too (a migration test may have removed and restored the triggers)."""
     from django.core.cache import cache
 
+    from core import versions
+
     cache.clear()
+    versions._watched = None
 
 
 @pytest.fixture

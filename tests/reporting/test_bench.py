@@ -24,6 +24,7 @@ def test_bench_reporting_at_a_tiny_scale(settings, tmp_path):
     text = out.getvalue()
     assert "Tableau de bord après une écriture : médiane" in text and "chiffres en cache" in text
     assert "Accueil chef de projet" in text
+    assert "Page du contrat (tous exercices), chiffres en cache : médiane" in text
     assert "statut prêt" in text
     assert "/organisations/?export=xlsx" in text and table.exists()
     export = next(line for line in text.splitlines() if line.startswith("/actions/?export=xlsx"))

@@ -150,11 +150,16 @@ class Command(BaseCommand):
         rapport.delete()
         comite = self._committee(contrat, annee)  # its call's page is among the detail pages
         self._lists(service, cdp, contrat, annee, max(5, requetes // 5), sortie, reference)
-        call = self._measure(service, comite.appel.get_absolute_url(), requetes)
-        self.stdout.write(
-            f"Page de l'appel à projets {annee}, chiffres en cache : médiane {call[0]:.0f} ms, "
-            f"p95 {call[1]:.0f} ms (après une écriture : tableau des pages de détail)"
-        )
+        # The table measures every page as after a write; these, again with cached figures.
+        for label, url in (
+            (f"Page de l'appel à projets {annee}", comite.appel.get_absolute_url()),
+            ("Page du contrat (tous exercices)", contrat.get_absolute_url()),
+            ("/actions/ (tous exercices)", "/actions/"),
+        ):
+            median, p95 = self._measure(service, url, requetes)
+            self.stdout.write(
+                f"{label}, chiffres en cache : médiane {median:.0f} ms, p95 {p95:.0f} ms"
+            )
         page = self._measure(service, f"{comite.get_absolute_url()}?filtre=tous", requetes)
         save = self._measure_committee_save(service, comite, max(5, requetes // 5))
         self.stdout.write(
