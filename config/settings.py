@@ -131,6 +131,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.middleware.ContentSecurityPolicyMiddleware",
+    "reporting.middleware.FiguresWarmingMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -185,6 +186,30 @@ else:
             "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
         }
     }
+
+# Figures kept until the data they come from changes (core.versions). In each process's memory
+# by default; with CACHE_URL (redis://host:6379/1) every web and worker process shares them, and
+# after each write the worker computes the pages' default figures before anyone asks for them
+# (reporting.tasks.warm_figures; FIGURES_WARM turns that off). Keys carry the database's name, so
+# two deployments may share one Redis. With Redis down the figures are computed on each request.
+CACHE_URL = env_str("CACHE_URL")
+if CACHE_URL:
+    if urlsplit(CACHE_URL).scheme not in ("redis", "rediss"):
+        raise ImproperlyConfigured(
+            f"CACHE_URL : schéma non pris en charge ({urlsplit(CACHE_URL).scheme!r}), "
+            "attendu redis:// ou rediss://."
+        )
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": f"pilotage:{DATABASES['default']['NAME']}",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+FIGURES_WARM = env_bool("FIGURES_WARM", bool(CACHE_URL))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # SQLite (the demo) builds covering indexes without their INCLUDE columns, which is all they
@@ -373,6 +398,10 @@ CELERY_BEAT_SCHEDULE = {
     "purge-des-sessions": {
         "task": "core.tasks.clear_sessions",
         "schedule": crontab(hour=3, minute=30),
+    },
+    "prechauffage-des-chiffres": {
+        "task": "reporting.tasks.warm_figures",
+        "schedule": crontab(),  # every minute, for writes made outside a request (FIGURES_WARM)
     },
     "relance-des-rapports-interrompus": {
         "task": "reporting.tasks.requeue_interrupted_reports",

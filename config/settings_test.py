@@ -17,3 +17,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SECURE_SSL_REDIRECT = False
 MEDIA_ROOT = BASE_DIR / "media-test"
+# Each test process keeps its figures in its own memory, and nothing is warmed behind a test's
+# back, whatever CACHE_URL the shell exports (tests/reporting/test_warming.py turns it on).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+FIGURES_WARM = False

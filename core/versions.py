@@ -17,10 +17,15 @@ Elsewhere (SQLite: the demo) nothing is cached: the figures are computed on each
 """
 
 import hashlib
+import logging
 import re
+import time
 
 from django.core.cache import cache
 from django.db import connection
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
 
 # The cache keeps a figure this long at most (a version nobody reads any more expires).
 TIMEOUT = 6 * 3600
@@ -118,14 +123,36 @@ def current() -> int | None:
     return _state()[0]
 
 
+# A shared cache (Redis, settings.CACHE_URL) that fails is left alone this long: the figures are
+# computed meanwhile, rather than each request waiting for its connection timeout.
+PAUSE_AFTER_FAILURE = 30
+_cache_down_until = 0.0
+
+
+def _cache_call(method, *args):
+    """cache.method(*args), or None while the shared cache is unreachable."""
+    global _cache_down_until
+    if time.monotonic() < _cache_down_until:
+        return None
+    try:
+        return method(*args)
+    except RedisError:
+        _cache_down_until = time.monotonic() + PAUSE_AFTER_FAILURE
+        logger.warning(
+            "Cache injoignable : les chiffres sont calculés sans lui pendant %s s.",
+            PAUSE_AFTER_FAILURE,
+        )
+        return None
+
+
 def _kept(version: int | None, key: str, compute):
     if version is None:
         return compute()
     full_key = f"{key}:v{version}"
-    value = cache.get(full_key)
+    value = _cache_call(cache.get, full_key)
     if value is None:
         value = compute()
-        cache.set(full_key, value, TIMEOUT)
+        _cache_call(cache.set, full_key, value, TIMEOUT)
     return value
 
 

@@ -1,6 +1,7 @@
 from celery import shared_task
+from django.conf import settings
 
-from . import rapports
+from . import rapports, warming
 
 
 # acks_late + reject_on_worker_lost: a worker killed mid-build leaves the message in the queue,
@@ -28,3 +29,15 @@ def requeue_interrupted_reports() -> int:
     """Every five minutes: reports interrupted by a lost worker, or lost by the broker, are
     queued again (reporting.rapports.requeue_interrupted)."""
     return rapports.requeue_interrupted()
+
+
+# Many writes in a row queue many of these: each finds the version warmed, or the warming under
+# way, in one query and returns; one left in the queue for a minute is of no use any more.
+@shared_task(ignore_result=True, expires=60)
+def warm_figures() -> int | None:
+    """After a write and every minute: the pages' default figures for the data's new version
+    (reporting.warming), so that nobody waits for them. Only where the web processes share the
+    cache (settings.FIGURES_WARM): a worker's own memory serves nobody."""
+    if not settings.FIGURES_WARM:
+        return None
+    return warming.warm()

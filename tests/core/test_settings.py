@@ -86,3 +86,36 @@ def test_french_everywhere():
 def test_postgresql_is_used_when_database_url_is_set():
     require_live(None if os.environ.get("DATABASE_URL") else "DATABASE_URL n'est pas défini")
     assert connection.vendor == "postgresql"
+
+
+def test_figures_stay_in_each_process_without_cache_url():
+    result = _settings_in_subprocess(
+        {"DEBUG": "True"}, "s.CACHES['default']['BACKEND'], s.FIGURES_WARM"
+    )
+    assert result.stdout.strip() == "django.core.cache.backends.locmem.LocMemCache False"
+
+
+def test_cache_url_shares_the_figures_through_redis():
+    result = _settings_in_subprocess(
+        {
+            "DEBUG": "True",
+            "DATABASE_URL": "postgres://u@db:5432/pma",
+            "CACHE_URL": "redis://cache:6379/1",
+        },
+        "s.CACHES['default']['BACKEND'], s.CACHES['default']['KEY_PREFIX'], s.FIGURES_WARM",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "django.core.cache.backends.redis.RedisCache pilotage:pma True"
+    )
+    off = _settings_in_subprocess(
+        {"DEBUG": "True", "CACHE_URL": "redis://cache:6379/1", "FIGURES_WARM": "False"},
+        "s.FIGURES_WARM",
+    )
+    assert off.stdout.strip() == "False"
+
+
+def test_cache_url_must_be_redis():
+    result = _settings_in_subprocess({"DEBUG": "True", "CACHE_URL": "memcached://x:11211"}, "1")
+    assert result.returncode != 0
+    assert "CACHE_URL : schéma non pris en charge ('memcached')" in result.stderr

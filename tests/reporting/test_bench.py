@@ -25,6 +25,7 @@ def test_bench_reporting_at_a_tiny_scale(settings, tmp_path):
     assert "Tableau de bord après une écriture : médiane" in text and "chiffres en cache" in text
     assert "Accueil chef de projet" in text
     assert "Page du contrat (tous exercices), chiffres en cache : médiane" in text
+    assert "recalculés par le worker après une écriture (avec CACHE_URL) : médiane" in text
     assert "statut prêt" in text
     assert "/organisations/?export=xlsx" in text and table.exists()
     export = next(line for line in text.splitlines() if line.startswith("/actions/?export=xlsx"))

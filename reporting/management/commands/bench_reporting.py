@@ -43,7 +43,7 @@ from cvu.models import (
 from cvu.payments import refresh_paid_many
 from participation.models import ConseilCitoyen, Membre, TypeParticipation
 from quartiers.models import Commune, Qpv, Secteur
-from reporting import rapports
+from reporting import rapports, warming
 from reporting.models import Rapport
 
 CONTRAT = "Contrat de banc d'essai"
@@ -122,6 +122,12 @@ class Command(BaseCommand):
         dashboard_url = f"/tableau-de-bord/?contrat={contrat.pk}&annee={annee}"
         dashboard = self._measure(service, dashboard_url, requetes, cold=True)
         dashboard_cached = self._measure(service, dashboard_url, requetes)
+        warm = []
+        for _ in range(3):  # the worker's work after a write (reporting.warming)
+            cache.clear()
+            t0 = time.perf_counter()
+            warming.warm()
+            warm.append(time.perf_counter() - t0)
         home = self._measure(cdp, "/", requetes)
         rapport = Rapport.objects.create(
             type="programmation",
@@ -137,6 +143,10 @@ class Command(BaseCommand):
             f"Tableau de bord après une écriture : médiane {dashboard[0]:.0f} ms, p95 "
             f"{dashboard[1]:.0f} ms ; chiffres en cache : médiane {dashboard_cached[0]:.0f} ms, "
             f"p95 {dashboard_cached[1]:.0f} ms (objectif p95 < 300 ms)"
+        )
+        self.stdout.write(
+            f"Chiffres par défaut recalculés par le worker après une écriture (avec CACHE_URL) : "
+            f"médiane {statistics.median(warm):.1f} s"
         )
         self.stdout.write(
             f"Accueil chef de projet : médiane {home[0]:.0f} ms, p95 {home[1]:.0f} ms "
