@@ -52,7 +52,7 @@ bench-echelles: $(VENV)/.runtime ## Both scales in one run: x1 on DATABASE_URL_X
 	@test -n "$(DATABASE_URL_X1)" -a "$(DATABASE_URL_X1)" != "$(DATABASE_URL)" || { \
 		echo "DATABASE_URL_X1 : une seconde base PostgreSQL, distincte de DATABASE_URL, pour l'échelle 1."; \
 		exit 2; }
-	DATABASE_URL="$(DATABASE_URL_X1)" $(MAKE) bench ECHELLE=1
+	$(MAKE) bench ECHELLE=1 DATABASE_URL="$(DATABASE_URL_X1)"
 	$(MAKE) bench ECHELLE=10 BENCH_ARGS="--reference bench-listes-1.json $(BENCH_ARGS)"
 
 bench-debit: $(VENV)/.runtime ## Throughput under gunicorn -w 2 against a bare view (after make bench)
