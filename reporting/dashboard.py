@@ -12,7 +12,7 @@ from datetime import timedelta
 from functools import cached_property
 from urllib.parse import urlencode
 
-from django.db.models import Count
+from django.db.models import Count, Min
 from django.urls import reverse
 from django.utils import timezone
 
@@ -284,8 +284,7 @@ def late_bilans(scope: Scope) -> Section:
     late = figures.in_territory(late, secteur=scope.secteur, commune=scope.commune)
     rows = [
         Row(
-            f"{row['referent__first_name']} {row['referent__last_name']}".strip()
-            or "Sans référent",
+            f"{row['first_name'] or ''} {row['last_name'] or ''}".strip() or "Sans référent",
             reverse("cvu:action_list")
             + "?"
             + urlencode(
@@ -297,9 +296,15 @@ def late_bilans(scope: Scope) -> Section:
             ),
             {"nombre": row["n"]},
         )
-        for row in late.values("referent", "referent__first_name", "referent__last_name")
-        .annotate(n=Count("pk"))
-        .order_by("referent__last_name")
+        # Grouped by referent alone, names taken once per group: grouping by the names too
+        # sorted every late dossier (46,000 at ten times PMA's history, 100 ms) before counting.
+        for row in late.values("referent")
+        .annotate(
+            n=Count("pk"),
+            first_name=Min("referent__first_name"),
+            last_name=Min("referent__last_name"),
+        )
+        .order_by("last_name")
     ]
     return Section(
         "bilans",

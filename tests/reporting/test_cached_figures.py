@@ -18,6 +18,7 @@ from core.models import VersionDonnees
 from cvu import figures, payments
 from cvu.models import Action, AppelAProjets, Financement, Versement
 from quartiers.models import Secteur
+from reporting import forms
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -38,6 +39,7 @@ def test_every_table_the_figures_read_raises_the_version(data):
         ).compute_synthese()
         figures._par_objectif(data["contrat"], None)
         figures._par_objectif(data["contrat"], 2026)
+        forms._existing_years(data["contrat"])
     read = set()
     for query in context.captured_queries:
         read |= set(re.findall(r'(?:FROM|JOIN) "(\w+)"', query["sql"]))
@@ -170,3 +172,15 @@ def test_list_totals_are_cached_under_their_query(client, manager, data):
     assert "comptes_user" not in versions.watched_tables()
     with mock.patch.object(versions, "cached", side_effect=AssertionError):
         assert figures.totals(by_referent)["demande"] == 0
+
+
+def test_the_dashboard_offers_a_new_year_at_once(client, manager, data):
+    """The contract's years are kept too (reporting.forms.existing_years)."""
+    client.force_login(manager)
+    assert 2027 not in client.get("/tableau-de-bord/").context["form"].years
+    with mock.patch.object(forms, "_existing_years", side_effect=AssertionError):
+        assert 2027 not in client.get("/tableau-de-bord/").context["form"].years
+    Action.objects.create(
+        contrat=data["contrat"], titre="Nouvelle", annee=2027, porteur=data["actions"][0].porteur
+    )
+    assert 2027 in client.get("/tableau-de-bord/").context["form"].years

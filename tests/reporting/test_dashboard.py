@@ -114,8 +114,14 @@ def test_late_bilans_follow_ups_councils_and_demarches(data, editor, commune):
         date_debut=timezone.localdate(),
         statut="en_cours",
     )
+    Action.objects.filter(pk=x.pk).update(
+        statut="en_cours", referent=None, date_limite_bilan=timezone.localdate() - timedelta(1)
+    )
     result = dashboard(Scope(contrat=data["contrat"], annee=2026))
-    assert values(result, "bilans") == {"Élise Éditrice": {"nombre": 1}}
+    assert values(result, "bilans") == {
+        "Élise Éditrice": {"nombre": 1},
+        "Sans référent": {"nombre": 1},
+    }
     assert values(result, "suites") == {"Élise Éditrice": {"nombre": 1}}
     conseils = section(result, "conseils")
     assert conseils.rows[0].label == "CC Petite-Hollande"
