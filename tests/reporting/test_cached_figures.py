@@ -184,3 +184,6 @@ def test_the_dashboard_offers_a_new_year_at_once(client, manager, data):
         contrat=data["contrat"], titre="Nouvelle", annee=2027, porteur=data["actions"][0].porteur
     )
     assert 2027 in client.get("/tableau-de-bord/").context["form"].years
+    # The contract's period is not a watched table: a shorter period is seen at once too.
+    type(data["contrat"]).objects.filter(pk=data["contrat"].pk).update(annee_fin=2026)
+    assert 2027 not in client.get("/tableau-de-bord/").context["form"].years
