@@ -9,7 +9,8 @@ successful POST) and every minute (beat, for imports and other work outside a re
 - the year's summary of each contract in force, for its default year (the dashboard as it opens,
   and the page of that year's call for projects);
 - each such contract's figures by objective over every year (the contract page as it opens);
-- the totals of the list of every action (`/actions/` as it opens, the same for every user).
+- the totals of the list of every action (`/actions/` as it opens, the same for every user), and
+  of the list filtered by each of those default years.
 
 Nothing is computed twice for one version: the version warmed is noted in the cache.
 """
@@ -19,6 +20,7 @@ from django.utils import timezone
 
 from core import versions
 from cvu import figures
+from cvu.filters import ActionFilterSet
 from cvu.models import Action, ContratDeVille
 
 from .forms import current_contract, default_year, existing_years
@@ -40,11 +42,18 @@ def contracts_in_force() -> list[ContratDeVille]:
 
 def compute_defaults() -> None:
     """Computes (or finds in the cache) the figures the pages show as they open."""
+    years = set()
     for contrat in contracts_in_force():
         annee = default_year(contrat, existing_years(contrat))
         figures.synthese(figures.Chiffres(contrat, annee))
         figures.par_objectif(contrat)
+        years.add(annee)
     figures.totals(Action.objects.values("pk"))
+    for annee in sorted(years):
+        # The list of actions filtered by that year, as its view filters it (the same query,
+        # hence the same entry, for every user who sees every action).
+        actions = ActionFilterSet({"annee": annee}, queryset=Action.objects.all()).qs
+        figures.totals(actions.values("pk"), annee=annee)
 
 
 def warm() -> int | None:

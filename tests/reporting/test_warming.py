@@ -37,12 +37,14 @@ def _pages(client, data):
         "appel": client.get(appel.get_absolute_url()),
         "contrat": client.get(data["contrat"].get_absolute_url()),
         "actions": client.get("/actions/"),
+        "actions de l'exercice": client.get("/actions/?annee=2026"),
     }
 
 
 def test_warming_computes_what_the_pages_open_on(client, manager, data):
     """After warm(), the dashboard, the call page, the contract page and the list of actions
-    open without computing any figure, and show the same totals as computed afresh."""
+    (every year, and the default year) open without computing any figure, and show the same
+    totals as computed afresh."""
     version = warming.warm()
     assert version == versions.current()
     client.force_login(manager)
@@ -58,6 +60,7 @@ def test_warming_computes_what_the_pages_open_on(client, manager, data):
     assert pages["appel"].context["total"].vote == Decimal("1100.25")
     assert pages["contrat"].context["totals"]["demande"] == Decimal("11699.30")
     assert pages["actions"].context["totals"]["demande"] == Decimal("11699.30")
+    assert pages["actions de l'exercice"].context["totals"]["demande"] == Decimal("1700.30")
 
 
 def test_one_warming_per_version(data):
