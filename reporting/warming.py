@@ -3,7 +3,7 @@
 core.versions keeps a year's figures until the next write; the first person to open the
 dashboard after a vote would otherwise wait for them (0.7 s at ten times PMA's history, 0.9 s
 for the contract page over every year). With a cache shared by the web processes
-(settings.CACHE_URL), the worker computes them after each write (core.middleware, on every
+(settings.CACHE_URL), the worker computes them after each write (reporting.middleware, on every
 successful POST) and every minute (beat, for imports and other work outside a request):
 
 - the year's summary of each contract in force, for its default year (the dashboard as it opens,
