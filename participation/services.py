@@ -1,5 +1,6 @@
 """Representativeness, presence in steering instances, and the members' personal data (RGPD)."""
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass
@@ -44,25 +45,91 @@ def _gap(gap: int, tolerance: int) -> str:
     return ORANGE if gap <= tolerance else RED
 
 
+@dataclass(frozen=True)
+class Composition:
+    """A council's active members as counts, no names: what its page, the dashboard and the
+    reports show and what the representativeness rules read."""
+
+    total: int = 0
+    par_college: dict = dataclasses.field(default_factory=dict)  # label → count, every college
+    habitants: int = 0
+    femmes: int = 0
+    femmes_habitants: int = 0
+    residents: int = 0
+    moins_25: int = 0
+
+    @classmethod
+    def of(cls, membres) -> "Composition":
+        """From members already fetched (a council's page)."""
+        actifs = [m for m in membres if m.statut == Membre.Statut.ACTIF]
+        college = [m for m in actifs if m.college == Membre.College.HABITANTS]
+        return cls(
+            total=len(actifs),
+            par_college={
+                label: sum(m.college == value for m in actifs)
+                for value, label in Membre.College.choices
+            },
+            habitants=len(college),
+            femmes=sum(m.genre == Membre.Genre.FEMME for m in actifs),
+            femmes_habitants=sum(m.genre == Membre.Genre.FEMME for m in college),
+            residents=sum(m.resident_qpv for m in actifs),
+            moins_25=sum(m.tranche_age == Membre.TrancheAge.MOINS_25 for m in actifs),
+        )
+
+
+def compositions(conseils) -> dict[int, Composition]:
+    """Each council's composition counted by the database in one query, without reading any
+    member's row (the dashboard and the reports); a council without active members is absent."""
+    femme, habitant = Q(genre=Membre.Genre.FEMME), Q(college=Membre.College.HABITANTS)
+    colleges = {f"college_{value}": label for value, label in Membre.College.choices}
+    rows = (
+        Membre.objects.actifs()
+        .filter(conseil__in=conseils)
+        .order_by()
+        .values("conseil")
+        .annotate(
+            total=Count("pk"),
+            femmes=Count("pk", filter=femme),
+            femmes_habitants=Count("pk", filter=femme & habitant),
+            residents=Count("pk", filter=Q(resident_qpv=True)),
+            moins_25=Count("pk", filter=Q(tranche_age=Membre.TrancheAge.MOINS_25)),
+            **{
+                key: Count("pk", filter=Q(college=value))
+                for key, value in zip(colleges, Membre.College.values, strict=True)
+            },
+        )
+    )
+    result = {}
+    for row in rows:
+        conseil = row.pop("conseil")
+        par_college = {label: row.pop(key) for key, label in colleges.items()}
+        result[conseil] = Composition(
+            par_college=par_college,
+            habitants=par_college[Membre.College.HABITANTS.label],
+            **row,
+        )
+    return result
+
+
 def representativite(conseil: ConseilCitoyen, membres, *, part_jeunes_qpv=None) -> list[Regle]:
-    """Each rule of the council's type applied to its active members (already fetched).
+    """Each rule of the council's type applied to its active members: `membres` is either the
+    members already fetched or their `Composition` (`compositions`).
 
     Parity is judged within the habitants college (its members are drawn by sex); the share of
     members under 25 against the council's own target when set, else its type's, else the
     QPV's share of 16-25 year olds when known (`part_jeunes_qpv`), never against all
     under-25s (babies included)."""
     rules = conseil.type
-    actifs = [m for m in membres if m.statut == Membre.Statut.ACTIF]
-    total = len(actifs)
+    c = membres if isinstance(membres, Composition) else Composition.of(membres)
+    total = c.total
     if total == 0:
         return [Regle("Composition", RED, "Aucun membre actif.")]
-    college = [m for m in actifs if m.college == Membre.College.HABITANTS]
-    habitants = _pct(len(college), total)
-    residents = _pct(sum(m.resident_qpv for m in actifs), total)
+    habitants = _pct(c.habitants, total)
+    residents = _pct(c.residents, total)
     vacants = max(rules.sieges - total, 0)
     result = []
-    if college:
-        femmes = _pct(sum(m.genre == Membre.Genre.FEMME for m in college), len(college))
+    if c.habitants:
+        femmes = _pct(c.femmes_habitants, c.habitants)
         result.append(
             Regle(
                 "Parité",
@@ -99,7 +166,7 @@ def representativite(conseil: ConseilCitoyen, membres, *, part_jeunes_qpv=None) 
     else:
         target = None
     if target is not None:
-        jeunes = _pct(sum(m.tranche_age == Membre.TrancheAge.MOINS_25 for m in actifs), total)
+        jeunes = _pct(c.moins_25, total)
         result.append(
             Regle(
                 "Âges",
@@ -331,20 +398,6 @@ def anonymise_expired(*, years: int | None = None) -> list[str]:
         membre_erase(membre=membre, user=None, action=AccesDonnees.Action.ANONYMISATION)
         done.append(f"membre n° {membre.pk} (instance n° {conseil})")
     return done
-
-
-def counts(membres) -> dict:
-    """Statistics shown to everyone: no names."""
-    actifs = [m for m in membres if m.statut == Membre.Statut.ACTIF]
-    return {
-        "total": len(actifs),
-        "par_college": {
-            label: sum(m.college == value for m in actifs)
-            for value, label in Membre.College.choices
-        },
-        "femmes": sum(m.genre == Membre.Genre.FEMME for m in actifs),
-        "residents": sum(m.resident_qpv for m in actifs),
-    }
 
 
 def council_member_counts(conseils) -> dict[int, int]:

@@ -73,9 +73,9 @@ CONSEIL_COLUMNS = [
     ("Type", lambda r: str(r["conseil"].type)),
     ("Commune", lambda r: r["conseil"].commune.nom if r["conseil"].commune else ""),
     ("QPV", lambda r: ", ".join(q.nom for q in r["conseil"].qpvs.all())),
-    ("Membres actifs", lambda r: r["stats"]["total"]),
-    ("Femmes", lambda r: r["stats"]["femmes"]),
-    ("Résidents des QPV", lambda r: r["stats"]["residents"]),
+    ("Membres actifs", lambda r: r["stats"].total),
+    ("Femmes", lambda r: r["stats"].femmes),
+    ("Résidents des QPV", lambda r: r["stats"].residents),
     ("Représentativité", lambda r: LIBELLES_ETAT.get(r["etat"], r["etat"])),
     (
         "Points d'attention",
@@ -89,6 +89,7 @@ def _conseil_rows(user, conseils) -> list[dict]:
     """Each council with its representativeness, for the page's councils or the export's."""
     conseils = list(conseils)
     jeunes = services.young_share_by_conseil(conseils)
+    compositions = services.compositions(conseils)
     mine = (
         set(
             ConseilCitoyen.objects.editable_by(user)
@@ -100,14 +101,16 @@ def _conseil_rows(user, conseils) -> list[dict]:
     )
     rows = []
     for conseil in conseils:
-        membres = list(conseil.membres.all())
-        regles = services.representativite(conseil, membres, part_jeunes_qpv=jeunes.get(conseil.pk))
+        composition = compositions.get(conseil.pk, services.Composition())
+        regles = services.representativite(
+            conseil, composition, part_jeunes_qpv=jeunes.get(conseil.pk)
+        )
         rows.append(
             {
                 "conseil": conseil,
                 "regles": regles,
                 "etat": services.worst(regles),
-                "stats": services.counts(membres),
+                "stats": composition,
                 "mine": conseil.pk in mine,
             }
         )
@@ -118,7 +121,7 @@ def conseil_list(request: HttpRequest) -> HttpResponse:
     queryset = (
         ConseilCitoyen.objects.visible_to(request.user)
         .select_related("type", "commune")
-        .prefetch_related("qpvs", "membres")
+        .prefetch_related("qpvs")
         .order_by("commune__nom", "nom")
     )
     filterset = ConseilFilterSet(request.GET, queryset=queryset, request=request)
@@ -150,12 +153,13 @@ def conseil_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # Names only for those who follow the council (same rule as Membre.visible_to).
     may_see_names = ConseilCitoyen.objects.editable_by(request.user).filter(pk=pk).exists()
     jeunes = services.young_share_by_conseil([conseil])
-    regles = services.representativite(conseil, all_members, part_jeunes_qpv=jeunes.get(conseil.pk))
+    composition = services.Composition.of(all_members)
+    regles = services.representativite(conseil, composition, part_jeunes_qpv=jeunes.get(conseil.pk))
     context = {
         "conseil": conseil,
         "regles": regles,
         "etat": services.worst(regles),
-        "stats": services.counts(all_members),
+        "stats": composition,
         "may_see_names": may_see_names,
         "actifs": [m for m in all_members if m.statut == Membre.Statut.ACTIF]
         if may_see_names

@@ -351,10 +351,11 @@ def council_rows(queryset) -> tuple[list[Row], int]:
     instances over the last 12 months; and the number of those meetings. Constant queries."""
     conseils = list(
         queryset.select_related("type", "commune")
-        .prefetch_related("qpvs", "membres")
+        .prefetch_related("qpvs")
         .order_by("commune__nom", "nom")
     )
     jeunes = participation.young_share_by_conseil(conseils)
+    compositions = participation.compositions(conseils)
     meetings = list(
         participation.steering_meetings(since=timezone.now() - timedelta(days=365))
         .distinct()
@@ -368,7 +369,9 @@ def council_rows(queryset) -> tuple[list[Row], int]:
     rows = []
     for conseil in conseils:
         regles = participation.representativite(
-            conseil, list(conseil.membres.all()), part_jeunes_qpv=jeunes.get(conseil.pk)
+            conseil,
+            compositions.get(conseil.pk, participation.Composition()),
+            part_jeunes_qpv=jeunes.get(conseil.pk),
         )
         colour = participation.worst(regles)
         rate = round(100 * len(attended[conseil.pk]) / len(meetings)) if meetings else None

@@ -76,12 +76,13 @@ def participation_context(params: dict) -> dict:
         conseils = conseils.filter(commune=commune)
         demarches = demarches.filter(communes=commune)
     rows, meetings = council_rows(conseils)
+    compositions = participation.compositions([row.obj for row in rows])
     groupes: dict = defaultdict(lambda: {"conseils": [], "demarches": []})
     for row in rows:
         conseil = row.obj
         name = conseil.commune.nom if conseil.commune else "Intercommunal"
         groupes[name]["conseils"].append(
-            {"row": row, "stats": participation.counts(list(conseil.membres.all()))}
+            {"row": row, "stats": compositions.get(conseil.pk, participation.Composition())}
         )
     for demarche in demarches:
         names = [c.nom for c in demarche.communes.all()] or ["Intercommunal"]

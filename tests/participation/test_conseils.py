@@ -16,7 +16,12 @@ from participation.models import (
     PresenceMembre,
     TypeParticipation,
 )
-from participation.services import anonymise_expired, representativite
+from participation.services import (
+    Composition,
+    anonymise_expired,
+    compositions,
+    representativite,
+)
 from participation.tasks import anonymise_members
 from tests.comptes.factories import UserFactory
 from tests.presences import grid_data
@@ -180,6 +185,36 @@ def test_parity_is_judged_within_the_habitants_college(conseil):
 def test_no_active_member_is_red(conseil):
     _membre(conseil, statut="demissionnaire", mandat_fin=date(2025, 6, 30))
     assert representativite(conseil, list(conseil.membres.all()))[0].statut == "rouge"
+
+
+def test_the_database_counts_the_same_composition_as_the_members_do(conseil, commune):
+    """The dashboard, the list and the reports count in SQL; the council's page counts the
+    members it shows: both give the same figures and the same rules."""
+    from tests.cvu.factories import OrganisationFactory
+
+    organisation = OrganisationFactory()
+    _membre(conseil, 0, genre="femme", tranche_age="moins_25")
+    _membre(conseil, 1, genre="homme", resident_qpv=False)
+    _membre(conseil, 2, genre="femme", college="acteurs", organisation=organisation)
+    _membre(conseil, 3, genre="homme", college="acteurs", organisation=organisation)
+    _membre(conseil, 4, statut="demissionnaire", mandat_fin=date(2025, 6, 30))
+    empty = ConseilCitoyen.objects.create(nom="Conseil vide", type=conseil.type, commune=commune)
+
+    counted = compositions([conseil, empty])
+    assert counted[conseil.pk] == Composition.of(conseil.membres.all())
+    assert counted[conseil.pk] == Composition(
+        total=4,
+        par_college={"Habitants": 2, "Associations et acteurs locaux": 2},
+        habitants=2,
+        femmes=2,
+        femmes_habitants=1,
+        residents=3,
+        moins_25=1,
+    )
+    assert empty.pk not in counted
+    assert representativite(conseil, counted[conseil.pk], part_jeunes_qpv=30) == (
+        representativite(conseil, list(conseil.membres.all()), part_jeunes_qpv=30)
+    )
 
 
 # ------------------------------------------------------------- bad input

@@ -130,6 +130,38 @@ def test_late_bilans_follow_ups_councils_and_demarches(data, editor, commune):
     assert sum(r.values["nombre"] for r in section(result, "demarches").rows) == 1
 
 
+def test_councils_are_judged_on_counts_without_reading_any_member(data, commune):
+    """The dashboard shows each council's state, never a member: it reads counts, not rows with
+    names, and a full balanced council is green."""
+    from datetime import date
+
+    from participation.models import Membre
+
+    conseil = ConseilCitoyen.objects.create(
+        nom="CC Champvallon",
+        type=TypeParticipation.objects.create(nom="CC", sieges=4),
+        commune=commune,
+    )
+    for n in range(4):
+        Membre.objects.create(
+            conseil=conseil,
+            prenom=f"Prénom{n}",
+            nom=f"Nom{n}",
+            college="habitants",
+            genre="femme" if n % 2 else "homme",
+            tranche_age="40_59",
+            designation="volontaire",
+            mandat_debut=date(2025, 1, 1),
+            base_legale="mission_publique",
+        )
+    with CaptureQueriesContext(connection) as queries:
+        result = dashboard(Scope(contrat=data["contrat"], annee=2026))
+    row = section(result, "conseils").rows[0]
+    assert (row.label, row.badge, row.values["raisons"]) == ("CC Champvallon", "vert", [])
+    member_reads = [q["sql"] for q in queries if '"participation_membre"."nom"' in q["sql"]]
+    assert member_reads == []
+
+
 def test_page_links_charts_to_filtered_lists(client, manager, data):
     client.force_login(manager)
     response = client.get("/tableau-de-bord/", {"contrat": data["contrat"].pk, "annee": 2026})
