@@ -165,13 +165,19 @@ def tables_read(sql: str) -> set[str]:
     return set(re.findall(r'(?:FROM|JOIN) "(\w+)"', sql))
 
 
-def cached_query(name: str, queryset, compute):
-    """compute()'s result over `queryset`, kept under its SQL for the data's current version
-    when every table the SQL reads is watched; computed each time otherwise (a filter on a
-    table whose writes do not raise the version would keep a stale result)."""
+def cached_query(name: str, querysets, compute):
+    """compute()'s result over a queryset (or a tuple of them), kept under their SQL for the
+    data's current version when every table the SQL reads is watched; computed each time
+    otherwise (a filter on a table whose writes do not raise the version would keep a stale
+    result)."""
     version, watched = _state()
-    sql, params = queryset.query.sql_with_params()
-    if version is None or not tables_read(sql) <= watched:
+    if version is None:
         return compute()
-    digest = hashlib.sha256(f"{sql}\x00{params!r}".encode()).hexdigest()
+    texts = []
+    for queryset in querysets if isinstance(querysets, tuple) else (querysets,):
+        sql, params = queryset.query.sql_with_params()
+        if not tables_read(sql) <= watched:
+            return compute()
+        texts.append(f"{sql}\x00{params!r}")
+    digest = hashlib.sha256("\x01".join(texts).encode()).hexdigest()
     return _kept(version, f"{name}:{digest}", compute)

@@ -111,12 +111,20 @@ def lines(actions, *, annee: int | None = None, financeur=None):
 COUNTED_VOTE = ~Q(action__statut__in=NOT_FUNDED)
 
 
-def totals(actions, *, annee: int | None = None, financeur=None) -> dict:
+def totals(actions, *, annee: int | None = None, financeur=None, count: bool = False) -> dict:
     """Requested, proposed, voted (as counted) and paid over these actions' lines; kept in the
     cache under the query while the data does not change (core.versions.cached_query): the
-    unfiltered list of actions adds up 780,000 lines at ten times PMA's history."""
+    unfiltered list of actions adds up 780,000 lines at ten times PMA's history. With `count`,
+    also the number of actions (`nombre`), kept with them: the list's pagination reads it
+    rather than counting 180,000 actions again."""
     queryset = lines(actions, annee=annee, financeur=financeur)
-    return versions.cached_query("totaux", queryset, lambda: sums(queryset))
+    if not count:
+        return versions.cached_query("totaux", queryset, lambda: sums(queryset))
+    return versions.cached_query(
+        "totaux_nombre",
+        (queryset, actions),
+        lambda: {**sums(queryset), "nombre": actions.count()},
+    )
 
 
 def sums(queryset) -> dict:

@@ -12,10 +12,12 @@ from datetime import timedelta
 from functools import cached_property
 from urllib.parse import urlencode
 
-from django.db.models import Count, Min
+from django.contrib.auth import get_user_model
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
+from core import versions
 from core.templatetags.formats import euros
 from cvu import figures
 from cvu.models import Action, SuiteADonner
@@ -282,29 +284,46 @@ def late_bilans(scope: Scope) -> Section:
     """Bilans past their deadline, all years of the contract, per referent chef de projet."""
     late = Action.objects.bilan_en_retard().filter(contrat=scope.contrat)
     late = figures.in_territory(late, secteur=scope.secteur, commune=scope.commune)
+    # Counted by referent alone and kept for the data's version (the day is in the query):
+    # 35 ms over the 46,000 late dossiers at ten times PMA's history. The names are read apart,
+    # from the users table, whose writes do not raise the version.
+    grouped = (
+        late.order_by().values("referent").annotate(n=Count("pk")).values_list("referent", "n")
+    )
+    counts = versions.cached_query("bilans_en_retard", grouped, lambda: list(grouped))
+    names = {
+        user.pk: user
+        for user in get_user_model()
+        .objects.filter(pk__in=[referent for referent, _ in counts if referent is not None])
+        .only("first_name", "last_name")
+    }
+
+    def label(referent) -> str:
+        user = names.get(referent)
+        return f"{user.first_name} {user.last_name}".strip() if user else ""
+
     rows = [
         Row(
-            f"{row['first_name'] or ''} {row['last_name'] or ''}".strip() or "Sans référent",
+            label(referent) or "Sans référent",
             reverse("cvu:action_list")
             + "?"
             + urlencode(
                 {
                     "contrat": scope.contrat.pk,
                     "bilan": "en_retard",
-                    "referent": row["referent"] or "",
+                    "referent": referent or "",
                 }
             ),
-            {"nombre": row["n"]},
+            {"nombre": n},
         )
-        # Grouped by referent alone, names taken once per group: grouping by the names too
-        # sorted every late dossier (46,000 at ten times PMA's history, 100 ms) before counting.
-        for row in late.values("referent")
-        .annotate(
-            n=Count("pk"),
-            first_name=Min("referent__first_name"),
-            last_name=Min("referent__last_name"),
+        # By last name, "Sans référent" last, as before the counts were kept.
+        for referent, n in sorted(
+            counts,
+            key=lambda item: (
+                item[0] not in names,
+                names[item[0]].last_name if item[0] in names else "",
+            ),
         )
-        .order_by("last_name")
     ]
     return Section(
         "bilans",

@@ -7,10 +7,10 @@ for the contract page over every year). With a cache shared by the web processes
 successful POST) and every minute (beat, for imports and other work outside a request):
 
 - the year's summary of each contract in force, for its default year (the dashboard as it opens,
-  and the page of that year's call for projects);
+  and the page of that year's call for projects), and its late bilans per referent (dashboard);
 - each such contract's figures by objective over every year (the contract page as it opens);
-- the totals of the list of every action (`/actions/` as it opens, the same for every user), and
-  of the list filtered by each of those default years.
+- the totals and the number of actions of the list of every action (`/actions/` as it opens,
+  the same for every user), and of the list filtered by each of those default years.
 
 Nothing is computed twice for one version: the version warmed is noted in the cache.
 """
@@ -23,6 +23,7 @@ from cvu import figures
 from cvu.filters import ActionFilterSet
 from cvu.models import Action, ContratDeVille
 
+from . import dashboard
 from .forms import current_contract, default_year, existing_years
 
 WARMED = "figures:version-prechauffee"
@@ -47,13 +48,14 @@ def compute_defaults() -> None:
         annee = default_year(contrat, existing_years(contrat))
         figures.synthese(figures.Chiffres(contrat, annee))
         figures.par_objectif(contrat)
+        dashboard.late_bilans(dashboard.Scope(contrat, annee))
         years.add(annee)
-    figures.totals(Action.objects.values("pk"))
+    figures.totals(Action.objects.values("pk"), count=True)
     for annee in sorted(years):
         # The list of actions filtered by that year, as its view filters it (the same query,
         # hence the same entry, for every user who sees every action).
         actions = ActionFilterSet({"annee": annee}, queryset=Action.objects.all()).qs
-        figures.totals(actions.values("pk"), annee=annee)
+        figures.totals(actions.values("pk"), annee=annee, count=True)
 
 
 def warm() -> int | None:

@@ -63,7 +63,7 @@ def action_list(request: HttpRequest) -> HttpResponse:
     cleaned = filterset.form.cleaned_data if filterset.is_valid() else {}
     annee = int(cleaned["annee"]) if cleaned.get("annee") is not None else None
     financeur = cleaned.get("financeur")
-    totals = figures.totals(actions.values("pk"), annee=annee, financeur=financeur)
+    totals = figures.totals(actions.values("pk"), annee=annee, financeur=financeur, count=True)
     totals_scope = " ".join(
         part
         for part in (
@@ -72,7 +72,7 @@ def action_list(request: HttpRequest) -> HttpResponse:
         )
         if part
     )
-    page = paginate(request, actions)
+    page = paginate(request, actions, count=totals["nombre"])
     context = {
         "filter": filterset,
         "page_obj": page,

@@ -4,6 +4,7 @@ by the web processes (settings.CACHE_URL) that makes it worth doing.
 Like test_cached_figures, these tests commit their writes, as the application does."""
 
 import os
+from datetime import date
 from decimal import Decimal
 from unittest import mock
 from urllib.parse import urlsplit
@@ -17,10 +18,11 @@ from django.test.utils import CaptureQueriesContext
 from core import versions
 from core.models import VersionDonnees
 from cvu import figures
-from cvu.models import AppelAProjets, Financement
+from cvu.models import Action, AppelAProjets, Financement
 from reporting import warming
 from reporting.tasks import warm_figures
 from tests.conftest import require_live
+from tests.cvu.factories import ActionFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -61,6 +63,43 @@ def test_warming_computes_what_the_pages_open_on(client, manager, data):
     assert pages["contrat"].context["totals"]["demande"] == Decimal("11699.30")
     assert pages["actions"].context["totals"]["demande"] == Decimal("11699.30")
     assert pages["actions de l'exercice"].context["totals"]["demande"] == Decimal("1700.30")
+    # The list's number of actions is kept with its totals: not counted again either.
+    assert pages["actions"].context["page_obj"].paginator.count == Action.objects.count()
+    assert pages["actions de l'exercice"].context["page_obj"].paginator.count == 2
+
+
+def test_the_number_of_actions_follows_a_write(client, manager, data):
+    """The list reads its number of actions from the cache; a new action raises the version,
+    so the next view counts it."""
+    client.force_login(manager)
+    before = client.get("/actions/").context["page_obj"].paginator.count
+    assert client.get("/actions/").context["page_obj"].paginator.count == before  # cached
+    ActionFactory(contrat=data["contrat"], annee=2026)
+    assert client.get("/actions/").context["page_obj"].paginator.count == before + 1
+
+
+def test_late_bilans_are_kept_and_follow_a_write(client, manager, data, editor):
+    """The dashboard's late bilans per referent come from the cache once warmed (no count over
+    the dossiers), and a dossier that becomes late is counted at the next view."""
+    client.force_login(manager)
+    url = f"/tableau-de-bord/?contrat={data['contrat'].pk}&annee=2026"
+
+    def late_rows():
+        with CaptureQueriesContext(connection) as queries:
+            section = next(s for s in client.get(url).context["sections"] if s.key == "bilans")
+        counted = any(
+            q["sql"].startswith('SELECT "cvu_action"."referent_id"') and "COUNT(" in q["sql"]
+            for q in queries
+        )
+        return {row.label: row.values["nombre"] for row in section.rows}, counted
+
+    warming.warm()
+    assert late_rows() == ({}, False)
+    Action.objects.filter(pk=data["actions"][0].pk).update(
+        statut="en_cours", referent=editor, date_limite_bilan=date(2025, 1, 31)
+    )
+    assert late_rows() == ({"Élise Éditrice": 1}, True)
+    assert late_rows() == ({"Élise Éditrice": 1}, False)
 
 
 def test_one_warming_per_version(data):
