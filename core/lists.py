@@ -11,6 +11,7 @@ fields as crispy-forms draws them, kept in the process under what each is drawn 
 """
 
 import hashlib
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -64,15 +65,17 @@ class FilterSet(django_filters.FilterSet):
         rendered = []
         for bound in self.form:
             key = _field_key(type(self), bound)
-            html = _RENDERED.get(key) if key is not None else None
+            with _LOCK:  # threaded servers (runserver) share the keep
+                html = _RENDERED.get(key) if key is not None else None
+                if html is not None:
+                    _RENDERED.move_to_end(key)
             if html is None:
                 html = as_crispy_field(bound)
                 if key is not None:
-                    _RENDERED[key] = html
-                    if len(_RENDERED) > RENDERED_KEPT:
-                        _RENDERED.popitem(last=False)
-            else:
-                _RENDERED.move_to_end(key)
+                    with _LOCK:
+                        _RENDERED[key] = html
+                        while len(_RENDERED) > RENDERED_KEPT:
+                            _RENDERED.popitem(last=False)
             rendered.append(RenderedField(bound.name, html))
         return rendered
 
@@ -86,6 +89,7 @@ class RenderedField:
 # Fields' HTML by what it is drawn from, in this process (a new process after a deployment
 # starts empty, so a changed template shows at once); the oldest are dropped first.
 _RENDERED: OrderedDict[str, str] = OrderedDict()
+_LOCK = threading.Lock()
 RENDERED_KEPT = 500
 _PLAIN = (str, int, float, bool, type(None))
 # What a field keeps but does not draw from: its options are described apart, read once.
