@@ -55,7 +55,8 @@ bench-echelles: $(VENV)/.runtime ## Both scales in one run: x1 on DATABASE_URL_X
 	$(MAKE) bench ECHELLE=1 DATABASE_URL="$(DATABASE_URL_X1)"
 	$(MAKE) bench ECHELLE=10 BENCH_ARGS="--reference bench-listes-1.json $(BENCH_ARGS)"
 
-bench-debit: $(VENV)/.runtime ## Throughput under gunicorn -w 2 against a bare view (after make bench)
+bench-debit: $(VENV)/.runtime ## Throughput under gunicorn -w 2 (production settings) against a bare view (after make bench)
+	$(DEPLOY_ENV) $(BIN)/python manage.py collectstatic --noinput -v0
 	DEBUG=True DATABASE_STATEMENT_TIMEOUT=0 $(BIN)/python manage.py bench_debit $(BENCH_ARGS)
 
 lint: $(VENV)/.dev ## ruff, Django checks, missing migrations, deploy check, static files

@@ -30,7 +30,9 @@ TARGET_SHARE = 5.0  # % of the bare view's requests per second (issue #14)
 
 
 def _hammer(port: int, path: str, cookie: str, seconds: float, results) -> None:
-    """One client: requests one after the other until the time is up; counts the answers."""
+    """One client: requests one after the other until the time is up; counts the answers (a
+    logged-in page counts only when served: a redirect would be the login page)."""
+    served = (200,) if cookie else (200, 301, 302)
     done = errors = 0
     end = time.monotonic() + seconds
     while time.monotonic() < end:
@@ -42,7 +44,7 @@ def _hammer(port: int, path: str, cookie: str, seconds: float, results) -> None:
             status = 0
         finally:
             connection.close()
-        if status in (200, 301, 302):
+        if status in served:
             done += 1
         else:
             errors += 1
@@ -62,8 +64,13 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=2, help="workers gunicorn (2)")
         parser.add_argument("--clients", type=int, default=4, help="clients simultanés (4)")
         parser.add_argument("--duree", type=float, default=10, help="secondes par page (10)")
+        parser.add_argument(
+            "--debug",
+            action="store_true",
+            help="gunicorn avec DEBUG=True (par défaut : réglages de production, DEBUG=False)",
+        )
 
-    def handle(self, *args, workers, clients, duree, **options):
+    def handle(self, *args, workers, clients, duree, debug, **options):
         contrat = ContratDeVille.objects.filter(nom=CONTRAT).first()
         service = get_user_model().objects.filter(email="bench-service@bench.local").first()
         secteur = Secteur.objects.filter(chef_projet__isnull=False).first()
@@ -97,13 +104,27 @@ class Command(BaseCommand):
                 "warning",
             ],
             cwd=settings.BASE_DIR,
-            env={**os.environ, "ALLOWED_HOSTS": "127.0.0.1"},
+            env={
+                **os.environ,
+                "ALLOWED_HOSTS": "127.0.0.1",
+                # Production settings, as users are served (DEBUG=True keeps every query's SQL
+                # and skips no check): the same key signs the sessions made here, and plain
+                # HTTP on the loopback is not redirected to HTTPS.
+                **(
+                    {}
+                    if debug
+                    else {
+                        "DEBUG": "False",
+                        "SECRET_KEY": settings.SECRET_KEY,
+                        "SECURE_SSL_REDIRECT": "False",
+                    }
+                ),
+            },
         )
         try:
             self._wait_for(port, server)
             self.stdout.write(
-                f"gunicorn -w {workers}, {clients} clients, {duree:.0f} s par page "
-                f"(DEBUG={settings.DEBUG})"
+                f"gunicorn -w {workers}, {clients} clients, {duree:.0f} s par page (DEBUG={debug})"
             )
             self.stdout.write(f"{'Page':<36} {'req/s':>9} {'erreurs':>8} {'part':>8}")
             reference = None
