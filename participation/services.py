@@ -51,7 +51,9 @@ class Composition:
     reports show and what the representativeness rules read."""
 
     total: int = 0
-    par_college: dict = dataclasses.field(default_factory=dict)  # label → count, every college
+    par_college: dict = dataclasses.field(  # label → count, every college
+        default_factory=lambda: {label: 0 for _, label in Membre.College.choices}
+    )
     habitants: int = 0
     femmes: int = 0
     femmes_habitants: int = 0

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core import versions
+from core.querysets import alphabetical
 from core.templatetags.formats import euros
 from cvu import figures
 from cvu.models import Action, SuiteADonner
@@ -291,20 +292,19 @@ def late_bilans(scope: Scope) -> Section:
         late.order_by().values("referent").annotate(n=Count("pk")).values_list("referent", "n")
     )
     counts = versions.cached_query("bilans_en_retard", grouped, lambda: list(grouped))
-    names = {
-        user.pk: user
-        for user in get_user_model()
+    # Names in French order (É with E), read apart; "Sans référent" last.
+    users = alphabetical(
+        get_user_model()
         .objects.filter(pk__in=[referent for referent, _ in counts if referent is not None])
-        .only("first_name", "last_name")
+        .only("first_name", "last_name"),
+        field="last_name",
+    )
+    order = {
+        user.pk: (i, f"{user.first_name} {user.last_name}".strip()) for i, user in enumerate(users)
     }
-
-    def label(referent) -> str:
-        user = names.get(referent)
-        return f"{user.first_name} {user.last_name}".strip() if user else ""
-
     rows = [
         Row(
-            label(referent) or "Sans référent",
+            order.get(referent, (0, ""))[1] or "Sans référent",
             reverse("cvu:action_list")
             + "?"
             + urlencode(
@@ -316,14 +316,7 @@ def late_bilans(scope: Scope) -> Section:
             ),
             {"nombre": n},
         )
-        # By last name, "Sans référent" last, as before the counts were kept.
-        for referent, n in sorted(
-            counts,
-            key=lambda item: (
-                item[0] not in names,
-                names[item[0]].last_name if item[0] in names else "",
-            ),
-        )
+        for referent, n in sorted(counts, key=lambda item: order.get(item[0], (len(order), ""))[0])
     ]
     return Section(
         "bilans",

@@ -212,6 +212,7 @@ def test_the_database_counts_the_same_composition_as_the_members_do(conseil, com
         moins_25=1,
     )
     assert empty.pk not in counted
+    assert Composition() == Composition.of([])  # a council without members: every college at 0
     assert representativite(conseil, counted[conseil.pk], part_jeunes_qpv=30) == (
         representativite(conseil, list(conseil.membres.all()), part_jeunes_qpv=30)
     )

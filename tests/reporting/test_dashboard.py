@@ -315,3 +315,28 @@ def test_a_chart_is_summarised_in_words():
         "2 lignes. Demandé : le plus élevé est État (1\u202f200,00\u00a0€), "
         "le plus faible Ville (300,00\u00a0€). Versé : 0,00\u00a0€ sur chaque ligne."
     )
+
+
+def test_late_bilans_are_listed_by_referent_in_french_order(data):
+    """Accented and lower-case surnames take their French place; no referent comes last."""
+    from tests.comptes.factories import UserFactory
+
+    late = {"date_limite_bilan": timezone.localdate() - timedelta(1), "statut": "en_cours"}
+    for first, last in [
+        ("Paul", "Zola"),
+        ("Anne", "Émond"),
+        ("Luc", "de Villiers"),
+        ("Ali", "Martin"),
+    ]:
+        ActionFactory(
+            contrat=data["contrat"], referent=UserFactory(first_name=first, last_name=last), **late
+        )
+    ActionFactory(contrat=data["contrat"], referent=None, **late)
+    section_rows = section(dashboard(Scope(contrat=data["contrat"], annee=2026)), "bilans").rows
+    assert [row.label for row in section_rows] == [
+        "Luc de Villiers",
+        "Anne Émond",
+        "Ali Martin",
+        "Paul Zola",
+        "Sans référent",
+    ]
