@@ -299,12 +299,11 @@ def late_bilans(scope: Scope) -> Section:
         .only("first_name", "last_name"),
         field="last_name",
     )
-    order = {
-        user.pk: (i, f"{user.first_name} {user.last_name}".strip()) for i, user in enumerate(users)
-    }
+    names = {user.pk: f"{user.first_name} {user.last_name}".strip() for user in users}
+    rank = {pk: i for i, pk in enumerate(names)}  # dicts keep the users' order
     rows = [
         Row(
-            order.get(referent, (0, ""))[1] or "Sans référent",
+            names.get(referent) or "Sans référent",
             reverse("cvu:action_list")
             + "?"
             + urlencode(
@@ -316,7 +315,7 @@ def late_bilans(scope: Scope) -> Section:
             ),
             {"nombre": n},
         )
-        for referent, n in sorted(counts, key=lambda item: order.get(item[0], (len(order), ""))[0])
+        for referent, n in sorted(counts, key=lambda item: rank.get(item[0], len(rank)))
     ]
     return Section(
         "bilans",
